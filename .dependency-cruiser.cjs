@@ -1,0 +1,76 @@
+/**
+ * Import rules of ARCHITECTURE.md / STYLE.md §3, enforced in CI (`npm run lint`):
+ * - no cycles;
+ * - a module imports another module only through its face, src/<module>/index.ts;
+ * - imports point down the layers, along the allowed edges below;
+ * - @tensorflow/* only in src/ml/backend.ts.
+ */
+const ALLOWED = {
+  core: [],
+  accounting: ['core'],
+  dp: ['core', 'accounting'],
+  ml: ['core'],
+  crypto: ['core'],
+  mpc: ['core', 'crypto'],
+  he: ['core', 'crypto'],
+  transport: ['core', 'crypto'],
+  secagg: ['core', 'crypto', 'dp', 'accounting'],
+  train: ['core', 'ml', 'dp', 'accounting'],
+  fl: ['core', 'secagg', 'train', 'ml', 'dp', 'accounting', 'crypto', 'transport'],
+  synth: ['core', 'dp', 'accounting', 'ml'],
+  ledger: ['core', 'accounting', 'crypto'],
+};
+const PRIMITIVES = ['core', 'accounting', 'dp', 'ml', 'crypto', 'mpc', 'he', 'transport'];
+const ENGINES = ['fl', 'secagg', 'train', 'synth', 'ledger'];
+for (const product of ['cleanroom', 'swarm', 'analysis', 'compliance'])
+  ALLOWED[product] = [...ENGINES, ...PRIMITIVES];
+const PRODUCTS = ['cleanroom', 'swarm', 'analysis', 'compliance'];
+for (const face of ['cli', 'server']) ALLOWED[face] = [...PRODUCTS, ...ENGINES, ...PRIMITIVES];
+
+const MODULES = Object.keys(ALLOWED);
+
+const layerRules = MODULES.map((mod) => {
+  const allowed = [mod, ...ALLOWED[mod]];
+  const forbiddenTargets = MODULES.filter((m) => !allowed.includes(m));
+  return {
+    name: `layers-${mod}`,
+    comment: `${mod} may import only ${ALLOWED[mod].join(', ') || 'nothing from Veil'} (ARCHITECTURE.md layers)`,
+    severity: 'error',
+    from: { path: `^src/${mod}/` },
+    to: { path: forbiddenTargets.length ? `^src/(${forbiddenTargets.join('|')})/` : '^$' },
+  };
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'import cycles make modules impossible to reason about alone',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'module-face-only',
+      severity: 'error',
+      comment: 'import another module only through its index.ts, never a file deep inside it',
+      from: { path: '^src/([^/]+)/' },
+      to: { path: '^src/([^/]+)/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'tensorflow-only-in-backend',
+      severity: 'error',
+      comment: 'TensorFlow.js is reached only through src/ml/backend.ts',
+      from: { pathNot: '^src/ml/backend\\.ts$' },
+      to: { path: '@tensorflow' },
+    },
+    ...layerRules,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)__vectors__/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
+  },
+};

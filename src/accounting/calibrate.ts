@@ -1,0 +1,138 @@
+/**
+ * Calibration: the smallest noise multiplier that meets a target (epsilon, delta) for a DP-SGD schedule, and
+ * the largest number of steps a budget allows. Both search with the chosen accountant and return values that
+ * are verified to meet the target (fail closed): the returned noise multiplier has epsilon <= target, and one
+ * `tolerance` below it does not.
+ */
+import {
+  assertInteger,
+  assertOneOf,
+  assertOpenUnit,
+  assertPositive,
+  assertRate,
+  largestIntegerSatisfying,
+  NumericError,
+  smallestSatisfying,
+} from '../core/index.js';
+import type { AccountantKind } from './accountant.js';
+import { createAccountant } from './create-accountant.js';
+import { dpSgdEvent } from './events.js';
+
+/** Accountants usable for DP-SGD calibration. */
+export const CALIBRATION_ACCOUNTANTS = ['rdp', 'pld'] as const satisfies readonly AccountantKind[];
+
+/** Options of {@link calibrateNoiseMultiplier}. */
+export interface NoiseCalibrationOptions {
+  readonly targetEpsilon: number;
+  readonly delta: number;
+  /** Poisson sampling rate q in (0, 1]. */
+  readonly sampleRate: number;
+  /** Number of steps >= 1. */
+  readonly steps: number;
+  /** `'rdp'` (default) or `'pld'`. */
+  readonly accountant?: (typeof CALIBRATION_ACCOUNTANTS)[number];
+  /** Absolute precision of the noise multiplier (default 1e-4). */
+  readonly tolerance?: number;
+}
+
+/** A calibrated noise multiplier and the epsilon it gives. */
+export interface NoiseCalibration {
+  readonly noiseMultiplier: number;
+  readonly epsilon: number;
+  readonly accountant: AccountantKind;
+}
+
+/** epsilon of a DP-SGD schedule under an accountant. */
+export function dpSgdEpsilon(options: {
+  readonly sampleRate: number;
+  readonly noiseMultiplier: number;
+  readonly steps: number;
+  readonly delta: number;
+  readonly accountant?: AccountantKind;
+}): number {
+  const acc = createAccountant(options.accountant ?? 'rdp');
+  acc.compose(dpSgdEvent(options));
+  return acc.epsilon({ delta: options.delta });
+}
+
+/**
+ * The smallest noise multiplier (to `tolerance`) whose DP-SGD schedule is (targetEpsilon, delta)-DP.
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for out-of-range arguments
+ * @throws {NumericError} VEIL_NUMERIC_FAILURE if no noise multiplier below 1e4 meets the target
+ * @example calibrateNoiseMultiplier({ targetEpsilon: 3, delta: 1e-5, sampleRate: 256 / 60000, steps: 14063 })
+ */
+export function calibrateNoiseMultiplier(options: NoiseCalibrationOptions): NoiseCalibration {
+  const fn = 'calibrateNoiseMultiplier';
+  assertPositive(fn, 'targetEpsilon', options.targetEpsilon);
+  assertOpenUnit(fn, 'delta', options.delta);
+  assertRate(fn, 'sampleRate', options.sampleRate);
+  assertInteger(fn, 'steps', options.steps, 1);
+  const accountant = options.accountant ?? 'rdp';
+  assertOneOf(fn, 'accountant', accountant, CALIBRATION_ACCOUNTANTS);
+  const tolerance = options.tolerance ?? 1e-4;
+  assertPositive(fn, 'tolerance', tolerance);
+  const eps = (noiseMultiplier: number) =>
+    dpSgdEpsilon({
+      sampleRate: options.sampleRate,
+      noiseMultiplier,
+      steps: options.steps,
+      delta: options.delta,
+      accountant,
+    });
+  const meets = (s: number) => eps(s) <= options.targetEpsilon;
+  let hi = 1;
+  while (!meets(hi)) {
+    hi *= 2;
+    if (hi > 1e4) {
+      throw new NumericError(
+        `${fn}: no noise multiplier up to 1e4 reaches epsilon ${options.targetEpsilon}`,
+        {
+          targetEpsilon: options.targetEpsilon,
+        },
+      );
+    }
+  }
+  const lo = hi === 1 ? Math.min(tolerance, 0.01) : hi / 2;
+  const noiseMultiplier = smallestSatisfying(meets, lo, hi, { tolerance, what: 'noise multiplier' });
+  return { noiseMultiplier, epsilon: eps(noiseMultiplier), accountant };
+}
+
+/** Options of {@link maxSteps}. */
+export interface MaxStepsOptions {
+  readonly targetEpsilon: number;
+  readonly delta: number;
+  readonly sampleRate: number;
+  readonly noiseMultiplier: number;
+  readonly accountant?: (typeof CALIBRATION_ACCOUNTANTS)[number];
+  /** Upper end of the search (default 10^7 steps). */
+  readonly limit?: number;
+}
+
+/**
+ * The largest number of DP-SGD steps whose epsilon stays within the target (0 if even one step exceeds it).
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for out-of-range arguments
+ */
+export function maxSteps(options: MaxStepsOptions): { readonly steps: number; readonly epsilon: number } {
+  const fn = 'maxSteps';
+  assertPositive(fn, 'targetEpsilon', options.targetEpsilon);
+  assertOpenUnit(fn, 'delta', options.delta);
+  assertRate(fn, 'sampleRate', options.sampleRate);
+  assertPositive(fn, 'noiseMultiplier', options.noiseMultiplier);
+  const accountant = options.accountant ?? 'rdp';
+  assertOneOf(fn, 'accountant', accountant, CALIBRATION_ACCOUNTANTS);
+  const limit = options.limit ?? 10_000_000;
+  assertInteger(fn, 'limit', limit, 1);
+  const eps = (steps: number) =>
+    dpSgdEpsilon({
+      sampleRate: options.sampleRate,
+      noiseMultiplier: options.noiseMultiplier,
+      steps,
+      delta: options.delta,
+      accountant,
+    });
+  // Exponential search for a failing upper end, then bisection on integers.
+  let hi = 1;
+  while (hi < limit && eps(hi) <= options.targetEpsilon) hi = Math.min(limit, hi * 2);
+  const steps = largestIntegerSatisfying((t) => eps(t) <= options.targetEpsilon, 1, hi);
+  return { steps: Math.max(0, steps), epsilon: steps >= 1 ? eps(steps) : 0 };
+}

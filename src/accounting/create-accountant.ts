@@ -1,0 +1,22 @@
+/** Builds an accountant by name (for the CLI, calibration and the ledger). */
+import { assertOneOf } from '../core/index.js';
+import type { AccountantKind, PrivacyAccountant } from './accountant.js';
+import { RdpAccountant } from './rdp-accountant.js';
+import { ZcdpAccountant } from './zcdp-accountant.js';
+
+/** The accountant names {@link createAccountant} accepts. */
+export const ACCOUNTANT_KINDS = ['rdp', 'zcdp'] as const satisfies readonly AccountantKind[];
+
+/**
+ * A new accountant of the given kind with default options.
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for an unknown kind.
+ */
+export function createAccountant(kind: AccountantKind): PrivacyAccountant {
+  assertOneOf('createAccountant', 'kind', kind, ACCOUNTANT_KINDS);
+  switch (kind) {
+    case 'rdp':
+      return new RdpAccountant();
+    case 'zcdp':
+      return new ZcdpAccountant();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The `veil` command. Every command takes --json (exactly one JSON object on stdout; progress on stderr) and
+ * exits non-zero with a clear message on bad input (exit codes in exit-codes.ts).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../core/index.js';
+import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from './commands/privacy.js';
+import { EXIT } from './exit-codes.js';
+import {
+  type CommandResult,
+  type GlobalOptions,
+  type Io,
+  printError,
+  printResult,
+  processIo,
+} from './output.js';
+
+const VERSION = '0.1.0';
+
+type Handler = (
+  flags: Record<string, string | undefined>,
+  global: GlobalOptions,
+  io: Io,
+) => Promise<CommandResult> | CommandResult;
+
+/** Builds the program. Commands run `handler` and record the exit code in `state`. */
+function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Command {
+  const program = new Command('veil')
+    .description(
+      'Veil: private machine learning across organisations (differential privacy, federated learning, secure aggregation)',
+    )
+    .version(VERSION)
+    .option('--json', 'print exactly one JSON object on stdout (progress goes to stderr)')
+    .option('--seed <n>', 'seed the random generator: reproducible, and marked NOT private')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => {
+        if (!state.json) write(s);
+      },
+    })
+    .exitOverride();
+
+  const run = (handler: Handler) =>
+    async function (this: Command) {
+      const global = globalOptions(this);
+      const flags = this.opts() as Record<string, string | undefined>;
+      const result = await handler(flags, global, io);
+      printResult(io, global, result);
+      state.exitCode = EXIT.ok;
+    };
+
+  const privacy = program
+    .command('privacy')
+    .description('privacy arithmetic: epsilon of a schedule, noise calibration');
+  privacy
+    .command('epsilon')
+    .description(
+      'epsilon of a DP-SGD schedule (Poisson-subsampled Gaussian) or of a plain Gaussian/Laplace release',
+    )
+    .addOption(new Option('--accountant <name>', 'rdp | pld | zcdp').default(undefined))
+    .option('--sampling-rate <q>', 'Poisson sampling rate in (0, 1], e.g. 256/60000')
+    .option('--noise-multiplier <s>', 'noise standard deviation / clipping norm, > 0')
+    .option('--steps <t>', 'number of steps (or repetitions of a plain release), integer >= 1')
+    .option('--delta <d>', 'target delta in (0, 1)')
+    .option('--mechanism <name>', 'plain release instead of DP-SGD: gaussian | laplace')
+    .option('--sigma <s>', 'Gaussian noise standard deviation (with --mechanism gaussian)')
+    .option('--scale <b>', 'Laplace scale (with --mechanism laplace)')
+    .option('--sensitivity <c>', 'L2 (Gaussian) or L1 (Laplace) sensitivity, default 1')
+    .action(run((flags) => privacyEpsilon(flags)));
+  privacy
+    .command('calibrate')
+    .description('the smallest noise that meets a target (epsilon, delta)')
+    .option('--target-epsilon <e>', 'target epsilon > 0')
+    .option('--delta <d>', 'target delta in (0, 1)')
+    .option('--sampling-rate <q>', 'Poisson sampling rate in (0, 1]')
+    .option('--steps <t>', 'number of steps, integer >= 1')
+    .option('--accountant <name>', 'rdp | pld (default rdp)')
+    .option('--tolerance <x>', 'precision of the noise multiplier (default 1e-4)')
+    .option('--mechanism <name>', 'plain release instead of DP-SGD: gaussian | laplace')
+    .option('--sensitivity <c>', 'sensitivity of the plain release, default 1')
+    .option('--calibration <kind>', 'Gaussian calibration: analytic (default) | classical')
+    .action(run((flags) => privacyCalibrate(flags)));
+  privacy
+    .command('max-steps')
+    .description('the largest number of DP-SGD steps within a target (epsilon, delta)')
+    .option('--target-epsilon <e>', 'target epsilon > 0')
+    .option('--delta <d>', 'target delta in (0, 1)')
+    .option('--sampling-rate <q>', 'Poisson sampling rate in (0, 1]')
+    .option('--noise-multiplier <s>', 'noise multiplier > 0')
+    .option('--accountant <name>', 'rdp | pld (default rdp)')
+    .action(run((flags) => privacyMaxSteps(flags)));
+
+  return program;
+}
+
+function globalOptions(command: Command): GlobalOptions {
+  const all = command.optsWithGlobals() as { json?: boolean; seed?: string };
+  if (all.seed === undefined) return { json: all.json === true };
+  const seed = Number(all.seed);
+  if (!/^\d+$/.test(all.seed) || !Number.isSafeInteger(seed)) {
+    throw new ConfigError(
+      [{ path: '--seed', value: all.seed, allowed: 'a non-negative integer' }],
+      'command-line flags',
+    );
+  }
+  return { json: all.json === true, seed };
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script paths) and returns the exit code. Never calls
+ * process.exit, so tests can run it in-process.
+ */
+export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const state = { exitCode: EXIT.internal, json: argv.includes('--json') };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    return state.exitCode === EXIT.internal ? EXIT.ok : state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.help') return EXIT.ok;
+      if (state.json) {
+        const message = error.message.replace(/^error: /, '');
+        io.stdout(
+          `${JSON.stringify({ ok: false, error: { code: 'VEIL_CONFIG_INVALID', message, details: { commander: error.code } } })}\n`,
+        );
+      }
+      return EXIT.usage;
+    }
+    return printError(io, state.json, error);
+  }
+}

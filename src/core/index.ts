@@ -1,0 +1,87 @@
+/**
+ * @module veil/core
+ *
+ * The base layer every other module may import: random-number generators (the CSPRNG by default, a seeded
+ * generator for tests whose output is marked not private), exact rationals, numerical helpers (log-space
+ * arithmetic, erfc/normal tails, log-gamma, monotone searches), fixed-point encoding into Z_2^32, error types
+ * with stable codes, boundary assertions and shared zod schemas. It imports nothing from Veil.
+ *
+ * @example
+ * import { csprng, seededRng } from 'veil/core';
+ * const rng = csprng();            // node:crypto, buffered
+ * rng.normal(); rng.bernoulliExp(0.5);
+ * seededRng(7).isPrivate;          // false: reproducible, never private
+ */
+export {
+  assertBounds,
+  assertFinite,
+  assertFiniteArray,
+  assertInteger,
+  assertNonNegative,
+  assertOneOf,
+  assertOpenUnit,
+  assertPositive,
+  assertProbability,
+  assertRate,
+  invariant,
+} from './assert.js';
+export {
+  BudgetExceededError,
+  ConfigError,
+  type ConfigIssue,
+  describeValue,
+  ERROR_CODES,
+  type ErrorCode,
+  IntegrityError,
+  InternalError,
+  type InvalidParameterDetails,
+  InvalidParameterError,
+  NumericError,
+  ProtocolError,
+  UnsupportedError,
+  VeilError,
+} from './errors.js';
+export {
+  addMod32,
+  decodeFixedPoint,
+  encodeFixedPoint,
+  type FixedPointOptions,
+  type Rounding,
+  subMod32,
+} from './field/fixed-point.js';
+export { log1mExp, logAdd, logSub, logSumExp } from './num/logspace.js';
+export {
+  type Rational,
+  rational,
+  rationalDiv,
+  rationalFloor,
+  rationalFrac,
+  rationalFromNumber,
+  rationalMul,
+  rationalToNumber,
+} from './num/rational.js';
+export { largestIntegerSatisfying, smallestSatisfying } from './num/roots.js';
+export {
+  erf,
+  erfc,
+  erfcx,
+  logBinomial,
+  logErfc,
+  logGamma,
+  normalCdf,
+  normalLogCdf,
+  normalLogSf,
+  normalPdf,
+  normalSf,
+} from './num/special.js';
+export { csprng } from './rng/csprng.js';
+export type { Rng, RngKind } from './rng/rng.js';
+export { seededRng } from './rng/seeded.js';
+export {
+  DeltaSchema,
+  EpsilonSchema,
+  NoiseMultiplierSchema,
+  ProbabilitySchema,
+  SampleRateSchema,
+  StepsSchema,
+} from './schema.js';
