@@ -13,6 +13,7 @@ import {
   largestIntegerSatisfying,
   NumericError,
   smallestSatisfying,
+  UnsupportedError,
 } from '../core/index.js';
 import type { AccountantKind } from './accountant.js';
 import { createAccountant } from './create-accountant.js';
@@ -79,22 +80,48 @@ export function calibrateNoiseMultiplier(options: NoiseCalibrationOptions): Nois
       delta: options.delta,
       accountant,
     });
-  const meets = (s: number) => eps(s) <= options.targetEpsilon;
+  const meets = (s: number) => meetsTarget(() => eps(s), options.targetEpsilon);
+  // Bracket [lo, hi] with meets(hi) and not meets(lo), from 1 by doubling or halving.
   let hi = 1;
-  while (!meets(hi)) {
-    hi *= 2;
-    if (hi > 1e4) {
-      throw new NumericError(
-        `${fn}: no noise multiplier up to 1e4 reaches epsilon ${options.targetEpsilon}`,
-        {
-          targetEpsilon: options.targetEpsilon,
-        },
-      );
+  let lo = 0;
+  if (meets(hi)) {
+    lo = hi / 2;
+    while (meets(lo)) {
+      hi = lo;
+      lo /= 2;
+      if (lo < tolerance) return { noiseMultiplier: hi, epsilon: eps(hi), accountant };
+    }
+  } else {
+    while (!meets(hi)) {
+      lo = hi;
+      hi *= 2;
+      if (hi > 1e4) {
+        throw new NumericError(
+          `${fn}: no noise multiplier up to 1e4 reaches epsilon ${options.targetEpsilon}`,
+          {
+            targetEpsilon: options.targetEpsilon,
+          },
+        );
+      }
     }
   }
-  const lo = hi === 1 ? Math.min(tolerance, 0.01) : hi / 2;
   const noiseMultiplier = smallestSatisfying(meets, lo, hi, { tolerance, what: 'noise multiplier' });
   return { noiseMultiplier, epsilon: eps(noiseMultiplier), accountant };
+}
+
+/**
+ * Whether a schedule's epsilon is within the target. A schedule the accountant refuses as too large to
+ * represent (VEIL_UNSUPPORTED from the PLD grid limit) is far beyond any useful target: it counts as not
+ * meeting it, so the search moves towards more noise or fewer steps. The returned answer is always one that
+ * was computed and met the target.
+ */
+function meetsTarget(epsilon: () => number, target: number): boolean {
+  try {
+    return epsilon() <= target;
+  } catch (error) {
+    if (error instanceof UnsupportedError) return false;
+    throw error;
+  }
 }
 
 /** Options of {@link maxSteps}. */
@@ -131,8 +158,10 @@ export function maxSteps(options: MaxStepsOptions): { readonly steps: number; re
       accountant,
     });
   // Exponential search for a failing upper end, then bisection on integers.
+  const meets = (steps: number) => meetsTarget(() => eps(steps), options.targetEpsilon);
+  // Exponential search for a failing upper end, then bisection on integers.
   let hi = 1;
-  while (hi < limit && eps(hi) <= options.targetEpsilon) hi = Math.min(limit, hi * 2);
-  const steps = largestIntegerSatisfying((t) => eps(t) <= options.targetEpsilon, 1, hi);
+  while (hi < limit && meets(hi)) hi = Math.min(limit, hi * 2);
+  const steps = largestIntegerSatisfying(meets, 1, hi);
   return { steps: Math.max(0, steps), epsilon: steps >= 1 ? eps(steps) : 0 };
 }

@@ -70,6 +70,10 @@ export {
   validateEvent,
   type ZcdpEvent,
 } from './events.js';
+export { type PrivacyLossDistribution, pldDelta, pldEpsilon } from './pld/pld.js';
+export { PldAccountant, pldForEvent } from './pld/pld-accountant.js';
+export type { PldOptions } from './pld/pld-options.js';
+export { MAX_PLD_POINTS, type PldPmf } from './pld/pmf.js';
 export {
   DEFAULT_RDP_ORDERS,
   DP_ACCOUNTING_DEFAULT_ORDERS,
