@@ -35,6 +35,23 @@ describe('calibrateNoiseMultiplier', () => {
       );
   });
 
+  it('with the PLD accountant: smaller noise than RDP, and minimal to its tolerance', () => {
+    const options = {
+      targetEpsilon: 2,
+      delta: 1e-6,
+      sampleRate: 0.02,
+      steps: 2000,
+      tolerance: 1e-3,
+    } as const;
+    const pld = calibrateNoiseMultiplier({ ...options, accountant: 'pld' });
+    const rdp = calibrateNoiseMultiplier({ ...options, accountant: 'rdp' });
+    expect(pld.epsilon).toBeLessThanOrEqual(2);
+    expect(pld.noiseMultiplier).toBeLessThan(rdp.noiseMultiplier);
+    expect(
+      dpSgdEpsilon({ ...options, noiseMultiplier: pld.noiseMultiplier - 1e-3, accountant: 'pld' }),
+    ).toBeGreaterThan(2);
+  });
+
   it('refuses bad targets with the parameter named', () => {
     const ok = { targetEpsilon: 1, delta: 1e-5, sampleRate: 0.01, steps: 100 };
     expect(() => calibrateNoiseMultiplier({ ...ok, targetEpsilon: 0 })).toThrow(

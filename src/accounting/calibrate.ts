@@ -12,7 +12,7 @@ import {
   assertRate,
   largestIntegerSatisfying,
   NumericError,
-  smallestSatisfying,
+  smallestBelowTarget,
   UnsupportedError,
 } from '../core/index.js';
 import type { AccountantKind } from './accountant.js';
@@ -80,33 +80,51 @@ export function calibrateNoiseMultiplier(options: NoiseCalibrationOptions): Nois
       delta: options.delta,
       accountant,
     });
-  const meets = (s: number) => meetsTarget(() => eps(s), options.targetEpsilon);
-  // Bracket [lo, hi] with meets(hi) and not meets(lo), from 1 by doubling or halving.
-  let hi = 1;
-  let lo = 0;
-  if (meets(hi)) {
-    lo = hi / 2;
-    while (meets(lo)) {
+  const target = options.targetEpsilon;
+  const epsilonOrInfinity = (s: number) => valueOrInfinity(() => eps(s));
+  // Bracket [lo, hi] with f(hi) <= target < f(lo). For PLD, start from the RDP answer: PLD is tighter, so its
+  // noise is at most a little below RDP's and the bracket closes in one or two steps.
+  let hi =
+    accountant === 'pld'
+      ? calibrateNoiseMultiplier({ ...options, accountant: 'rdp', tolerance: 1e-3 }).noiseMultiplier
+      : 1;
+  let fHi = epsilonOrInfinity(hi);
+  let lo: number;
+  let fLo: number;
+  if (fHi <= target) {
+    lo = hi * 0.8;
+    fLo = epsilonOrInfinity(lo);
+    while (fLo <= target) {
       hi = lo;
-      lo /= 2;
-      if (lo < tolerance) return { noiseMultiplier: hi, epsilon: eps(hi), accountant };
+      fHi = fLo;
+      lo *= 0.5;
+      if (lo < tolerance) return { noiseMultiplier: hi, epsilon: fHi, accountant };
+      fLo = epsilonOrInfinity(lo);
     }
   } else {
-    while (!meets(hi)) {
+    lo = hi;
+    fLo = fHi;
+    hi *= 1.25;
+    fHi = epsilonOrInfinity(hi);
+    while (fHi > target) {
       lo = hi;
+      fLo = fHi;
       hi *= 2;
       if (hi > 1e4) {
-        throw new NumericError(
-          `${fn}: no noise multiplier up to 1e4 reaches epsilon ${options.targetEpsilon}`,
-          {
-            targetEpsilon: options.targetEpsilon,
-          },
-        );
+        throw new NumericError(`${fn}: no noise multiplier up to 1e4 reaches epsilon ${target}`, {
+          targetEpsilon: target,
+        });
       }
+      fHi = epsilonOrInfinity(hi);
     }
   }
-  const noiseMultiplier = smallestSatisfying(meets, lo, hi, { tolerance, what: 'noise multiplier' });
-  return { noiseMultiplier, epsilon: eps(noiseMultiplier), accountant };
+  const found = smallestBelowTarget(epsilonOrInfinity, target, lo, hi, {
+    tolerance,
+    fLo,
+    fHi,
+    what: 'noise multiplier',
+  });
+  return { noiseMultiplier: found.x, epsilon: found.value, accountant };
 }
 
 /**
@@ -116,10 +134,15 @@ export function calibrateNoiseMultiplier(options: NoiseCalibrationOptions): Nois
  * was computed and met the target.
  */
 function meetsTarget(epsilon: () => number, target: number): boolean {
+  return valueOrInfinity(epsilon) <= target;
+}
+
+/** epsilon, or Infinity when the accountant refuses the schedule as too large (see {@link meetsTarget}). */
+function valueOrInfinity(epsilon: () => number): number {
   try {
-    return epsilon() <= target;
+    return epsilon();
   } catch (error) {
-    if (error instanceof UnsupportedError) return false;
+    if (error instanceof UnsupportedError) return Number.POSITIVE_INFINITY;
     throw error;
   }
 }

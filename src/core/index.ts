@@ -60,7 +60,7 @@ export {
   rationalMul,
   rationalToNumber,
 } from './num/rational.js';
-export { largestIntegerSatisfying, smallestSatisfying } from './num/roots.js';
+export { largestIntegerSatisfying, smallestBelowTarget, smallestSatisfying } from './num/roots.js';
 export {
   erf,
   erfc,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { approxDpPmf, discreteGaussianPmf, discreteLaplacePmf, integerSensitivity } from './discrete.js';
-import { pmfDelta, pmfEpsilon } from './pmf.js';
+import { pmfDelta, pmfEpsilon, pmfFromAtoms } from './pmf.js';
 
 /** Exact hockey-stick divergence sum_x (P(x + k) - e^eps P(x))_+ of an integer noise PMF (oracle). */
 function enumeratedDelta(logPmf: (x: number) => number, k: number, epsilon: number, range: number): number {
@@ -44,6 +44,36 @@ describe('discreteLaplacePmf', () => {
       expect(pmfDelta(p, a * k)).toBeLessThan(1e-12);
     });
   }
+});
+
+describe('discreteLaplacePmf with a large sensitivity (bucketed in closed form)', () => {
+  it('equals enumerating every atom and rounding it up', () => {
+    const k = 6000;
+    const scale = k / 0.8; // epsilon 0.8
+    const a = 1 / scale;
+    const bucketed = discreteLaplacePmf(scale, k, 1e-4);
+    const atoms = [
+      { loss: a * k, mass: 1 / (1 + Math.exp(-a)) },
+      { loss: -a * k, mass: Math.exp(-a * k) / (1 + Math.exp(-a)) },
+    ];
+    for (let y = 1; y < k; y++)
+      atoms.push({ loss: a * (k - 2 * y), mass: Math.tanh(a / 2) * Math.exp(-a * y) });
+    const enumerated = pmfFromAtoms(atoms, 0, 1e-4);
+    expect(bucketed.lowerIndex).toBe(enumerated.lowerIndex);
+    expect(bucketed.probs.length).toBe(enumerated.probs.length);
+    for (let i = 0; i < bucketed.probs.length; i++) {
+      expect(Math.abs(bucketed.probs[i]! - enumerated.probs[i]!)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('handles sensitivities far beyond enumeration, close to the continuous Laplace from above', () => {
+    const k = 10_092_544;
+    const p = discreteLaplacePmf(k / 0.2, k, 1e-4);
+    expect(p.probs.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    expect(pmfEpsilon(p, 1e-9)).toBeLessThanOrEqual(0.2 + 1e-4);
+    // the continuous Laplace with epsilon 0.2 has delta(0.1) = 1 - e^{-0.05}; the discrete one is no smaller
+    expect(pmfDelta(p, 0.1)).toBeGreaterThanOrEqual(-Math.expm1(-0.05) - 1e-9);
+  });
 });
 
 describe('discreteGaussianPmf', () => {

@@ -7,7 +7,7 @@
  * serves both directions.
  */
 import { UnsupportedError } from '../../core/index.js';
-import { type LossAtom, type PldPmf, pmfFromAtoms } from './pmf.js';
+import { ceilIndex, type LossAtom, type PldPmf, pmfFromAtoms } from './pmf.js';
 
 /** Largest number of atoms an exact discrete PLD may enumerate before Veil refuses. */
 export const MAX_DISCRETE_ATOMS = 1 << 22;
@@ -42,25 +42,53 @@ export function integerSensitivity(sensitivity: number): number {
  * a(|y - k| - |y|):
  *   a k with mass P(Y <= 0) = 1 / (1 + e^{-a});  -a k with mass P(Y >= k) = e^{-ak} / (1 + e^{-a});
  *   a (k - 2y) with mass tanh(a/2) e^{-a y} for 0 < y < k.
- * @throws {UnsupportedError} VEIL_UNSUPPORTED when k exceeds {@link MAX_DISCRETE_ATOMS}.
+ * Sensitivities above 4096 sum the interior atoms per grid bucket in closed form (any size works).
  */
 export function discreteLaplacePmf(scale: number, sensitivity: number, interval: number): PldPmf {
   const a = 1 / scale;
   const k = integerSensitivity(sensitivity);
-  if (k > MAX_DISCRETE_ATOMS) {
-    throw new UnsupportedError(
-      `PldAccountant: a discrete Laplace sensitivity of ${k} needs too many atoms; use the RDP accountant`,
-      { sensitivity, limit: MAX_DISCRETE_ATOMS },
-    );
-  }
   const inverseNorm = 1 / (1 + Math.exp(-a));
   const p0 = Math.tanh(a / 2);
   const atoms: LossAtom[] = [
     { loss: a * k, mass: inverseNorm },
     { loss: -a * k, mass: Math.exp(-a * k) * inverseNorm },
   ];
-  for (let y = 1; y < k; y++) atoms.push({ loss: a * (k - 2 * y), mass: p0 * Math.exp(-a * y) });
+  if (k <= BUCKETED_ABOVE) {
+    for (let y = 1; y < k; y++) atoms.push({ loss: a * (k - 2 * y), mass: p0 * Math.exp(-a * y) });
+    return pmfFromAtoms(atoms, 0, interval);
+  }
+  atoms.push(...bucketedInteriorAtoms(a, k, p0, interval));
   return pmfFromAtoms(atoms, 0, interval);
+}
+
+/** Above this sensitivity the interior atoms of the discrete Laplace PLD are summed per grid bucket. */
+const BUCKETED_ABOVE = 4096;
+
+/**
+ * The interior atoms a(k - 2y), 0 < y < k, of the discrete Laplace PLD, summed per grid bucket in closed form
+ * (a geometric series), for sensitivities too large to enumerate (e.g. a bounded sum on a fine fixed-point
+ * grid). The loss falls as y grows; each y goes to the bucket `ceilIndex` gives its own loss (the same
+ * pessimistic rounding as `pmfFromAtoms`), found by stepping the bucket boundaries, so the result equals the
+ * enumeration up to floating-point summation. Each atom is placed at its bucket's upper edge.
+ */
+function bucketedInteriorAtoms(a: number, k: number, p0: number, interval: number): LossAtom[] {
+  const loss = (y: number) => a * (k - 2 * y);
+  const bucketOf = (y: number) => ceilIndex(loss(y), interval);
+  const oneMinusR = -Math.expm1(-a); // 1 - e^{-a}
+  const atoms: LossAtom[] = [];
+  let y = 1;
+  while (y < k) {
+    const j = bucketOf(y);
+    // Largest y' >= y still in bucket j: estimate from loss > (j - 1) * interval, then correct by stepping.
+    let end = Math.min(k - 1, Math.max(y, Math.ceil((a * k - (j - 1) * interval) / (2 * a)) - 1));
+    while (end > y && bucketOf(end) !== j) end--;
+    while (end + 1 < k && bucketOf(end + 1) === j) end++;
+    // sum_{t = y}^{end} p0 e^{-a t} = p0 e^{-a y} (1 - e^{-a (end - y + 1)}) / (1 - e^{-a})
+    const mass = (p0 * Math.exp(-a * y) * -Math.expm1(-a * (end - y + 1))) / oneMinusR;
+    atoms.push({ loss: j * interval, mass });
+    y = end + 1;
+  }
+  return atoms;
 }
 
 /**

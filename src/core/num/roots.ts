@@ -47,3 +47,53 @@ export function largestIntegerSatisfying(ok: (n: number) => boolean, lo: number,
   }
   return good;
 }
+
+/**
+ * The smallest x in [lo, hi] (to `tolerance`, absolute) with f(x) <= target, for a continuous f decreasing in
+ * x, given f(lo) > target >= f(hi). Like {@link smallestSatisfying} but with far fewer evaluations of an
+ * expensive f: Illinois-style false position (Dowell & Jarratt 1971), safeguarded so that every step shrinks
+ * the bracket by at least tolerance / 2 and falls back to bisection when interpolation stalls. Returns the
+ * upper end of the final bracket and its value, which always satisfies f(x) <= target (fail closed).
+ * @throws {NumericError} VEIL_NUMERIC_FAILURE if the bracket is not valid.
+ */
+export function smallestBelowTarget(
+  f: (x: number) => number,
+  target: number,
+  lo: number,
+  hi: number,
+  options: { tolerance: number; fLo?: number; fHi?: number; maxIterations?: number; what?: string },
+): { x: number; value: number } {
+  const what = options.what ?? 'value';
+  let gLo = (options.fLo ?? f(lo)) - target;
+  let gHi = (options.fHi ?? f(hi)) - target;
+  let valueHi = gHi + target; // f(hi) itself: gHi may be halved below for the interpolation
+  if (!(lo < hi) || !(gLo > 0) || !(gHi <= 0)) {
+    throw new NumericError(`search for ${what}: invalid bracket [${lo}, ${hi}]`, { lo, hi, gLo, gHi });
+  }
+  const tol = options.tolerance;
+  const maxIterations = options.maxIterations ?? 200;
+  let side = 0; // +1 when hi moved last, -1 when lo moved last (for the Illinois halving)
+  for (let i = 0; i < maxIterations && hi - lo > tol; i++) {
+    let x = Number.isFinite(gLo) ? hi - (gHi * (hi - lo)) / (gHi - gLo) : lo + (hi - lo) / 2;
+    if (!(x > lo && x < hi)) x = lo + (hi - lo) / 2;
+    // Safeguards: never closer than tol/2 to an end (each step shrinks the bracket), and bisect when one
+    // side has not moved for a while.
+    const minStep = Math.min(tol / 2, (hi - lo) / 2);
+    x = Math.min(Math.max(x, lo + minStep), hi - minStep);
+    const g = f(x) - target;
+    if (Number.isNaN(g)) throw new NumericError(`search for ${what}: NaN at ${x}`, { x });
+    if (g <= 0) {
+      hi = x;
+      gHi = g;
+      valueHi = g + target;
+      if (side === 1) gLo /= 2;
+      side = 1;
+    } else {
+      lo = x;
+      gLo = g;
+      if (side === -1) gHi /= 2;
+      side = -1;
+    }
+  }
+  return { x: hi, value: valueHi };
+}
