@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
+import { demo } from './commands/demo.js';
 import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from './commands/privacy.js';
 import { EXIT } from './exit-codes.js';
 import {
@@ -50,6 +51,13 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       printResult(io, global, result);
       state.exitCode = EXIT.ok;
     };
+
+  program
+    .command('demo')
+    .description(
+      'DP statistics of three simulated hospitals with their privacy bill, and an accountant walk-through',
+    )
+    .action(run((_flags, global, io) => demo(global, io)));
 
   const privacy = program
     .command('privacy')

@@ -24,6 +24,12 @@ describe('veil privacy epsilon', () => {
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('uses the PLD accountant on request (about 2.38 for the MNIST schedule, as dp_accounting)', async () => {
+    const out = (await runVeil('privacy', 'epsilon', ...MNIST, '--accountant', 'pld', '--json')).json();
+    expect(out['accountant']).toBe('pld');
+    expect(out['epsilon']).toBeCloseTo(2.3818, 3);
+  });
+
   it('prints readable text without --json', async () => {
     const run = await runVeil('privacy', 'epsilon', ...MNIST);
     expect(run.code).toBe(0);

@@ -84,7 +84,8 @@ export function privacyEpsilon(flags: EpsilonFlags): CommandResult {
   if (acc instanceof RdpAccountant) {
     const { epsilon, order } = acc.epsilonAndOrder({ delta });
     summary['epsilon'] = epsilon;
-    summary['order'] = order;
+    // NaN order: basic composition of pure-DP events beat every order (e.g. one Laplace release)
+    if (!Number.isNaN(order)) summary['order'] = order;
   } else {
     summary['epsilon'] = acc.epsilon({ delta });
   }
@@ -177,7 +178,7 @@ export function privacyCalibrate(flags: CalibrateFlags): CommandResult {
       tolerance,
     },
     text: [
-      `noise multiplier = ${fmt(result.noiseMultiplier)} gives epsilon = ${fmt(result.epsilon)} <= ${targetEpsilon} at delta = ${delta}`,
+      `noise multiplier = ${fmt(result.noiseMultiplier)} gives epsilon = ${fmtDown(result.epsilon)} <= ${targetEpsilon} at delta = ${delta}`,
       `  (${accountant.toUpperCase()} accountant, sampling rate ${sampleRate}, ${steps} steps; precision ${tolerance})`,
     ],
   };
@@ -208,6 +209,13 @@ export function privacyMaxSteps(flags: MaxStepsFlags): CommandResult {
       `at most ${steps} steps (epsilon = ${fmt(epsilon)} <= ${targetEpsilon} at delta = ${delta}, ${accountant.toUpperCase()})`,
     ],
   };
+}
+
+/** Six significant digits, truncated (so a value just below a target never prints as the target). */
+function fmtDown(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return String(x);
+  const scale = 10 ** (5 - Math.floor(Math.log10(Math.abs(x))));
+  return String(Math.floor(x * scale) / scale);
 }
 
 function fmt(x: number): string {
