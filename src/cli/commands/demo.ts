@@ -272,6 +272,8 @@ function planDpSgd(): DpSgdPlan {
 }
 
 const f = (x: number, digits = 3) => (Number.isInteger(x) ? String(x) : x.toFixed(digits));
+/** An epsilon, truncated (never rounded up to look like the target, never down to look smaller than it is). */
+const fe = (x: number) => (Math.floor(x * 1000) / 1000).toFixed(3);
 
 function renderText(
   isPrivate: boolean,
@@ -315,7 +317,7 @@ function renderText(
     `  noise multiplier for epsilon ${plan.targetEpsilon} at delta ${plan.delta}: ${f(plan.noiseMultiplierRdp, 3)} (RDP), ${f(plan.noiseMultiplierPld, 3)} (PLD)`,
   );
   lines.push(
-    `  at noise ${f(plan.noiseMultiplierRdp, 3)}: epsilon ${f(plan.epsilonAtRdpNoise.rdp, 3)} (RDP) vs ${f(plan.epsilonAtRdpNoise.pld, 3)} (PLD): the PLD accountant is tighter`,
+    `  at noise ${f(plan.noiseMultiplierRdp, 3)}: epsilon ${fe(plan.epsilonAtRdpNoise.rdp)} (RDP) vs ${fe(plan.epsilonAtRdpNoise.pld)} (PLD): the PLD accountant is tighter`,
   );
   lines.push('', 'Try: ./bin/veil privacy epsilon --help    (docs/privacy.md explains the accountants)');
   return lines;

@@ -1,0 +1,34 @@
+/**
+ * The README and docs/privacy.md are a newcomer's path: every `./bin/veil ...` command in them must run and
+ * exit 0, and an output quoted on the next line as `# → ...` must be what the command prints. Commands run
+ * in-process (the same code as bin/veil).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runVeil } from '../../src/cli/testing.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function commandsIn(file: string): Array<{ line: string; next: string }> {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+  return lines
+    .map((line, i) => ({ line: line.replace(/\s+#.*$/, '').trim(), next: lines[i + 1]?.trim() ?? '' }))
+    .filter((l) => l.line.startsWith('./bin/veil '));
+}
+
+const commands = [...commandsIn('README.md'), ...commandsIn('docs/privacy.md')];
+
+describe('commands in README.md and docs/privacy.md', () => {
+  it('has a tour', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(commands.map((c) => [c.line, c.next] as const))('%s', async (line, next) => {
+    const args = line.replace(/^\.\/bin\/veil /, '').split(/\s+/);
+    const run = await runVeil(...args);
+    expect(run.code, run.stderr).toBe(0);
+    // a quoted output line ("# → epsilon = 2.59666 ...") must appear verbatim in the output
+    if (next.startsWith('# → ')) expect(run.stdout).toContain(next.slice('# → '.length));
+  });
+});
