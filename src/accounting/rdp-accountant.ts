@@ -103,6 +103,8 @@ export class RdpAccountant implements PrivacyAccountant {
   private pureEpsilon = 0;
   private pureDelta = 0;
   private readonly composed: PrivacyEvent[] = [];
+  /** Increments of single events already seen (a trainer composes the same step event thousands of times). */
+  private readonly memo = new Map<string, Increment>();
 
   /** @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for an empty order list or an order <= 1. */
   constructor(options: RdpAccountantOptions = {}) {
@@ -157,7 +159,7 @@ export class RdpAccountant implements PrivacyAccountant {
     const times = options.times ?? 1;
     assertInteger('RdpAccountant.compose', 'times', times, 0);
     const checked = validateEvent(event, 'RdpAccountant.compose');
-    const inc = this.increment(checked, times); // may throw: nothing is changed before this line
+    const inc = this.memoisedIncrement(checked, times); // may throw: nothing is changed before this line
     for (let i = 0; i < this.rdp.length; i++) this.rdp[i]! += inc.rdp[i]!;
     this.log1mExtraDelta += inc.log1mDelta;
     this.pureEpsilon += inc.pure.epsilon;
@@ -210,6 +212,16 @@ export class RdpAccountant implements PrivacyAccountant {
       return { delta: this.pureDelta, order: Number.NaN };
     }
     return { delta: fromRdp, order };
+  }
+
+  private memoisedIncrement(event: PrivacyEvent, times: number): Increment {
+    if (times !== 1) return this.increment(event, times);
+    const key = JSON.stringify(event);
+    const known = this.memo.get(key);
+    if (known) return known;
+    const inc = this.increment(event, 1);
+    if (this.memo.size < 64) this.memo.set(key, inc);
+    return inc;
   }
 
   private increment(event: PrivacyEvent, times: number): Increment {

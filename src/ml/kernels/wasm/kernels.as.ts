@@ -1,0 +1,244 @@
+// Veil's WebAssembly SIMD kernels, written in AssemblyScript (compiled by scripts/build-kernels.mjs into
+// kernels.wasm.gen.ts; CI checks the two are in sync). Hand-written because tfjs-wasm offers no fast batched
+// small products, im2col, pooling or tanh here; plain JavaScript runs these loops 5-10x slower.
+// All pointers are byte offsets into this module's linear memory; arrays are f32 unless noted. No validation:
+// the TypeScript wrappers in runtime.ts check shapes.
+
+// G[b, i, j] = sum_r U[b, r, i] * D[b, r, j] (per-example weight gradients of a convolution from its patches)
+export function batchedTN(u: usize, d: usize, g: usize, batch: i32, p: i32, k: i32, c: i32): void {
+  const c4 = c & ~3;
+  memory.fill(g, 0, (<usize>batch * <usize>k * <usize>c) << 2);
+  for (let b = 0; b < batch; b++) {
+    const gB = g + ((<usize>b * <usize>k * <usize>c) << 2);
+    for (let r = 0; r < p; r++) {
+      const uRow = u + ((<usize>(b * p + r) * <usize>k) << 2);
+      const dRow = d + ((<usize>(b * p + r) * <usize>c) << 2);
+      for (let i = 0; i < k; i++) {
+        const s = load<f32>(uRow + (<usize>i << 2));
+        if (s == 0) continue;
+        const uv = f32x4.splat(s);
+        const gRow = gB + ((<usize>i * <usize>c) << 2);
+        let j = 0;
+        for (; j < c4; j += 4) {
+          const off = <usize>j << 2;
+          v128.store(gRow + off, f32x4.add(v128.load(gRow + off), f32x4.mul(uv, v128.load(dRow + off))));
+        }
+        for (; j < c; j++) {
+          const off = <usize>j << 2;
+          store<f32>(gRow + off, load<f32>(gRow + off) + s * load<f32>(dRow + off));
+        }
+      }
+    }
+  }
+}
+
+// U[(b, oy, ox), (ky, kx, ch)] = x[b, oy*sh - pt + ky, ox*sw - pl + kx, ch] or 0 outside the image
+export function im2col(
+  x: usize, u: usize, batch: i32, inH: i32, inW: i32, c: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, outH: i32, outW: i32,
+): void {
+  const rowBytes = <usize>c << 2;
+  let o = u;
+  for (let b = 0; b < batch; b++) {
+    const xB = x + ((<usize>b * <usize>inH * <usize>inW * <usize>c) << 2);
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - pt + ky;
+          if (iy < 0 || iy >= inH) {
+            memory.fill(o, 0, <usize>kw * rowBytes);
+            o += <usize>kw * rowBytes;
+            continue;
+          }
+          const yRow = xB + ((<usize>iy * <usize>inW * <usize>c) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pl + kx;
+            if (ix < 0 || ix >= inW) memory.fill(o, 0, rowBytes);
+            else memory.copy(o, yRow + ((<usize>ix * <usize>c) << 2), rowBytes);
+            o += rowBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx += adjoint of im2col applied to dU (dx must be zeroed by the caller)
+export function col2im(
+  du: usize, dx: usize, batch: i32, inH: i32, inW: i32, c: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, outH: i32, outW: i32,
+): void {
+  const c4 = c & ~3;
+  let o = du;
+  for (let b = 0; b < batch; b++) {
+    const xB = dx + ((<usize>b * <usize>inH * <usize>inW * <usize>c) << 2);
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - pt + ky;
+          if (iy < 0 || iy >= inH) {
+            o += (<usize>kw * <usize>c) << 2;
+            continue;
+          }
+          const yRow = xB + ((<usize>iy * <usize>inW * <usize>c) << 2);
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pl + kx;
+            if (ix >= 0 && ix < inW) {
+              const dst = yRow + ((<usize>ix * <usize>c) << 2);
+              let ch = 0;
+              for (; ch < c4; ch += 4) {
+                const off = <usize>ch << 2;
+                v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(o + off)));
+              }
+              for (; ch < c; ch++) {
+                const off = <usize>ch << 2;
+                store<f32>(dst + off, load<f32>(dst + off) + load<f32>(o + off));
+              }
+            }
+            o += <usize>c << 2;
+          }
+        }
+      }
+    }
+  }
+}
+
+// y = max over each window; argmax (i32) = flat input index of the maximum
+export function maxPoolForward(
+  x: usize, y: usize, argmax: usize, batch: i32, inH: i32, inW: i32, c: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, outH: i32, outW: i32,
+): void {
+  let o: usize = 0;
+  for (let b = 0; b < batch; b++) {
+    const xBase = b * inH * inW * c;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let ch = 0; ch < c; ch++) {
+          let best: f32 = -Infinity;
+          let bestIndex: i32 = -1;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - pt + ky;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - pl + kx;
+              if (ix < 0 || ix >= inW) continue;
+              const idx = xBase + (iy * inW + ix) * c + ch;
+              const v = load<f32>(x + (<usize>idx << 2));
+              if (v > best) {
+                best = v;
+                bestIndex = idx;
+              }
+            }
+          }
+          store<f32>(y + (o << 2), best);
+          store<i32>(argmax + (o << 2), bestIndex);
+          o++;
+        }
+      }
+    }
+  }
+}
+
+// dx[argmax[o]] += dy[o] (dx zeroed by the caller)
+export function maxPoolBackward(dy: usize, argmax: usize, dx: usize, n: i32): void {
+  for (let o = 0; o < n; o++) {
+    const idx = load<i32>(argmax + (<usize>o << 2));
+    const dst = dx + (<usize>idx << 2);
+    store<f32>(dst, load<f32>(dst) + load<f32>(dy + (<usize>o << 2)));
+  }
+}
+
+// y = tanh(x) = 1 - 2 / (exp(2x) + 1), saturating for |x| > 9 (float32 tanh is +-1 there)
+export function tanhForward(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    let t: f32;
+    if (v > 9) t = 1;
+    else if (v < -9) t = -1;
+    else if (Mathf.abs(v) < 0.0004) t = v;
+    else {
+      const e = Mathf.exp(2 * v);
+      t = (e - 1) / (e + 1);
+    }
+    store<f32>(y + (<usize>i << 2), t);
+  }
+}
+
+// dx = dy * (1 - y^2)
+export function tanhBackward(dy: usize, y: usize, dx: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const yv = v128.load(y + off);
+    v128.store(dx + off, f32x4.mul(v128.load(dy + off), f32x4.sub(one, f32x4.mul(yv, yv))));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const yv = load<f32>(y + off);
+    store<f32>(dx + off, load<f32>(dy + off) * (1 - yv * yv));
+  }
+}
+
+// out[b] (f64) += sum_j a[b, j]^2
+export function addRowSquaredNorms(a: usize, out: usize, batch: i32, width: i32): void {
+  const w4 = width & ~3;
+  for (let b = 0; b < batch; b++) {
+    const row = a + ((<usize>b * <usize>width) << 2);
+    let acc = f32x4.splat(0);
+    let j = 0;
+    // f32 lanes over blocks of 1024, folded into f64, keep the rounding error small for long rows
+    let total: f64 = 0;
+    for (; j < w4; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+      if ((j & 1023) == 1020) {
+        total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+        acc = f32x4.splat(0);
+      }
+    }
+    total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+    for (; j < width; j++) {
+      const v = <f64>load<f32>(row + (<usize>j << 2));
+      total += v * v;
+    }
+    const dst = out + (<usize>b << 3);
+    store<f64>(dst, load<f64>(dst) + total);
+  }
+}
+
+// out[j] += sum_b w[b] * g[b, j]   (w == 0 pointer: all ones)
+export function accumulateWeighted(g: usize, w: usize, out: usize, batch: i32, width: i32): void {
+  const w4 = width & ~3;
+  for (let b = 0; b < batch; b++) {
+    const s: f32 = w == 0 ? 1 : load<f32>(w + (<usize>b << 2));
+    if (s == 0) continue;
+    const sv = f32x4.splat(s);
+    const row = g + ((<usize>b * <usize>width) << 2);
+    let j = 0;
+    for (; j < w4; j += 4) {
+      const off = <usize>j << 2;
+      v128.store(out + off, f32x4.add(v128.load(out + off), f32x4.mul(sv, v128.load(row + off))));
+    }
+    for (; j < width; j++) {
+      const off = <usize>j << 2;
+      store<f32>(out + off, load<f32>(out + off) + s * load<f32>(row + off));
+    }
+  }
+}
+
+// dst (cols x rows) = src (rows x cols) transposed, in 16 x 16 blocks
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r0 = 0; r0 < rows; r0 += 16) {
+    const r1 = min(rows, r0 + 16);
+    for (let c0 = 0; c0 < cols; c0 += 16) {
+      const c1 = min(cols, c0 + 16);
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(src + ((<usize>r * <usize>cols + <usize>c) << 2)));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/** Each WebAssembly kernel against its plain-JavaScript reference (the oracle), on awkward shapes. */
+import { describe, expect, it } from 'vitest';
+import { seededRng } from '../../../core/index.js';
+import { windowGeometry } from '../conv-geometry.js';
+import { col2im, im2col } from '../im2col.js';
+import { accumulateWeighted, addRowSquaredNorms, batchedProductTN } from '../per-example.js';
+import { maxPoolBackward, maxPoolForward } from '../pool.js';
+import { transpose2d } from '../transpose.js';
+import {
+  wasmAccumulateWeighted,
+  wasmAddRowSquaredNorms,
+  wasmBatchedProductTN,
+  wasmCol2im,
+  wasmIm2col,
+  wasmMaxPoolBackward,
+  wasmMaxPoolForward,
+  wasmTanh,
+  wasmTanhBackward,
+  wasmTranspose,
+} from './runtime.js';
+
+const rnd = (n: number, seed: number) => {
+  const r = seededRng(seed);
+  return Float32Array.from({ length: n }, () => r.normal());
+};
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  expect(worst).toBeLessThanOrEqual(tol);
+};
+
+describe('wasm kernels = JavaScript references', () => {
+  it('batched per-example products, with and without a channel count divisible by 4', () => {
+    for (const [b, p, k, c] of [
+      [3, 7, 5, 8],
+      [2, 4, 9, 6],
+      [1, 25, 256, 32],
+    ] as const) {
+      const u = rnd(b * p * k, 1);
+      const d = rnd(b * p * c, 2);
+      close(wasmBatchedProductTN(u, d, b, p, k, c), batchedProductTN(u, d, b, p, k, c));
+    }
+  });
+
+  it('im2col and col2im for same/valid padding, strides and channel counts', () => {
+    for (const [shape, kernel, stride, padding] of [
+      [[28, 28, 1], [8, 8], [2, 2], 'same'],
+      [[13, 13, 16], [4, 4], [2, 2], 'valid'],
+      [[7, 9, 3], [3, 2], [1, 2], 'same'],
+    ] as const) {
+      const g = windowGeometry('t', shape, kernel, stride, padding);
+      const x = rnd(2 * shape[0] * shape[1] * shape[2], 3);
+      const u = im2col(x, 2, g);
+      close(wasmIm2col(x, 2, g), u);
+      const du = rnd(u.length, 4);
+      close(wasmCol2im(du, 2, g), col2im(du, 2, g));
+    }
+  });
+
+  it('max pooling forward and backward', () => {
+    const g = windowGeometry('t', [14, 14, 16], [2, 2], [1, 1], 'valid');
+    const x = rnd(3 * 14 * 14 * 16, 5);
+    const ref = maxPoolForward(x, 3, g);
+    const got = wasmMaxPoolForward(x, 3, g);
+    close(got.y, ref.y);
+    expect(Array.from(got.argmax)).toEqual(Array.from(ref.argmax));
+    const dy = rnd(ref.y.length, 6);
+    close(wasmMaxPoolBackward(dy, ref.argmax, x.length), maxPoolBackward(dy, ref.argmax, x.length));
+  });
+
+  it('tanh to float32 precision, and its backward', () => {
+    const x = Float32Array.from([...rnd(1001, 7).map((v) => v * 4), 0, 1e-6, -1e-5, 20, -20, 9.5]);
+    close(wasmTanh(x), Float32Array.from(x, Math.tanh), 2e-7);
+    const y = Float32Array.from(x, Math.tanh);
+    const dy = rnd(x.length, 8);
+    close(
+      wasmTanhBackward(dy, y),
+      Float32Array.from(dy, (v, i) => v * (1 - y[i]! * y[i]!)),
+    );
+  });
+
+  it('row norms, weighted accumulation and transpose', () => {
+    const a = rnd(7 * 2051, 9);
+    const n1 = new Float64Array(7).fill(1);
+    const n2 = new Float64Array(7).fill(1);
+    wasmAddRowSquaredNorms(a, 7, 2051, n1);
+    addRowSquaredNorms(a, 7, 2051, n2);
+    close(n1, n2, 1e-6);
+    const w = rnd(7, 10);
+    const o1 = rnd(2051, 11);
+    const o2 = Float32Array.from(o1);
+    wasmAccumulateWeighted(a, 7, 2051, w, o1);
+    accumulateWeighted(a, 7, 2051, w, o2);
+    close(o1, o2);
+    wasmAccumulateWeighted(a, 7, 2051, null, o1);
+    accumulateWeighted(a, 7, 2051, null, o2);
+    close(o1, o2);
+    close(wasmTranspose(a, 7, 2051), transpose2d(a, 7, 2051), 0);
+  });
+});
