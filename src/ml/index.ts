@@ -15,12 +15,87 @@
  */
 export { type BackendInfo, backendTensorCount, initBackend } from './backend.js';
 export {
+  type CsvDataset,
+  type CsvDatasetOptions,
+  encodeCsv,
+  encodeCsvFeatures,
+  loadCsvDataset,
+} from './data/csv.js';
+export type { CsvSource } from './data/csv-table.js';
+export {
+  type CreateDatasetOptions,
+  classCounts,
+  createDataset,
+  type Dataset,
+  type DatasetInfo,
+  datasetInfo,
+  exampleFeatures,
+  featureSize,
+  subset,
+} from './data/dataset.js';
+export {
+  type CategorySpec,
+  type ColumnDomain,
+  type Domain,
+  type DomainEntry,
+  type DomainSpec,
+  loadDomainFile,
+  parseDomain,
+} from './data/domain.js';
+export {
+  type CategoricalColumnEncoding,
+  type ColumnEncoding,
+  type ColumnProvenance,
+  type Encoder,
+  encoderFeatureNames,
+  type LabelEncoding,
+  type NumericColumnEncoding,
+  parseEncoder,
+} from './data/encoder.js';
+export {
+  NUMERIC_SCALINGS,
+  type NumericBounds,
+  type NumericScaling,
+  oneHot,
+  scaleFeatures,
+  scaleToBounds,
+  standardise,
+} from './data/encoding.js';
+export type { CsvColumnReport, DeclaredBy } from './data/fit.js';
+export { sampleDirichlet, sampleGamma, sampleLogGamma } from './data/gamma.js';
+export {
   DEMO_HOSPITALS,
   DIABETES_MODEL,
   generateHospital,
   type HospitalProfile,
   type PatientRecord,
 } from './data/hospitals.js';
+export {
+  encodeIdx,
+  type IdxArray,
+  type IdxData,
+  type IdxDataType,
+  parseIdx,
+  readIdxFile,
+} from './data/idx.js';
+export {
+  datasetFromIdx,
+  FASHION_MNIST_CLASS_NAMES,
+  FASHION_MNIST_DIR,
+  FASHION_MNIST_FILES,
+  loadFashionMnist,
+  loadIdxDataset,
+  type TrainTestDatasets,
+} from './data/image-datasets.js';
+export {
+  type DatasetPartition,
+  type PartitionOptions,
+  partitionDirichlet,
+  partitionIid,
+  partitionQuantitySkew,
+  type QuantitySkew,
+} from './data/partition.js';
+export { splitAt, type TrainTestSplit, type TrainTestSplitOptions, trainTestSplit } from './data/split.js';
 export { type ActivationSpec, TANH_AS_TEMPERED } from './layers/activation.js';
 export type { BackwardResult, ForwardResult, Layer, Param, ParamGradient } from './layers/layer.js';
 export {

@@ -2,16 +2,17 @@
  * A sequential model: layers built from a {@link ModelSpec} for a per-example input shape, a loss, and the
  * passes a trainer needs: forward, and backward from per-example loss gradients to {@link ParamGradient}s.
  */
-import { InvalidParameterError, type Rng } from '../../core/index.js';
+import { InternalError, InvalidParameterError, type Rng } from '../../core/index.js';
 import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { Embedding } from '../layers/embedding.js';
+import { arenaGeneration, arenaReset } from '../kernels/wasm/runtime.js';
 import type { Layer, Param, ParamGradient } from '../layers/layer.js';
 import { GroupNorm, LayerNorm } from '../layers/normalization.js';
 import { AvgPool2D, Flatten, MaxPool2D } from '../layers/pooling.js';
 import { type LossKind, type LossResult, lossFunction } from '../losses/losses.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { LayerSpec, ModelSpec } from './spec.js';
 
 const pair = (v: number | readonly [number, number]): [number, number] =>
@@ -129,8 +130,18 @@ export class SequentialModel {
     return this.params.reduce((n, p) => n + p.value.length, 0);
   }
 
-  /** Runs the layers on x [batch, ...inputShape]. */
+  /**
+   * Runs the layers on x [batch, ...inputShape]. The logits are a copy the caller owns (the engine's working
+   * memory is reused by the next pass).
+   */
   forward(x: Tensor, training = false): ForwardPass {
+    const pass = this.run(x, training);
+    return { logits: new Tensor(pass.logits.shape, Float32Array.from(pass.logits.data)), caches: [] };
+  }
+
+  /** Forward pass in the engine's arena (reset first: earlier passes' arrays become invalid). */
+  private run(x: Tensor, training: boolean): ForwardPass {
+    arenaReset();
     const caches: unknown[] = [];
     let h = x;
     for (const layer of this.layers) {
@@ -143,10 +154,11 @@ export class SequentialModel {
 
   /**
    * Forward, loss and backward for a batch: per-example losses and, for every parameter, its gradient in
-   * factored per-example form (aligned with {@link params}).
+   * factored per-example form (aligned with {@link params}). The gradients are valid until the model's next
+   * pass (they read the engine's reused working memory); using them later throws VEIL_INTERNAL.
    */
   lossAndGradients(x: Tensor, labels: Int32Array): { loss: LossResult; grads: ParamGradient[] } {
-    const pass = this.forward(x, true);
+    const pass = this.run(x, true);
     const loss = this.lossFn(pass.logits, labels);
     const grads: ParamGradient[][] = [];
     let dy: Tensor | null = loss.dLogits;
@@ -157,12 +169,31 @@ export class SequentialModel {
       dy = r.dx;
       if (dy === null) break;
     }
-    return { loss, grads: grads.flat() };
+    const generation = arenaGeneration();
+    const live = (): void => {
+      if (arenaGeneration() !== generation) {
+        throw new InternalError('per-example gradients used after the next forward pass; consume them first');
+      }
+    };
+    const checked = grads.flat().map(
+      (g): ParamGradient => ({
+        param: g.param,
+        addSquaredNorms: (out) => {
+          live();
+          g.addSquaredNorms(out);
+        },
+        accumulate: (weights, out) => {
+          live();
+          g.accumulate(weights, out);
+        },
+      }),
+    );
+    return { loss, grads: checked };
   }
 
   /** Class predictions for x. */
   predict(x: Tensor): Int32Array {
-    const { logits } = this.forward(x, false);
+    const { logits } = this.run(x, false);
     const batch = x.batch;
     const out = new Int32Array(batch);
     if (this.loss === 'binary-cross-entropy') {

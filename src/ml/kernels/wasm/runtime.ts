@@ -1,9 +1,14 @@
 /**
- * Loads Veil's WebAssembly SIMD kernels (kernels.as.ts, compiled into kernels.wasm.gen.ts) and wraps them for
- * Float32Arrays: each call copies its inputs into the module's memory (from byte 65,536; the first page holds
- * the module's static data), runs, and copies the result out. Copies cost ~1 ns per float; the kernels run
- * 5-10x faster than the equivalent JavaScript loops (BENCHMARKS.md). The plain loops in ../*.ts stay as the
- * reference implementations the tests compare against.
+ * Veil's WebAssembly SIMD kernels (kernels.as.ts, compiled into kernels.wasm.gen.ts) and the arena they work in.
+ *
+ * The module runs over one shared WebAssembly memory. Layers allocate their outputs in it with {@link allocF32}
+ * (a bump allocator), so a kernel's output is the next kernel's input without a copy; arrays from elsewhere are
+ * copied in on use. Growing a shared memory never detaches existing views, so arrays stay valid while the
+ * arena grows. The arena is reset by the model at the start of every forward pass ({@link arenaReset}): arrays
+ * from an earlier pass must not be used after that, and the per-example gradients check it ({@link arenaGeneration}).
+ *
+ * The kernels run 5-10x faster than the equivalent JavaScript loops (BENCHMARKS.md); the plain loops in ../*.ts
+ * stay as the reference implementations the tests compare against.
  */
 import { InternalError } from '../../../core/index.js';
 import type { WindowGeometry } from '../conv-geometry.js';
@@ -24,172 +29,175 @@ interface KernelExports {
 
 /** The subset of the WebAssembly JS API used here (TypeScript's ES lib does not declare it). */
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const BASE = 65536;
 const PAGE = 65536;
-const memory = new wasm.Memory({ initial: 16 });
+/** The arena starts after the first page, which holds the module's static data (264 bytes). */
+const BASE = PAGE;
+const MAX_PAGES = 65536; // 4 GiB of address space; only touched pages take memory
+const memory = new wasm.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
 const kernels = new wasm.Instance(new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64')), {
   env: { memory },
 }).exports as unknown as KernelExports;
 
-/** Lays out `sizes` bytes (each rounded to 16) from BASE, grows the memory to fit, returns the offsets. */
-function layout(...sizes: number[]): number[] {
-  const offsets: number[] = [];
-  let end = BASE;
-  for (const size of sizes) {
-    offsets.push(end);
-    end += Math.ceil(size / 16) * 16;
-  }
-  if (end > 2 ** 32)
-    throw new InternalError(
-      `wasm kernels: ${end} bytes exceed the 4 GiB address space; use a smaller physical batch`,
-    );
-  const have = memory.buffer.byteLength;
-  if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
-  return offsets;
+const arenaBuffers = new WeakSet<ArrayBufferLike>();
+let top = BASE;
+let generation = 0;
+
+function buffer(): SharedArrayBuffer {
+  const b = memory.buffer;
+  arenaBuffers.add(b);
+  return b;
 }
 
-const f32 = () => new Float32Array(memory.buffer);
-const put = (data: Float32Array, offset: number) => f32().set(data, offset >> 2);
-const take = (offset: number, length: number) => f32().slice(offset >> 2, (offset >> 2) + length);
+/** Frees every arena array at once (the model calls this at the start of each forward pass). */
+export function arenaReset(): void {
+  top = BASE;
+  generation++;
+}
+
+/** Increments at every reset: arrays and gradients from an older generation are stale. */
+export function arenaGeneration(): number {
+  return generation;
+}
+
+/** Bytes currently allocated in the arena (for memory reports). */
+export function arenaBytes(): number {
+  return top - BASE;
+}
+
+function bump(bytes: number): number {
+  const offset = top;
+  top += Math.ceil(bytes / 16) * 16;
+  const have = memory.buffer.byteLength;
+  if (top > have) {
+    const pages = Math.ceil((top - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) {
+      throw new InternalError(`ml arena: ${top} bytes exceed the 4 GiB address space; use a smaller physical batch`);
+    }
+    memory.grow(pages);
+  }
+  return offset;
+}
+
+/** A float32 array of `n` elements in the arena, zeroed unless `zero` is false. */
+export function allocF32(n: number, zero = true): Float32Array {
+  const offset = bump(n * 4); // before buffer(): growing replaces memory.buffer
+  const view = new Float32Array(buffer(), offset, n);
+  if (zero) view.fill(0);
+  return view;
+}
+
+function allocI32(n: number): Int32Array {
+  const offset = bump(n * 4);
+  return new Int32Array(buffer(), offset, n);
+}
+
+/** The byte offset of `a` in the arena, copying it in first when it lives elsewhere. */
+function ptr(a: Float32Array | Int32Array): number {
+  if (arenaBuffers.has(a.buffer)) return a.byteOffset;
+  const copy = a instanceof Float32Array ? allocF32(a.length, false) : allocI32(a.length);
+  copy.set(a);
+  return copy.byteOffset;
+}
 
 function geometryArgs(batch: number, g: WindowGeometry): number[] {
-  return [
-    batch,
-    g.inH,
-    g.inW,
-    g.channels,
-    g.kernelH,
-    g.kernelW,
-    g.strideH,
-    g.strideW,
-    g.padTop,
-    g.padLeft,
-    g.outH,
-    g.outW,
-  ];
+  return [batch, g.inH, g.inW, g.channels, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop, g.padLeft, g.outH, g.outW];
 }
 
 /** G [batch, k, c], G_b = U_b^T D_b (see ../per-example.ts batchedProductTN). */
-export function wasmBatchedProductTN(
-  u: Float32Array,
-  d: Float32Array,
-  batch: number,
-  p: number,
-  k: number,
-  c: number,
-): Float32Array {
-  const n = batch * k * c;
-  const [uo, dOff, go] = layout(u.length * 4, d.length * 4, n * 4) as [number, number, number];
-  put(u, uo);
-  put(d, dOff);
-  kernels.batchedTN(uo, dOff, go, batch, p, k, c);
-  return take(go, n);
+export function wasmBatchedProductTN(u: Float32Array, d: Float32Array, batch: number, p: number, k: number, c: number): Float32Array {
+  const uo = ptr(u);
+  const dOff = ptr(d);
+  const g = allocF32(batch * k * c, false);
+  kernels.batchedTN(uo, dOff, g.byteOffset, batch, p, k, c);
+  return g;
 }
 
 /** im2col (see ../im2col.ts). */
 export function wasmIm2col(x: Float32Array, batch: number, g: WindowGeometry): Float32Array {
-  const n = batch * g.outH * g.outW * g.kernelH * g.kernelW * g.channels;
-  const [xo, uo] = layout(x.length * 4, n * 4) as [number, number];
-  put(x, xo);
-  kernels.im2col(xo, uo, ...geometryArgs(batch, g));
-  return take(uo, n);
+  const xo = ptr(x);
+  const u = allocF32(batch * g.outH * g.outW * g.kernelH * g.kernelW * g.channels, false);
+  kernels.im2col(xo, u.byteOffset, ...geometryArgs(batch, g));
+  return u;
 }
 
 /** col2im (see ../im2col.ts). */
 export function wasmCol2im(du: Float32Array, batch: number, g: WindowGeometry): Float32Array {
-  const n = batch * g.inH * g.inW * g.channels;
-  const [duo, dxo] = layout(du.length * 4, n * 4) as [number, number];
-  put(du, duo);
-  f32().fill(0, dxo >> 2, (dxo >> 2) + n);
-  kernels.col2im(duo, dxo, ...geometryArgs(batch, g));
-  return take(dxo, n);
+  const duo = ptr(du);
+  const dx = allocF32(batch * g.inH * g.inW * g.channels);
+  kernels.col2im(duo, dx.byteOffset, ...geometryArgs(batch, g));
+  return dx;
 }
 
 /** Max pooling with argmax (see ../pool.ts). */
-export function wasmMaxPoolForward(
-  x: Float32Array,
-  batch: number,
-  g: WindowGeometry,
-): { y: Float32Array; argmax: Int32Array } {
+export function wasmMaxPoolForward(x: Float32Array, batch: number, g: WindowGeometry): { y: Float32Array; argmax: Int32Array } {
   const n = batch * g.outH * g.outW * g.channels;
-  const [xo, yo, ao] = layout(x.length * 4, n * 4, n * 4) as [number, number, number];
-  put(x, xo);
-  kernels.maxPoolForward(xo, yo, ao, ...geometryArgs(batch, g));
-  return { y: take(yo, n), argmax: new Int32Array(memory.buffer).slice(ao >> 2, (ao >> 2) + n) };
+  const xo = ptr(x);
+  const y = allocF32(n, false);
+  const argmax = allocI32(n);
+  kernels.maxPoolForward(xo, y.byteOffset, argmax.byteOffset, ...geometryArgs(batch, g));
+  return { y, argmax };
 }
 
 /** The adjoint of max pooling. */
 export function wasmMaxPoolBackward(dy: Float32Array, argmax: Int32Array, inputSize: number): Float32Array {
-  const [dyo, ao, dxo] = layout(dy.length * 4, argmax.length * 4, inputSize * 4) as [number, number, number];
-  put(dy, dyo);
-  new Int32Array(memory.buffer).set(argmax, ao >> 2);
-  f32().fill(0, dxo >> 2, (dxo >> 2) + inputSize);
-  kernels.maxPoolBackward(dyo, ao, dxo, dy.length);
-  return take(dxo, inputSize);
+  const dyo = ptr(dy);
+  const ao = ptr(argmax);
+  const dx = allocF32(inputSize);
+  kernels.maxPoolBackward(dyo, ao, dx.byteOffset, dy.length);
+  return dx;
 }
 
 /** tanh, element-wise. */
 export function wasmTanh(x: Float32Array): Float32Array {
-  const [xo, yo] = layout(x.length * 4, x.length * 4) as [number, number];
-  put(x, xo);
-  kernels.tanhForward(xo, yo, x.length);
-  return take(yo, x.length);
+  const xo = ptr(x);
+  const y = allocF32(x.length, false);
+  kernels.tanhForward(xo, y.byteOffset, x.length);
+  return y;
 }
 
 /** dy * (1 - y^2). */
 export function wasmTanhBackward(dy: Float32Array, y: Float32Array): Float32Array {
-  const [dyo, yo, dxo] = layout(dy.length * 4, y.length * 4, dy.length * 4) as [number, number, number];
-  put(dy, dyo);
-  put(y, yo);
-  kernels.tanhBackward(dyo, yo, dxo, dy.length);
-  return take(dxo, dy.length);
+  const dyo = ptr(dy);
+  const yo = ptr(y);
+  const dx = allocF32(dy.length, false);
+  kernels.tanhBackward(dyo, yo, dx.byteOffset, dy.length);
+  return dx;
 }
 
 /** out[b] += ||a[b, :]||^2. */
-export function wasmAddRowSquaredNorms(
-  a: Float32Array,
-  batch: number,
-  width: number,
-  out: Float64Array,
-): void {
-  const [ao, oo] = layout(a.length * 4, batch * 8) as [number, number];
-  put(a, ao);
-  const view = new Float64Array(memory.buffer, oo, batch);
+export function wasmAddRowSquaredNorms(a: Float32Array, batch: number, width: number, out: Float64Array): void {
+  const ao = ptr(a);
+  const oo = bump(batch * 8);
+  const view = new Float64Array(buffer(), oo, batch);
   view.set(out);
   kernels.addRowSquaredNorms(ao, oo, batch, width);
   out.set(view);
 }
 
 /** out += sum_b w[b] g[b, :]. */
-export function wasmAccumulateWeighted(
-  g: Float32Array,
-  batch: number,
-  width: number,
-  weights: Float32Array | null,
-  out: Float32Array,
-): void {
-  const [go, wo, oo] = layout(g.length * 4, weights ? batch * 4 : 16, width * 4) as [number, number, number];
-  put(g, go);
-  if (weights) put(weights, wo);
-  put(out, oo);
-  kernels.accumulateWeighted(go, weights ? wo : 0, oo, batch, width);
-  out.set(f32().subarray(oo >> 2, (oo >> 2) + width));
+export function wasmAccumulateWeighted(g: Float32Array, batch: number, width: number, weights: Float32Array | null, out: Float32Array): void {
+  const go = ptr(g);
+  const wo = weights ? ptr(weights) : 0;
+  const o = allocF32(width, false);
+  o.set(out);
+  kernels.accumulateWeighted(go, wo, o.byteOffset, batch, width);
+  out.set(o);
 }
 
 /** 2-D transpose. */
 export function wasmTranspose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const [so, dOff] = layout(src.length * 4, src.length * 4) as [number, number];
-  put(src, so);
-  kernels.transpose(so, dOff, rows, cols);
-  return take(dOff, src.length);
+  const so = ptr(src);
+  const dst = allocF32(src.length, false);
+  kernels.transpose(so, dst.byteOffset, rows, cols);
+  return dst;
 }
