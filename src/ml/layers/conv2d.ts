@@ -8,13 +8,13 @@
  * weighted sum. Non-private training takes U^T dY directly.
  */
 import { InvalidParameterError, type Rng } from '../../core/index.js';
-import { gemm } from '../backend.js';
 import { type Padding, type WindowGeometry, windowGeometry } from '../kernels/conv-geometry.js';
 import {
   wasmAccumulateWeighted as accumulateWeighted,
   wasmAddRowSquaredNorms as addRowSquaredNorms,
   wasmBatchedProductTN as batchedProductTN,
   wasmCol2im as col2im,
+  wasmGemm as gemm,
   wasmIm2col as im2col,
   wasmTranspose as transpose2d,
 } from '../kernels/wasm/runtime.js';
@@ -121,8 +121,8 @@ export class Conv2D implements Layer {
       },
       accumulate(weights, out) {
         if (weights === null && perExample === null) {
-          const g = gemm(transpose2d(u, rows, k), dy.data, k, rows, c);
-          for (let i = 0; i < g.length; i++) out[i]! += g[i]!;
+          // the plain sum U^T dY: the batched product with all rows as one "example"
+          accumulateWeighted(batchedProductTN(u, dy.data, 1, rows, k, c), 1, k * c, null, out);
           return;
         }
         accumulateWeighted(perExampleGradients(), batch, k * c, weights, out);

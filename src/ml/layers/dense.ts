@@ -5,11 +5,11 @@
  * A^T (w * Delta): one matrix product. Nothing per example is materialised.
  */
 import { InvalidParameterError, type Rng } from '../../core/index.js';
-import { gemm } from '../backend.js';
 import { rowSquaredNorms, scaleRows } from '../kernels/per-example.js';
 import {
   wasmAccumulateWeighted as accumulateWeighted,
   wasmAddRowSquaredNorms as addRowSquaredNorms,
+  wasmGemm as gemm,
   wasmTranspose as transpose2d,
 } from '../kernels/wasm/runtime.js';
 import { Tensor } from '../tensor.js';

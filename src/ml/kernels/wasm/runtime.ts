@@ -25,6 +25,7 @@ interface KernelExports {
   addRowSquaredNorms(a: number, out: number, batch: number, width: number): void;
   accumulateWeighted(g: number, w: number, out: number, batch: number, width: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
 }
 
 /** The subset of the WebAssembly JS API used here (TypeScript's ES lib does not declare it). */
@@ -200,4 +201,13 @@ export function wasmTranspose(src: Float32Array, rows: number, cols: number): Fl
   const dst = allocF32(src.length, false);
   kernels.transpose(so, dst.byteOffset, rows, cols);
   return dst;
+}
+
+/** C (m x n) = A (m x k) B (k x n); see kernels.as.ts for when this beats tfjs-wasm's GEMM. */
+export function wasmGemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  const ao = ptr(a);
+  const bo = ptr(b);
+  const c = allocF32(m * n, false);
+  kernels.gemm(ao, bo, c.byteOffset, m, k, n);
+  return c;
 }
