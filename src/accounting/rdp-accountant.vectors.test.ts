@@ -25,11 +25,15 @@ describe('RDP vs dp_accounting', () => {
   });
 
   it('reproduces dp_accounting on the whole grid with its orders and series (350 points)', () => {
+    // Where dp_accounting's fractional series did not converge it drops the order (100 of the 350 points);
+    // Veil integrates A_alpha instead, so it can only be tighter there.
     let worst = 0;
     for (const g of vectors.grid) {
       const acc = new RdpAccountant({ orders: DP_ACCOUNTING_DEFAULT_ORDERS, fractionalSeries: 'absolute' });
       acc.compose(dpSgdEvent({ sampleRate: g.q, noiseMultiplier: g.sigma, steps: g.steps }));
       const { epsilon, order } = acc.epsilonAndOrder({ delta: g.delta });
+      expect(epsilon, JSON.stringify(g)).toBeLessThanOrEqual(g.epsilon * (1 + 1e-6));
+      if (g.nonconverged_orders > 0) continue;
       const rel = Math.abs(epsilon - g.epsilon) / g.epsilon;
       worst = Math.max(worst, rel);
       expect(rel, JSON.stringify(g)).toBeLessThan(1e-6);
@@ -37,6 +41,7 @@ describe('RDP vs dp_accounting', () => {
       expect(order).toBe(g.optimal_order);
     }
     expect(worst).toBeLessThan(1e-6);
+    expect(vectors.grid.filter((g) => g.nonconverged_orders === 0).length).toBe(250);
   });
 
   it('with the signed series on dp_accounting orders: never looser, and within 0.2% wherever epsilon <= 10', () => {
@@ -51,11 +56,13 @@ describe('RDP vs dp_accounting', () => {
       worstAll = Math.max(worstAll, below);
       if (g.epsilon <= 10) worstSmall = Math.max(worstSmall, below);
     }
-    // Measured: 0.16% at most for epsilon <= 10; up to ~20% at epsilon ~250 (q = 0.1, sigma = 1.1, 20000
-    // steps, optimal order 1.5), where the absolute-value bound is loosest. The signed series is checked
-    // against numerical integration in analysis/rdp-subsampled-gaussian.test.ts.
+    // Measured: 0.16% at most for epsilon <= 10. At epsilons in the hundreds (q >= 0.05, many steps) the
+    // optimum sits at small fractional orders, where the absolute-value bound is loosest and dp_accounting
+    // drops the orders whose series does not converge (Veil integrates them): up to ~66% lower there. Both
+    // the signed series and the integration are checked against independent numerical integration in
+    // analysis/rdp-subsampled-gaussian.test.ts.
     expect(worstSmall).toBeLessThan(0.002);
-    expect(worstAll).toBeLessThan(0.21);
+    expect(worstAll).toBeLessThan(0.7);
   });
 
   it('with Veil defaults (signed series + more orders): never above dp_accounting + 1e-3', () => {
@@ -79,8 +86,8 @@ describe('RDP vs dp_accounting', () => {
         const absolute = rdpPoissonSubsampledGaussian(r.q, r.sigma, order, 'absolute');
         const exact = rdpPoissonSubsampledGaussian(r.q, r.sigma, order, 'exact');
         if (!Number.isFinite(ref)) {
-          // dp_accounting gives up (series did not converge); Veil interpolates the integer orders (log A is
-          // convex in alpha), a finite bound below the unsampled Gaussian's
+          // dp_accounting gives up (series did not converge); Veil integrates A_alpha numerically: a finite
+          // bound below the unsampled Gaussian's
           expect(absolute).toBeGreaterThan(0);
           expect(absolute).toBeLessThanOrEqual(rdpGaussian(r.sigma, order));
           continue;

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
 import { demo } from './commands/demo.js';
 import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from './commands/privacy.js';
+import { train } from './commands/train.js';
 import { EXIT } from './exit-codes.js';
 import {
   type CommandResult,
@@ -58,6 +59,34 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       'DP statistics of three simulated hospitals with their privacy bill, and an accountant walk-through',
     )
     .action(run((_flags, global, io) => demo(global, io)));
+
+  program
+    .command('train')
+    .description('centralised training, differentially private by default (DP-SGD / DP-Adam)')
+    .option('--data <file>', 'a CSV file with a header row')
+    .option('--label <column>', 'the label column of the CSV')
+    .option('--domain <file>', 'a domain JSON declaring columns (codes, categories, numeric bounds)')
+    .option('--test-data <file>', 'a CSV test set encoded with the training encoder')
+    .option('--test-fraction <f>', 'hold out a random fraction in (0, 1) (default 0.2)')
+    .option('--test-from-row <n>', 'rows from n on are the test set (e.g. 32561 for UCI Adult)')
+    .option('--dataset <name>', 'fashion-mnist or fashion-mnist:DIR (IDX files)')
+    .option('--model <spec>', 'logreg | mlp:64,64[:relu|tanh] | cnn:papernot | a JSON model file')
+    .option('--epsilon <e>', 'target epsilon (calibrates the noise), or the budget with --noise-multiplier')
+    .option('--delta <d>', 'delta (default 1e-5)')
+    .option('--noise-multiplier <s>', 'noise standard deviation / clipping norm')
+    .option('--non-private', 'train without differential privacy (a baseline)')
+    .option('--max-grad-norm <c>', 'per-example clipping norm C (default 1)')
+    .option('--clipping <kind>', 'flat (default) | per-layer | adaptive')
+    .option('--epochs <n>', 'epochs (default 5)')
+    .option('--batch-size <b>', 'expected batch size (Poisson sampling rate = b / N) (default 256)')
+    .option('--lr <x>', 'learning rate (default 0.1 for sgd, 0.001 for adam)')
+    .option('--momentum <m>', 'SGD momentum (default 0.9)')
+    .option('--optimizer <name>', 'sgd (default) | adam')
+    .option('--accountant <name>', 'rdp (default) | pld: for calibration and the budget')
+    .option('--max-physical-batch <n>', 'largest chunk held in memory at once (default 512)')
+    .option('--out <dir>', 'write model.json + weights.bin (TF.js LayersModel) and Veil metadata')
+    .option('--overwrite', 'replace a model already in --out')
+    .action(run((flags, global, io) => train(flags as never, global, io)));
 
   const privacy = program
     .command('privacy')

@@ -96,6 +96,29 @@ export {
   type QuantitySkew,
 } from './data/partition.js';
 export { splitAt, type TrainTestSplit, type TrainTestSplitOptions, trainTestSplit } from './data/split.js';
+export {
+  loadModel,
+  loadModelWithMetadata,
+  MODEL_FILE,
+  type SavedModelFiles,
+  type SaveOptions,
+  saveModel,
+} from './export/files.js';
+export { type ImportSource, importLayersModel, type LoadedModel } from './export/import-model.js';
+export {
+  type ExportedLayersModel,
+  type ExportOptions,
+  exportLayersModel,
+  WEIGHTS_FILE,
+} from './export/layers-model.js';
+export type {
+  JsonObject,
+  KerasLayerJson,
+  LayersModelJson,
+  VeilModelMetadata,
+  WeightGroupJson,
+  WeightSpecJson,
+} from './export/schema.js';
 export { type ActivationSpec, TANH_AS_TEMPERED } from './layers/activation.js';
 export type { BackwardResult, ForwardResult, Layer, Param, ParamGradient } from './layers/layer.js';
 export {

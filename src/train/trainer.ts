@@ -267,6 +267,7 @@ export function trainModel(options: TrainOptions): TrainResult {
   let trainMs = 0;
   let stoppedEarly: TrainResult['stoppedEarly'] = null;
   let order: Int32Array | null = null;
+  let noise: Float32Array | null = null;
 
   outer: for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const epochStart = performance.now();
@@ -327,8 +328,14 @@ export function trainModel(options: TrainOptions): TrainResult {
         const std = (gradientNoise ?? 0) * clipping.maxGradNorm;
         const scale = 1 / expectedBatch;
         for (const sum of sums) {
-          for (let j = 0; j < sum.length; j++)
-            sum[j] = (sum[j]! + (std > 0 ? std * rng.normal() : 0)) * scale;
+          if (std > 0) {
+            noise = noise && noise.length >= sum.length ? noise : new Float32Array(sum.length);
+            const draw = noise.subarray(0, sum.length);
+            rng.fillNormal(draw, std);
+            for (let j = 0; j < sum.length; j++) sum[j] = (sum[j]! + draw[j]!) * scale;
+          } else {
+            for (let j = 0; j < sum.length; j++) sum[j]! *= scale;
+          }
         }
         if (spec.kind === 'adaptive') clipping.update(unclipped, indices.length, expectedBatch, rng);
         rdp.compose(stepEvent!);

@@ -129,3 +129,67 @@ describe('generators', () => {
     expect(out.some((b) => b !== 0)).toBe(true);
   });
 });
+
+describe('fillNormal (ziggurat)', () => {
+  /** Kolmogorov-Smirnov statistic of `xs` against the standard normal CDF, and its asymptotic p-value. */
+  function ks(xs: Float64Array): { d: number; p: number } {
+    const sorted = Float64Array.from(xs).sort();
+    const n = sorted.length;
+    const cdf = (x: number) => 0.5 * (1 + erfApprox(x / Math.SQRT2));
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      const f = cdf(sorted[i]!);
+      d = Math.max(d, Math.abs(f - i / n), Math.abs((i + 1) / n - f));
+    }
+    const t = Math.sqrt(n) * d;
+    let p = 0;
+    for (let k = 1; k < 100; k++) p += 2 * (-1) ** (k - 1) * Math.exp(-2 * k * k * t * t);
+    return { d, p: Math.min(1, Math.max(0, p)) };
+  }
+  // erf via the normal CDF identity from core's special functions is in num/special.ts; an independent
+  // Abramowitz-Stegun 7.1.26 approximation (error < 1.5e-7) keeps this test self-contained.
+  function erfApprox(x: number): number {
+    const s = Math.sign(x);
+    const a = Math.abs(x);
+    const t = 1 / (1 + 0.3275911 * a);
+    const y =
+      1 -
+      ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+        t *
+        Math.exp(-a * a);
+    return s * y;
+  }
+
+  it('passes a Kolmogorov-Smirnov test against N(0, 1) (fixed seed, false alarm 1e-4)', () => {
+    const xs = new Float64Array(200_000);
+    seededRng(21).fillNormal(xs);
+    expect(ks(xs).p).toBeGreaterThan(1e-4);
+  });
+
+  it('has the requested standard deviation, unit tails and independent consecutive draws', () => {
+    const xs = new Float64Array(400_000);
+    seededRng(22).fillNormal(xs, 2.5);
+    let s1 = 0;
+    let s2 = 0;
+    let tail = 0;
+    let lag = 0;
+    for (let i = 0; i < xs.length; i++) {
+      s1 += xs[i]!;
+      s2 += xs[i]! * xs[i]!;
+      if (Math.abs(xs[i]!) > 2.5 * 3.5) tail++;
+      if (i > 0) lag += xs[i]! * xs[i - 1]!;
+    }
+    const n = xs.length;
+    expect(Math.abs(s1 / n)).toBeLessThan((5 * 2.5) / Math.sqrt(n));
+    expect(Math.abs(s2 / n / 6.25 - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+    // P(|Z| > 3.5) = 4.65e-4: expected 186 of 400k, sd ~13.6
+    expect(Math.abs(tail - 186)).toBeLessThan(5 * 13.6);
+    expect(Math.abs(lag / n / 6.25)).toBeLessThan(5 / Math.sqrt(n));
+  });
+
+  it('fills float32 arrays too', () => {
+    const xs = new Float32Array(10);
+    seededRng(23).fillNormal(xs);
+    expect(xs.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+  });
+});

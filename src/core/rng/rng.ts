@@ -10,6 +10,7 @@
 import { assertInteger, assertProbability } from '../assert.js';
 import { InvalidParameterError } from '../errors.js';
 import { type Rational, rationalFloor, rationalFrac, rationalFromNumber } from '../num/rational.js';
+import { ZIGGURAT } from './ziggurat.js';
 
 /** Which generator produced a value; seeded output is never private. */
 export type RngKind = 'csprng' | 'seeded';
@@ -34,6 +35,11 @@ export interface Rng {
   uniformBigInt(n: bigint): bigint;
   /** A standard normal draw (polar method; floating point: for exact noise use the discrete Gaussian). */
   normal(): number;
+  /**
+   * Fills `out` with independent N(0, std^2) draws (ziggurat method; for bulk Gaussian noise such as DP-SGD's).
+   * Floating point: for exact noise use the discrete Gaussian.
+   */
+  fillNormal(out: Float32Array | Float64Array, std?: number): void;
   /** A standard exponential draw (rate 1). */
   exponential(): number;
   /** Number of failures before the first success, success probability p in (0, 1] (floating point). */
@@ -170,6 +176,49 @@ export class BufferedRng implements Rng {
         this.spareNormal = v * f;
         return u * f;
       }
+    }
+  }
+
+  fillNormal(out: Float32Array | Float64Array, std = 1): void {
+    const { kn, wn, fn, r } = ZIGGURAT;
+    let layers = 0;
+    let layerBits = 0;
+    for (let i = 0; i < out.length; i++) {
+      // one 32-bit word gives four 7-bit layer indices; the value comes from its own signed 32-bit word
+      if (layerBits === 0) {
+        layers = this.nextUint32();
+        layerBits = 4;
+      }
+      let iz = layers & 127;
+      layers >>>= 8;
+      layerBits--;
+      let hz = this.nextUint32() | 0;
+      let x: number;
+      if (Math.abs(hz) < kn[iz]!) {
+        x = hz * wn[iz]!;
+      } else {
+        for (;;) {
+          x = hz * wn[iz]!;
+          if (iz === 0) {
+            // the tail beyond r (Marsaglia 1964)
+            let y: number;
+            do {
+              x = -Math.log(this.uniformOpen()) / r;
+              y = -Math.log(this.uniformOpen());
+            } while (y + y < x * x);
+            x = hz > 0 ? r + x : -r - x;
+            break;
+          }
+          if (fn[iz]! + this.uniform() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) break;
+          hz = this.nextUint32() | 0;
+          iz = this.nextUint32() & 127;
+          if (Math.abs(hz) < kn[iz]!) {
+            x = hz * wn[iz]!;
+            break;
+          }
+        }
+      }
+      out[i] = x * std;
     }
   }
 

@@ -3,11 +3,11 @@
  * passes a trainer needs: forward, and backward from per-example loss gradients to {@link ParamGradient}s.
  */
 import { InternalError, InvalidParameterError, type Rng } from '../../core/index.js';
+import { arenaGeneration, arenaReset } from '../kernels/wasm/runtime.js';
 import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { Embedding } from '../layers/embedding.js';
-import { arenaGeneration, arenaReset } from '../kernels/wasm/runtime.js';
 import type { Layer, Param, ParamGradient } from '../layers/layer.js';
 import { GroupNorm, LayerNorm } from '../layers/normalization.js';
 import { AvgPool2D, Flatten, MaxPool2D } from '../layers/pooling.js';

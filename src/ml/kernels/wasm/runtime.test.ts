@@ -11,6 +11,7 @@ import {
   wasmAddRowSquaredNorms,
   wasmBatchedProductTN,
   wasmCol2im,
+  wasmGemm,
   wasmIm2col,
   wasmMaxPoolBackward,
   wasmMaxPoolForward,
@@ -32,6 +33,25 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
 };
 
 describe('wasm kernels = JavaScript references', () => {
+  it('GEMM on odd shapes (row pairs, 16- and 4-column blocks, scalar tails)', () => {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 5, 7],
+      [7, 33, 16],
+      [9, 17, 37],
+      [64, 64, 52],
+      [5, 300, 20],
+    ] as const) {
+      const a = rnd(m * k, 12);
+      const b = rnd(k * n, 13);
+      const ref = new Float32Array(m * n);
+      for (let i = 0; i < m; i++)
+        for (let t = 0; t < k; t++)
+          for (let j = 0; j < n; j++) ref[i * n + j]! += a[i * k + t]! * b[t * n + j]!;
+      close(wasmGemm(a, b, m, k, n), ref, 1e-5);
+    }
+  });
+
   it('batched per-example products, with and without a channel count divisible by 4', () => {
     for (const [b, p, k, c] of [
       [3, 7, 5, 8],

@@ -82,7 +82,9 @@ function bump(bytes: number): number {
   if (top > have) {
     const pages = Math.ceil((top - have) / PAGE);
     if (have / PAGE + pages > MAX_PAGES) {
-      throw new InternalError(`ml arena: ${top} bytes exceed the 4 GiB address space; use a smaller physical batch`);
+      throw new InternalError(
+        `ml arena: ${top} bytes exceed the 4 GiB address space; use a smaller physical batch`,
+      );
     }
     memory.grow(pages);
   }
@@ -111,11 +113,31 @@ function ptr(a: Float32Array | Int32Array): number {
 }
 
 function geometryArgs(batch: number, g: WindowGeometry): number[] {
-  return [batch, g.inH, g.inW, g.channels, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop, g.padLeft, g.outH, g.outW];
+  return [
+    batch,
+    g.inH,
+    g.inW,
+    g.channels,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padTop,
+    g.padLeft,
+    g.outH,
+    g.outW,
+  ];
 }
 
 /** G [batch, k, c], G_b = U_b^T D_b (see ../per-example.ts batchedProductTN). */
-export function wasmBatchedProductTN(u: Float32Array, d: Float32Array, batch: number, p: number, k: number, c: number): Float32Array {
+export function wasmBatchedProductTN(
+  u: Float32Array,
+  d: Float32Array,
+  batch: number,
+  p: number,
+  k: number,
+  c: number,
+): Float32Array {
   const uo = ptr(u);
   const dOff = ptr(d);
   const g = allocF32(batch * k * c, false);
@@ -140,7 +162,11 @@ export function wasmCol2im(du: Float32Array, batch: number, g: WindowGeometry): 
 }
 
 /** Max pooling with argmax (see ../pool.ts). */
-export function wasmMaxPoolForward(x: Float32Array, batch: number, g: WindowGeometry): { y: Float32Array; argmax: Int32Array } {
+export function wasmMaxPoolForward(
+  x: Float32Array,
+  batch: number,
+  g: WindowGeometry,
+): { y: Float32Array; argmax: Int32Array } {
   const n = batch * g.outH * g.outW * g.channels;
   const xo = ptr(x);
   const y = allocF32(n, false);
@@ -176,7 +202,12 @@ export function wasmTanhBackward(dy: Float32Array, y: Float32Array): Float32Arra
 }
 
 /** out[b] += ||a[b, :]||^2. */
-export function wasmAddRowSquaredNorms(a: Float32Array, batch: number, width: number, out: Float64Array): void {
+export function wasmAddRowSquaredNorms(
+  a: Float32Array,
+  batch: number,
+  width: number,
+  out: Float64Array,
+): void {
   const ao = ptr(a);
   const oo = bump(batch * 8);
   const view = new Float64Array(buffer(), oo, batch);
@@ -186,7 +217,13 @@ export function wasmAddRowSquaredNorms(a: Float32Array, batch: number, width: nu
 }
 
 /** out += sum_b w[b] g[b, :]. */
-export function wasmAccumulateWeighted(g: Float32Array, batch: number, width: number, weights: Float32Array | null, out: Float32Array): void {
+export function wasmAccumulateWeighted(
+  g: Float32Array,
+  batch: number,
+  width: number,
+  weights: Float32Array | null,
+  out: Float32Array,
+): void {
   const go = ptr(g);
   const wo = weights ? ptr(weights) : 0;
   const o = allocF32(width, false);
