@@ -2,7 +2,7 @@
  * Output of the `veil` command: with --json exactly one JSON object on stdout (progress on stderr); without,
  * readable text. Errors become `{ ok: false, error: { code, message, details } }` and a non-zero exit code.
  */
-import { ConfigError, VeilError } from '../core/index.js';
+import { ConfigError, describeValue, VeilError } from '../core/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 /** Where a command writes; injectable so tests can run commands in-process. */
@@ -41,9 +41,12 @@ export function printError(io: Io, json: boolean, error: unknown): number {
     if (json) io.stdout(`${JSON.stringify({ ok: false, error: error.toJSON() }, jsonReplacer)}\n`);
     else {
       if (error instanceof ConfigError && error.issues.length > 1) {
-        const [head] = error.message.split(': ');
-        io.stderr(`veil: error: ${head}:\n`);
-        for (const line of error.message.slice(head!.length + 2).split('; ')) io.stderr(`  ${line}\n`);
+        const head = error.message.slice(0, error.message.indexOf(': ') + 1);
+        io.stderr(`veil: error: ${head}\n`);
+        for (const issue of error.issues) {
+          const got = issue.value === undefined ? 'is required' : `got ${describeValue(issue.value)}`;
+          io.stderr(`  ${issue.path}: must be ${issue.allowed} (${got})\n`);
+        }
       } else {
         io.stderr(`veil: error: ${error.message}\n`);
       }

@@ -211,7 +211,9 @@ function inferColumn(
       if (x > max) max = x;
     }
   }
-  if (numbers === 0) {
+  // A column of nothing but NaN/Infinity (and blanks) is a broken numeric column, not a categorical one.
+  const nonFinite = bad.some((r) => isNonFiniteNumberCell(rows[r]![at]!));
+  if (numbers === 0 && !nonFinite) {
     return {
       name,
       type: 'categorical',
@@ -226,6 +228,7 @@ function inferColumn(
       allowed: 'a finite number: the column is numeric; empty, NaN and infinite cells are refused',
     });
   }
+  if (numbers === 0) return { name, type: 'numeric', min: 0, max: 1, scaling, provenance: 'inferred-from-data' };
   return { name, type: 'numeric', min, max, scaling, provenance: 'inferred-from-data' };
 }
 
