@@ -1,5 +1,5 @@
 /**
- * `npm run -s bench -- dpsgd-fmnist [--accuracy] [--epochs-cnn N] [--epochs-mlp N]`
+ * `npm run -s bench -- dpsgd-fmnist [--accuracy] [--skip-speed] [--epochs-cnn N] [--epochs-mlp N]`
  *
  * Fashion-MNIST with the MLP (784-256-10) and the Papernot CNN, batch 256: examples/s without privacy and with
  * DP-SGD (noise 1, clip 1), their ratio, and peak RSS. With --accuracy, also test accuracy at epsilon 1 and 3
@@ -52,7 +52,7 @@ function median(xs: number[]): number {
 }
 
 const speed: Record<string, unknown> = {};
-for (const [name, spec] of Object.entries(MODELS)) {
+for (const [name, spec] of args.includes('--skip-speed') ? [] : Object.entries(MODELS)) {
   const runs = 3;
   const np: number[] = [];
   const dp: number[] = [];

@@ -25,7 +25,10 @@ describe('commands in README.md and docs/privacy.md', () => {
   });
 
   it.each(commands.map((c) => [c.line, c.next] as const))('%s', async (line, next) => {
-    const args = line.replace(/^\.\/bin\/veil /, '').split(/\s+/);
+    // shell words: whitespace-separated, single quotes group (as a newcomer's shell would)
+    const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|(\S+)/g)].map(
+      (m) => m[1] ?? m[2]!,
+    );
     const run = await runVeil(...args);
     expect(run.code, run.stderr).toBe(0);
     // a quoted output line ("# → epsilon = 2.59666 ...") must appear verbatim in the output

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRng } from '../../core/index.js';
-import { encodeIdx, encodeCsvFeatures, loadModelWithMetadata, parseEncoder, Tensor } from '../../ml/index.js';
+import { encodeCsvFeatures, encodeIdx, loadModelWithMetadata, parseEncoder, Tensor } from '../../ml/index.js';
 import { runVeil } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-train-'));
@@ -17,7 +17,9 @@ function writeCsv(name: string, rows: number, seed: number): string {
   for (let i = 0; i < rows; i++) {
     const x = rng.normal();
     const y = rng.normal();
-    lines.push(`${x.toFixed(4)},${y.toFixed(4)},${['red', 'green', 'blue'][rng.uniformInt(3)]},${x + y > 0 ? 'yes' : 'no'}`);
+    lines.push(
+      `${x.toFixed(4)},${y.toFixed(4)},${['red', 'green', 'blue'][rng.uniformInt(3)]},${x + y > 0 ? 'yes' : 'no'}`,
+    );
   }
   const path = join(dir, name);
   writeFileSync(path, `${lines.join('\n')}\n`);
@@ -34,7 +36,21 @@ writeFileSync(
     label: { type: 'categorical', values: ['no', 'yes'] },
   }),
 );
-const base = ['train', '--data', csv, '--label', 'label', '--domain', domain, '--epochs', '3', '--batch-size', '64', '--lr', '0.5'];
+const base = [
+  'train',
+  '--data',
+  csv,
+  '--label',
+  'label',
+  '--domain',
+  domain,
+  '--epochs',
+  '3',
+  '--batch-size',
+  '64',
+  '--lr',
+  '0.5',
+];
 
 describe('veil train', () => {
   it('trains privately to a target epsilon and prints the summary', async () => {
@@ -57,7 +73,18 @@ describe('veil train', () => {
 
   it('writes a model that loads back with its encoder and predicts the same', async () => {
     const out = join(dir, 'model');
-    const run = await runVeil(...base, '--model', 'logreg', '--noise-multiplier', '1', '--out', out, '--json', '--seed', '3');
+    const run = await runVeil(
+      ...base,
+      '--model',
+      'logreg',
+      '--noise-multiplier',
+      '1',
+      '--out',
+      out,
+      '--json',
+      '--seed',
+      '3',
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(join(out, 'model.json'))).toBe(true);
     expect(existsSync(join(out, 'weights.bin'))).toBe(true);
@@ -65,7 +92,10 @@ describe('veil train', () => {
     expect(metadata?.classNames).toEqual(['no', 'yes']);
     expect((metadata?.privacy as { private: boolean }).private).toBe(false);
     const encoder = parseEncoder(JSON.stringify(metadata?.preprocessing));
-    const { features, numExamples } = encodeCsvFeatures({ encoder, text: 'x,y,colour\n2,1,red\n-2,-1,blue\n' });
+    const { features, numExamples } = encodeCsvFeatures({
+      encoder,
+      text: 'x,y,colour\n2,1,red\n-2,-1,blue\n',
+    });
     const predictions = model.predict(new Tensor([numExamples, ...model.inputShape], features));
     expect(Array.from(predictions)).toEqual([1, 0]);
   });
@@ -90,27 +120,93 @@ describe('veil train', () => {
     mkdirSync(idx);
     const rng = seededRng(9);
     const write = (name: string, n: number, images: boolean) => {
-      const data = Uint8Array.from({ length: images ? n * 28 * 28 : n }, () => (images ? rng.uniformInt(256) : rng.uniformInt(10)));
-      writeFileSync(join(idx, name), gzipSync(encodeIdx({ dataType: 'uint8', dims: images ? [n, 28, 28] : [n], data })));
+      const data = Uint8Array.from({ length: images ? n * 28 * 28 : n }, () =>
+        images ? rng.uniformInt(256) : rng.uniformInt(10),
+      );
+      writeFileSync(
+        join(idx, name),
+        gzipSync(encodeIdx({ dataType: 'uint8', dims: images ? [n, 28, 28] : [n], data })),
+      );
     };
     write('train-images-idx3-ubyte.gz', 64, true);
     write('train-labels-idx1-ubyte.gz', 64, false);
     write('t10k-images-idx3-ubyte.gz', 16, true);
     write('t10k-labels-idx1-ubyte.gz', 16, false);
-    const run = await runVeil('train', '--dataset', `fashion-mnist:${idx}`, '--model', 'cnn:papernot', '--epochs', '1', '--batch-size', '16', '--epsilon', '5', '--json');
+    const run = await runVeil(
+      'train',
+      '--dataset',
+      `fashion-mnist:${idx}`,
+      '--model',
+      'cnn:papernot',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--epsilon',
+      '5',
+      '--json',
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()['data']).toMatchObject({ trainExamples: 64, testExamples: 16, classes: 10 });
   });
 
   const refusals: ReadonlyArray<readonly [string, () => string[], RegExp, number]> = [
-    ['a missing label column', () => ['--data', csv, '--label', 'outcome', '--non-private'], /label must be one of the CSV columns \(x, y, colour, label\), got "outcome"/, 3],
-    ['a non-numeric value in a numeric column', () => ['--data', writeBad('x,label\n1,a\nfoo,b\n'), '--label', 'label', '--domain', badDomain(), '--non-private'], /rows\[1\]\.x.*got "foo"/, 2],
-    ['NaN and Infinity', () => ['--data', writeBad('x,label\nNaN,a\nInfinity,b\n'), '--label', 'label', '--non-private'], /rows\[0\]\.x|NaN/, 2],
-    ['an empty file', () => ['--data', writeBad(''), '--label', 'label', '--non-private'], /the file is empty/, 2],
-    ['a model spec that does not parse', () => [...base.slice(1), '--model', 'mlp:x', '--non-private'], /--model: must be one of logreg/, 2],
-    ['a layer without per-example support', () => [...base.slice(1), '--model', writeModel([{ type: 'batchNorm' }]), '--non-private'], /batchNorm' is refused: batch normalisation mixes the examples/, 2],
-    ['epsilon <= 0', () => [...base.slice(1), '--epsilon', '0'], /--epsilon: must be a finite number > 0, got "0"/, 2],
-    ['delta >= 1', () => [...base.slice(1), '--epsilon', '1', '--delta', '1'], /--delta: must be a number in \(0, 1\)/, 2],
+    [
+      'a missing label column',
+      () => ['--data', csv, '--label', 'outcome', '--non-private'],
+      /label must be one of the CSV columns \(x, y, colour, label\), got "outcome"/,
+      3,
+    ],
+    [
+      'a non-numeric value in a numeric column',
+      () => [
+        '--data',
+        writeBad('x,label\n1,a\nfoo,b\n'),
+        '--label',
+        'label',
+        '--domain',
+        badDomain(),
+        '--non-private',
+      ],
+      /rows\[1\]\.x.*got "foo"/,
+      2,
+    ],
+    [
+      'NaN and Infinity',
+      () => ['--data', writeBad('x,label\nNaN,a\nInfinity,b\n'), '--label', 'label', '--non-private'],
+      /rows\[0\]\.x|NaN/,
+      2,
+    ],
+    [
+      'an empty file',
+      () => ['--data', writeBad(''), '--label', 'label', '--non-private'],
+      /the file is empty/,
+      2,
+    ],
+    [
+      'a model spec that does not parse',
+      () => [...base.slice(1), '--model', 'mlp:x', '--non-private'],
+      /--model: must be one of logreg/,
+      2,
+    ],
+    [
+      'a layer without per-example support',
+      () => [...base.slice(1), '--model', writeModel([{ type: 'batchNorm' }]), '--non-private'],
+      /batchNorm' is refused: batch normalisation mixes the examples/,
+      2,
+    ],
+    [
+      'epsilon <= 0',
+      () => [...base.slice(1), '--epsilon', '0'],
+      /--epsilon: must be a finite number > 0, got "0"/,
+      2,
+    ],
+    [
+      'delta >= 1',
+      () => [...base.slice(1), '--epsilon', '1', '--delta', '1'],
+      /--delta: must be a number in \(0, 1\)/,
+      2,
+    ],
     ['no privacy choice', () => [...base.slice(1)], /--epsilon: is required/, 2],
   ];
   let bad = 0;
@@ -121,7 +217,13 @@ describe('veil train', () => {
   }
   function badDomain(): string {
     const path = join(dir, `bad-domain-${bad++}.json`);
-    writeFileSync(path, JSON.stringify({ x: { type: 'numeric', min: 0, max: 10 }, label: { type: 'categorical', values: ['a', 'b'] } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        x: { type: 'numeric', min: 0, max: 10 },
+        label: { type: 'categorical', values: ['a', 'b'] },
+      }),
+    );
     return path;
   }
   function writeModel(layers: unknown[]): string {
@@ -130,14 +232,17 @@ describe('veil train', () => {
     return path;
   }
 
-  it.each(refusals)('refuses %s, names it, exits non-zero and writes nothing', async (_name, args, message, code) => {
-    const out = join(dir, `out-${bad++}`);
-    const run = await runVeil('train', ...args(), '--out', out, '--json');
-    expect(run.code).toBe(code);
-    const error = (run.json() as { error: { message: string } }).error;
-    expect(error.message).toMatch(message);
-    expect(existsSync(out)).toBe(false);
-  });
+  it.each(refusals)(
+    'refuses %s, names it, exits non-zero and writes nothing',
+    async (_name, args, message, code) => {
+      const out = join(dir, `out-${bad++}`);
+      const run = await runVeil('train', ...args(), '--out', out, '--json');
+      expect(run.code).toBe(code);
+      const error = (run.json() as { error: { message: string } }).error;
+      expect(error.message).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    },
+  );
 
   it('refuses to overwrite a model without --overwrite', async () => {
     const out = join(dir, 'model');

@@ -228,7 +228,8 @@ function inferColumn(
       allowed: 'a finite number: the column is numeric; empty, NaN and infinite cells are refused',
     });
   }
-  if (numbers === 0) return { name, type: 'numeric', min: 0, max: 1, scaling, provenance: 'inferred-from-data' };
+  if (numbers === 0)
+    return { name, type: 'numeric', min: 0, max: 1, scaling, provenance: 'inferred-from-data' };
   return { name, type: 'numeric', min, max, scaling, provenance: 'inferred-from-data' };
 }
 
