@@ -90,7 +90,7 @@ describe('veil train', () => {
     expect(existsSync(join(out, 'weights.bin'))).toBe(true);
     const { model, metadata } = loadModelWithMetadata(out);
     expect(metadata?.classNames).toEqual(['no', 'yes']);
-    expect((metadata?.privacy as { private: boolean }).private).toBe(false);
+    expect((metadata!.privacy as { private: boolean }).private).toBe(false);
     const encoder = parseEncoder(JSON.stringify(metadata?.preprocessing));
     const { features, numExamples } = encodeCsvFeatures({
       encoder,
