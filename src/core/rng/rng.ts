@@ -181,41 +181,43 @@ export class BufferedRng implements Rng {
 
   fillNormal(out: Float32Array | Float64Array, std = 1): void {
     const { kn, wn, fn, r } = ZIGGURAT;
+    const words = this.words;
     let layers = 0;
     let layerBits = 0;
     for (let i = 0; i < out.length; i++) {
-      // one 32-bit word gives four 7-bit layer indices; the value comes from its own signed 32-bit word
+      // one 32-bit word gives four 7-bit layer indices; the value comes from its own signed 32-bit word. The
+      // buffer is read directly (the hot path); nextUint32() handles refills and the rare slow path.
       if (layerBits === 0) {
-        layers = this.nextUint32();
+        layers = this.index < WORDS ? words[this.index++]! : this.nextUint32();
         layerBits = 4;
       }
       let iz = layers & 127;
       layers >>>= 8;
       layerBits--;
-      let hz = this.nextUint32() | 0;
+      let hz = (this.index < WORDS ? words[this.index++]! : this.nextUint32()) | 0;
+      if ((hz < 0 ? -hz : hz) < kn[iz]!) {
+        out[i] = hz * wn[iz]! * std;
+        continue;
+      }
       let x: number;
-      if (Math.abs(hz) < kn[iz]!) {
+      for (;;) {
         x = hz * wn[iz]!;
-      } else {
-        for (;;) {
+        if (iz === 0) {
+          // the tail beyond r (Marsaglia 1964)
+          let y: number;
+          do {
+            x = -Math.log(this.uniformOpen()) / r;
+            y = -Math.log(this.uniformOpen());
+          } while (y + y < x * x);
+          x = hz > 0 ? r + x : -r - x;
+          break;
+        }
+        if (fn[iz]! + this.uniform() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) break;
+        hz = this.nextUint32() | 0;
+        iz = this.nextUint32() & 127;
+        if (Math.abs(hz) < kn[iz]!) {
           x = hz * wn[iz]!;
-          if (iz === 0) {
-            // the tail beyond r (Marsaglia 1964)
-            let y: number;
-            do {
-              x = -Math.log(this.uniformOpen()) / r;
-              y = -Math.log(this.uniformOpen());
-            } while (y + y < x * x);
-            x = hz > 0 ? r + x : -r - x;
-            break;
-          }
-          if (fn[iz]! + this.uniform() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) break;
-          hz = this.nextUint32() | 0;
-          iz = this.nextUint32() & 127;
-          if (Math.abs(hz) < kn[iz]!) {
-            x = hz * wn[iz]!;
-            break;
-          }
+          break;
         }
       }
       out[i] = x * std;

@@ -5,11 +5,12 @@
  * A^T (w * Delta): one matrix product. Nothing per example is materialised.
  */
 import { InvalidParameterError, type Rng } from '../../core/index.js';
-import { rowSquaredNorms, scaleRows } from '../kernels/per-example.js';
 import {
   wasmAccumulateWeighted as accumulateWeighted,
   wasmAddRowSquaredNorms as addRowSquaredNorms,
   wasmGemm as gemm,
+  wasmGemmAccumulate as gemmAccumulate,
+  wasmScaleRows as scaleRows,
   wasmTranspose as transpose2d,
 } from '../kernels/wasm/runtime.js';
 import { Tensor } from '../tensor.js';
@@ -89,15 +90,20 @@ export class Dense implements Layer {
     const weightGrad: ParamGradient = {
       param: kernel,
       addSquaredNorms(out) {
-        xNorms ??= rowSquaredNorms(x.data, batch, inputs);
-        dyNorms ??= rowSquaredNorms(dy.data, batch, units);
+        if (!xNorms) {
+          xNorms = new Float64Array(batch);
+          addRowSquaredNorms(x.data, batch, inputs, xNorms);
+        }
+        if (!dyNorms) {
+          dyNorms = new Float64Array(batch);
+          addRowSquaredNorms(dy.data, batch, units, dyNorms);
+        }
         for (let b = 0; b < batch; b++) out[b]! += xNorms[b]! * dyNorms[b]!;
       },
       accumulate(weights, out) {
         const xT = transpose2d(x.data, batch, inputs);
         const d = weights ? scaleRows(dy.data, weights, 1, units) : dy.data;
-        const g = gemm(xT, d, inputs, batch, units);
-        for (let i = 0; i < g.length; i++) out[i]! += g[i]!;
+        gemmAccumulate(xT, d, inputs, batch, units, out);
       },
     };
     if (!this.useBias) return { dx, grads: [weightGrad] };

@@ -284,7 +284,7 @@ export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 // C (m x n) = A (m x k) B (k x n), row-major. Columns in blocks of 16 (four f32x4 accumulators) and rows in
 // pairs, so each loaded block of B serves two rows. Fast for the narrow products of small convolutions
 // (n = 16 or 32), where tfjs-wasm's GEMM drops to a third of its speed.
-export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, acc: i32): void {
   const n16 = n & ~15;
   for (let j = 0; j < n16; j += 16) {
     const bCol = b + (<usize>j << 2);
@@ -292,8 +292,14 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void
     for (; i + 2 <= m; i += 2) {
       const a0 = a + ((<usize>i * <usize>k) << 2);
       const a1 = a0 + (<usize>k << 2);
+      const c0 = c + ((<usize>i * <usize>n + <usize>j) << 2);
+      const c1 = c0 + (<usize>n << 2);
       let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
       let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+      if (acc) {
+        p0 = v128.load(c0); p1 = v128.load(c0, 16); p2 = v128.load(c0, 32); p3 = v128.load(c0, 48);
+        q0 = v128.load(c1); q1 = v128.load(c1, 16); q2 = v128.load(c1, 32); q3 = v128.load(c1, 48);
+      }
       for (let t = 0; t < k; t++) {
         const row = bCol + ((<usize>t * <usize>n) << 2);
         const b0 = v128.load(row), b1 = v128.load(row, 16), b2 = v128.load(row, 32), b3 = v128.load(row, 48);
@@ -304,21 +310,22 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void
         q0 = f32x4.add(q0, f32x4.mul(r, b0)); q1 = f32x4.add(q1, f32x4.mul(r, b1));
         q2 = f32x4.add(q2, f32x4.mul(r, b2)); q3 = f32x4.add(q3, f32x4.mul(r, b3));
       }
-      const c0 = c + ((<usize>i * <usize>n + <usize>j) << 2);
-      const c1 = c0 + (<usize>n << 2);
       v128.store(c0, p0); v128.store(c0, p1, 16); v128.store(c0, p2, 32); v128.store(c0, p3, 48);
       v128.store(c1, q0); v128.store(c1, q1, 16); v128.store(c1, q2, 32); v128.store(c1, q3, 48);
     }
     for (; i < m; i++) {
       const a0 = a + ((<usize>i * <usize>k) << 2);
+      const c0 = c + ((<usize>i * <usize>n + <usize>j) << 2);
       let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+      if (acc) {
+        p0 = v128.load(c0); p1 = v128.load(c0, 16); p2 = v128.load(c0, 32); p3 = v128.load(c0, 48);
+      }
       for (let t = 0; t < k; t++) {
         const row = bCol + ((<usize>t * <usize>n) << 2);
         const s = f32x4.splat(load<f32>(a0 + (<usize>t << 2)));
         p0 = f32x4.add(p0, f32x4.mul(s, v128.load(row))); p1 = f32x4.add(p1, f32x4.mul(s, v128.load(row, 16)));
         p2 = f32x4.add(p2, f32x4.mul(s, v128.load(row, 32))); p3 = f32x4.add(p3, f32x4.mul(s, v128.load(row, 48)));
       }
-      const c0 = c + ((<usize>i * <usize>n + <usize>j) << 2);
       v128.store(c0, p0); v128.store(c0, p1, 16); v128.store(c0, p2, 32); v128.store(c0, p3, 48);
     }
   }
@@ -328,7 +335,7 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void
     const bCol = b + (<usize>j << 2);
     for (let i = 0; i < m; i++) {
       const a0 = a + ((<usize>i * <usize>k) << 2);
-      let p0 = f32x4.splat(0);
+      let p0 = acc ? v128.load(c + ((<usize>i * <usize>n + <usize>j) << 2)) : f32x4.splat(0);
       for (let t = 0; t < k; t++) {
         p0 = f32x4.add(p0, f32x4.mul(f32x4.splat(load<f32>(a0 + (<usize>t << 2))), v128.load(bCol + ((<usize>t * <usize>n) << 2))));
       }
@@ -338,9 +345,29 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void
   for (let j = n4; j < n; j++) {
     for (let i = 0; i < m; i++) {
       const a0 = a + ((<usize>i * <usize>k) << 2);
-      let s: f32 = 0;
+      let s: f32 = acc ? load<f32>(c + ((<usize>i * <usize>n + <usize>j) << 2)) : 0;
       for (let t = 0; t < k; t++) s += load<f32>(a0 + (<usize>t << 2)) * load<f32>(b + ((<usize>t * <usize>n + <usize>j) << 2));
       store<f32>(c + ((<usize>i * <usize>n + <usize>j) << 2), s);
+    }
+  }
+}
+
+// out[b, :] = w[b] * a[b, :] for rows of `width`, `rows` rows per example
+export function scaleRows(a: usize, w: usize, out: usize, batch: i32, rows: i32, width: i32): void {
+  const stride = rows * width;
+  const s4 = stride & ~3;
+  for (let b = 0; b < batch; b++) {
+    const s = load<f32>(w + (<usize>b << 2));
+    const sv = f32x4.splat(s);
+    const base = <usize>b * <usize>stride;
+    let j = 0;
+    for (; j < s4; j += 4) {
+      const off = (base + <usize>j) << 2;
+      v128.store(out + off, f32x4.mul(sv, v128.load(a + off)));
+    }
+    for (; j < stride; j++) {
+      const off = (base + <usize>j) << 2;
+      store<f32>(out + off, s * load<f32>(a + off));
     }
   }
 }

@@ -25,7 +25,8 @@ interface KernelExports {
   addRowSquaredNorms(a: number, out: number, batch: number, width: number): void;
   accumulateWeighted(g: number, w: number, out: number, batch: number, width: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
-  gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number): void;
+  scaleRows(a: number, w: number, out: number, batch: number, rows: number, width: number): void;
 }
 
 /** The subset of the WebAssembly JS API used here (TypeScript's ES lib does not declare it). */
@@ -245,6 +246,37 @@ export function wasmGemm(a: Float32Array, b: Float32Array, m: number, k: number,
   const ao = ptr(a);
   const bo = ptr(b);
   const c = allocF32(m * n, false);
-  kernels.gemm(ao, bo, c.byteOffset, m, k, n);
+  kernels.gemm(ao, bo, c.byteOffset, m, k, n, 0);
   return c;
+}
+
+/** out += A (m x k) B (k x n), into a plain array `out` (copied through the arena). */
+export function wasmGemmAccumulate(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  out: Float32Array,
+): void {
+  const ao = ptr(a);
+  const bo = ptr(b);
+  const c = allocF32(m * n, false);
+  c.set(out);
+  kernels.gemm(ao, bo, c.byteOffset, m, k, n, 1);
+  out.set(c);
+}
+
+/** out[b, :] = w[b] a[b, :] (rowsPerExample rows of `width` per example). */
+export function wasmScaleRows(
+  a: Float32Array,
+  weights: Float32Array,
+  rowsPerExample: number,
+  width: number,
+): Float32Array {
+  const ao = ptr(a);
+  const wo = ptr(weights);
+  const out = allocF32(a.length, false);
+  kernels.scaleRows(ao, wo, out.byteOffset, weights.length, rowsPerExample, width);
+  return out;
 }
