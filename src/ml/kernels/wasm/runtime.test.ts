@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../../core/index.js';
 import { windowGeometry } from '../conv-geometry.js';
 import { col2im, im2col } from '../im2col.js';
-import { accumulateWeighted, addRowSquaredNorms, batchedProductTN } from '../per-example.js';
+import { accumulateWeighted, addRowSquaredNorms, batchedProductTN, scaleRows } from '../per-example.js';
 import { maxPoolBackward, maxPoolForward } from '../pool.js';
 import { transpose2d } from '../transpose.js';
 import {
@@ -12,9 +12,11 @@ import {
   wasmBatchedProductTN,
   wasmCol2im,
   wasmGemm,
+  wasmGemmAccumulate,
   wasmIm2col,
   wasmMaxPoolBackward,
   wasmMaxPoolForward,
+  wasmScaleRows,
   wasmTanh,
   wasmTanhBackward,
   wasmTranspose,
@@ -49,7 +51,17 @@ describe('wasm kernels = JavaScript references', () => {
         for (let t = 0; t < k; t++)
           for (let j = 0; j < n; j++) ref[i * n + j]! += a[i * k + t]! * b[t * n + j]!;
       close(wasmGemm(a, b, m, k, n), ref, 1e-5);
+      const acc = rnd(m * n, 14);
+      const expected = Float32Array.from(acc, (v, i) => v + ref[i]!);
+      wasmGemmAccumulate(a, b, m, k, n, acc);
+      close(acc, expected, 1e-5);
     }
+  });
+
+  it('row scaling', () => {
+    const a = rnd(3 * 2 * 7, 15);
+    const w = Float32Array.of(2, -1, 0.5);
+    close(wasmScaleRows(a, w, 2, 7), scaleRows(a, w, 2, 7), 0);
   });
 
   it('batched per-example products, with and without a channel count divisible by 4', () => {
