@@ -9,16 +9,7 @@
  * event (a Poisson-sampled Gaussian with noise multiplier sigma). With a target epsilon the noise is calibrated
  * before training; with a fixed noise and a budget, training stops before the step that would exceed it.
  */
-import {
-  calibrateNoiseMultiplier,
-  gaussianEvent,
-  maxSteps,
-  PldAccountant,
-  type PrivacyEvent,
-  poissonSampledEvent,
-  RdpAccountant,
-  selfComposedEvent,
-} from '../accounting/index.js';
+import { PldAccountant, type PrivacyEvent, RdpAccountant, selfComposedEvent } from '../accounting/index.js';
 import {
   assertInteger,
   assertNonNegative,
@@ -27,23 +18,14 @@ import {
   InvalidParameterError,
   type Rng,
 } from '../core/index.js';
-import { accuracy, createOptimizer, type OptimizerSpec, type SequentialModel, Tensor } from '../ml/index.js';
-import {
-  adaptiveGradientNoise,
-  type ClippingSpec,
-  ClippingState,
-  checkClipping,
-  countNoiseOf,
-} from './clipping.js';
+import { accuracy, createOptimizer, type OptimizerSpec, type SequentialModel } from '../ml/index.js';
+import { type ClippingSpec, ClippingState, checkClipping } from './clipping.js';
+import { type PrivacyPlan, planPrivacy } from './privacy-plan.js';
 import { permutation, poissonSample } from './sampling.js';
+import { addNoiseAndScale, gather, gradientSum, stepContext } from './step.js';
+import type { TrainingData } from './training-data.js';
 
-/** Examples for training or evaluation: row-major features, one class index per example. */
-export interface TrainingData {
-  readonly features: Float32Array;
-  readonly labels: Int32Array;
-  readonly numExamples: number;
-  readonly featureShape: readonly number[];
-}
+export type { TrainingData } from './training-data.js';
 
 /** Privacy of a run. `noiseMultiplier` absent: calibrated to `targetEpsilon`; both: the target is a budget cap. */
 export type PrivacySpec =
@@ -119,24 +101,6 @@ export interface TrainResult {
   readonly finalTestAccuracy: number | null;
 }
 
-function gather(
-  data: TrainingData,
-  indices: Int32Array,
-  from: number,
-  to: number,
-): { x: Tensor; y: Int32Array } {
-  const width = data.features.length / data.numExamples;
-  const n = to - from;
-  const x = new Float32Array(n * width);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const src = indices[from + i]!;
-    x.set(data.features.subarray(src * width, (src + 1) * width), i * width);
-    y[i] = data.labels[src]!;
-  }
-  return { x: new Tensor([n, ...data.featureShape], x), y };
-}
-
 /** Accuracy of `model` on `data`, in chunks. */
 export function evaluate(model: SequentialModel, data: TrainingData, chunk = 1024): number {
   const all = Int32Array.from({ length: data.numExamples }, (_, i) => i);
@@ -208,142 +172,67 @@ export function trainModel(options: TrainOptions): TrainResult {
   const q = options.batchSize / n;
   const stepsPerEpoch = dp ? Math.max(1, Math.round(1 / q)) : Math.ceil(n / options.batchSize);
   const stepsPlanned = stepsPerEpoch * options.epochs;
-  const accountantKind = options.accountant ?? 'rdp';
+  const expectedBatch = q * n;
   const clipping = new ClippingState(
     options.clipping ?? (dp ? { kind: 'flat', maxGradNorm: 1 } : { kind: 'none' }),
   );
-
-  // The noise multiplier the accountant is told (z), and the one on the gradient (larger with adaptive clipping).
-  let z: number | null = null;
-  let stepLimit = stepsPlanned;
-  if (dp) {
-    z =
-      dp.noiseMultiplier ??
-      calibrateNoiseMultiplier({
-        targetEpsilon: dp.targetEpsilon!,
+  const plan = dp
+    ? planPrivacy({
         delta: dp.delta,
+        ...(dp.noiseMultiplier === undefined ? {} : { noiseMultiplier: dp.noiseMultiplier }),
+        ...(dp.targetEpsilon === undefined ? {} : { targetEpsilon: dp.targetEpsilon }),
         sampleRate: q,
-        steps: stepsPlanned,
-        accountant: accountantKind,
-      }).noiseMultiplier;
-    if (dp.noiseMultiplier !== undefined && dp.targetEpsilon !== undefined && z > 0) {
-      stepLimit = Math.min(
         stepsPlanned,
-        maxSteps({
-          targetEpsilon: dp.targetEpsilon,
-          delta: dp.delta,
-          sampleRate: q,
-          noiseMultiplier: z,
-          accountant: accountantKind,
-          limit: stepsPlanned,
-        }).steps,
-      );
-    }
-  }
-  const expectedBatch = q * n;
-  const spec = clipping.spec;
-  const gradientNoise =
-    z === null
-      ? null
-      : spec.kind === 'adaptive' && z > 0
-        ? adaptiveGradientNoise(z, countNoiseOf(spec, expectedBatch))
-        : z;
-  const stepEvent: PrivacyEvent | null =
-    z === null
-      ? null
-      : z > 0
-        ? poissonSampledEvent(Math.min(1, q), gaussianEvent({ sigma: z }))
-        : { kind: 'non-private', reason: 'noise multiplier 0' };
+        expectedBatch,
+        clipping: clipping.spec,
+        accountant: options.accountant ?? 'rdp',
+      })
+    : null;
   const rdp = new RdpAccountant();
-
   const optimizer = createOptimizer(options.optimizer);
-  const params = model.params;
-  const layerOfParam = model.layers.flatMap((layer, i) => layer.params.map(() => i));
-  const layersWithParams = [...new Set(layerOfParam)];
-  const maxChunk = options.maxPhysicalBatch ?? 512;
+  const ctx = stepContext(model, options.maxPhysicalBatch ?? 512, dp ? clipping : null);
   const epochs: EpochMetrics[] = [];
   let stepsRun = 0;
   let examplesSeen = 0;
   let trainMs = 0;
   let stoppedEarly: TrainResult['stoppedEarly'] = null;
-  let order: Int32Array | null = null;
   let noise: Float32Array | null = null;
 
   outer: for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const epochStart = performance.now();
     let lossSum = 0;
     let lossCount = 0;
-    if (!dp) order = permutation(n, rng);
+    const order = dp ? null : permutation(n, rng);
     for (let s = 0; s < stepsPerEpoch; s++) {
-      if (dp && stepsRun >= stepLimit) {
+      if (plan && stepsRun >= plan.stepLimit) {
         stoppedEarly = {
-          reason: `the next step would exceed the privacy budget epsilon = ${dp.targetEpsilon} at delta = ${dp.delta}`,
+          reason: `the next step would exceed the privacy budget epsilon = ${dp!.targetEpsilon} at delta = ${dp!.delta}`,
           afterSteps: stepsRun,
         };
         break outer;
       }
       const t0 = performance.now();
-      const indices = dp
-        ? poissonSample(n, q, rng)
-        : order!.subarray(s * options.batchSize, Math.min(n, (s + 1) * options.batchSize));
-      const sums = params.map((p) => new Float32Array(p.value.length));
-      let unclipped = 0;
-      for (let from = 0; from < indices.length; from += maxChunk) {
-        const to = Math.min(indices.length, from + maxChunk);
-        const { x, y } = gather(train, indices, from, to);
-        const { loss, grads } = model.lossAndGradients(x, y);
-        for (const l of loss.losses) lossSum += l;
-        lossCount += loss.losses.length;
-        if (!dp || spec.kind === 'none') {
-          grads.forEach((g, i) => g.accumulate(null, sums[i]!));
-          continue;
-        }
-        const b = to - from;
-        const threshold = clipping.maxGradNorm;
-        if (spec.kind === 'per-layer') {
-          const perLayer = threshold / Math.sqrt(layersWithParams.length);
-          for (const layer of layersWithParams) {
-            const norms = new Float64Array(b);
-            grads.forEach((g, i) => {
-              if (layerOfParam[i] === layer) g.addSquaredNorms(norms);
-            });
-            const w = Float32Array.from(norms, (sq) => Math.min(1, perLayer / Math.sqrt(sq)));
-            grads.forEach((g, i) => {
-              if (layerOfParam[i] === layer) g.accumulate(w, sums[i]!);
-            });
-          }
-        } else {
-          const norms = new Float64Array(b);
-          for (const g of grads) g.addSquaredNorms(norms);
-          const w = new Float32Array(b);
-          for (let i = 0; i < b; i++) {
-            const norm = Math.sqrt(norms[i]!);
-            w[i] = norm <= threshold ? 1 : threshold / norm;
-            if (norm <= threshold) unclipped++;
-          }
-          grads.forEach((g, i) => g.accumulate(w, sums[i]!));
-        }
-      }
-      if (dp) {
-        const std = (gradientNoise ?? 0) * clipping.maxGradNorm;
-        const scale = 1 / expectedBatch;
-        for (const sum of sums) {
-          if (std > 0) {
-            noise = noise && noise.length >= sum.length ? noise : new Float32Array(sum.length);
-            const draw = noise.subarray(0, sum.length);
-            rng.fillNormal(draw, std);
-            for (let j = 0; j < sum.length; j++) sum[j] = (sum[j]! + draw[j]!) * scale;
-          } else {
-            for (let j = 0; j < sum.length; j++) sum[j]! *= scale;
-          }
-        }
-        if (spec.kind === 'adaptive') clipping.update(unclipped, indices.length, expectedBatch, rng);
-        rdp.compose(stepEvent!);
+      const indices = order
+        ? order.subarray(s * options.batchSize, Math.min(n, (s + 1) * options.batchSize))
+        : poissonSample(n, q, rng);
+      const step = gradientSum(ctx, train, indices);
+      lossSum += step.lossSum;
+      lossCount += step.examples;
+      if (plan) {
+        noise = addNoiseAndScale(
+          step.sums,
+          plan.gradientNoiseMultiplier * clipping.maxGradNorm,
+          1 / expectedBatch,
+          rng,
+          noise,
+        );
+        if (clipping.spec.kind === 'adaptive')
+          clipping.update(step.unclipped, indices.length, expectedBatch, rng);
+        rdp.compose(plan.stepEvent);
       } else {
-        const scale = 1 / Math.max(1, indices.length);
-        for (const sum of sums) for (let j = 0; j < sum.length; j++) sum[j]! *= scale;
+        addNoiseAndScale(step.sums, 0, 1 / Math.max(1, indices.length), rng, null);
       }
-      optimizer.step(params, sums);
+      optimizer.step(ctx.params, step.sums);
       stepsRun++;
       examplesSeen += indices.length;
       trainMs += performance.now() - t0;
@@ -353,7 +242,8 @@ export function trainModel(options: TrainOptions): TrainResult {
         step: s + 1,
         stepsPerEpoch,
         loss: lossCount ? lossSum / lossCount : Number.NaN,
-        epsilon: dp && z! > 0 && (s + 1) % 10 === 0 ? rdp.epsilon({ delta: dp.delta }) : null,
+        epsilon:
+          dp && plan!.noiseMultiplier > 0 && (s + 1) % 10 === 0 ? rdp.epsilon({ delta: dp.delta }) : null,
       });
     }
     const metrics: EpochMetrics = {
@@ -367,31 +257,58 @@ export function trainModel(options: TrainOptions): TrainResult {
     epochs.push(metrics);
     options.onEpoch?.(metrics);
   }
-
-  let epsilon: TrainResult['epsilon'] = null;
-  if (dp) {
-    const pld = new PldAccountant();
-    if (stepsRun > 0) pld.compose(stepEvent!, { times: stepsRun });
-    epsilon = { rdp: rdp.epsilon({ delta: dp.delta }), pld: pld.epsilon({ delta: dp.delta }) };
-  }
-  const last = epochs[epochs.length - 1];
-  return {
+  return summarise({
+    options,
+    plan,
+    rdp,
     epochs,
     stepsRun,
     stepsPlanned,
-    sampleRate: q,
-    noiseMultiplier: z,
-    gradientNoiseMultiplier: gradientNoise,
-    delta: dp ? dp.delta : null,
+    q,
+    examplesSeen,
+    trainMs,
+    stoppedEarly,
+  });
+}
+
+function summarise(r: {
+  options: TrainOptions;
+  plan: PrivacyPlan | null;
+  rdp: RdpAccountant;
+  epochs: EpochMetrics[];
+  stepsRun: number;
+  stepsPlanned: number;
+  q: number;
+  examplesSeen: number;
+  trainMs: number;
+  stoppedEarly: TrainResult['stoppedEarly'];
+}): TrainResult {
+  const { options, plan } = r;
+  const delta = options.privacy.kind === 'dp' ? options.privacy.delta : null;
+  let epsilon: TrainResult['epsilon'] = null;
+  if (plan && delta !== null) {
+    const pld = new PldAccountant();
+    if (r.stepsRun > 0) pld.compose(plan.stepEvent, { times: r.stepsRun });
+    epsilon = { rdp: r.rdp.epsilon({ delta }), pld: pld.epsilon({ delta }) };
+  }
+  const last = r.epochs[r.epochs.length - 1];
+  return {
+    epochs: r.epochs,
+    stepsRun: r.stepsRun,
+    stepsPlanned: r.stepsPlanned,
+    sampleRate: r.q,
+    noiseMultiplier: plan ? plan.noiseMultiplier : null,
+    gradientNoiseMultiplier: plan ? plan.gradientNoiseMultiplier : null,
+    delta,
     epsilon,
     events:
-      stepEvent && stepsRun > 0
-        ? [selfComposedEvent(stepEvent, stepsRun)]
+      plan && r.stepsRun > 0
+        ? [selfComposedEvent(plan.stepEvent, r.stepsRun)]
         : [{ kind: 'non-private', reason: 'trained without differential privacy' }],
-    stoppedEarly,
-    private: dp !== null && (z ?? 0) > 0 && rng.isPrivate,
-    examplesPerSecond: trainMs > 0 ? examplesSeen / (trainMs / 1000) : 0,
-    trainSeconds: trainMs / 1000,
-    finalTestAccuracy: last?.testAccuracy ?? (options.test ? evaluate(model, options.test) : null),
+    stoppedEarly: r.stoppedEarly,
+    private: plan !== null && plan.noiseMultiplier > 0 && options.rng.isPrivate,
+    examplesPerSecond: r.trainMs > 0 ? r.examplesSeen / (r.trainMs / 1000) : 0,
+    trainSeconds: r.trainMs / 1000,
+    finalTestAccuracy: last?.testAccuracy ?? (options.test ? evaluate(options.model, options.test) : null),
   };
 }
