@@ -371,3 +371,58 @@ export function scaleRows(a: usize, w: usize, out: usize, batch: i32, rows: i32,
     }
   }
 }
+
+// G[b] (k x c) = U_b^T D_b with U_b (p x k), D_b (p x c): the per-example weight gradients of a convolution, blocked
+// like gemm (pairs of output rows, 16 output columns in registers, the reduction over the p patch rows inside).
+export function batchedTN16(u: usize, d: usize, g: usize, batch: i32, p: i32, k: i32, c: i32): void {
+  const c16 = c & ~15;
+  for (let b = 0; b < batch; b++) {
+    const uB = u + ((<usize>b * <usize>p * <usize>k) << 2);
+    const dB = d + ((<usize>b * <usize>p * <usize>c) << 2);
+    const gB = g + ((<usize>b * <usize>k * <usize>c) << 2);
+    for (let j = 0; j < c16; j += 16) {
+      const dCol = dB + (<usize>j << 2);
+      let i = 0;
+      for (; i + 2 <= k; i += 2) {
+        let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+        let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+        for (let r = 0; r < p; r++) {
+          const row = dCol + ((<usize>r * <usize>c) << 2);
+          const b0 = v128.load(row), b1 = v128.load(row, 16), b2 = v128.load(row, 32), b3 = v128.load(row, 48);
+          const ur = uB + ((<usize>r * <usize>k + <usize>i) << 2);
+          const s = f32x4.splat(load<f32>(ur));
+          const t = f32x4.splat(load<f32>(ur, 4));
+          p0 = f32x4.add(p0, f32x4.mul(s, b0)); p1 = f32x4.add(p1, f32x4.mul(s, b1));
+          p2 = f32x4.add(p2, f32x4.mul(s, b2)); p3 = f32x4.add(p3, f32x4.mul(s, b3));
+          q0 = f32x4.add(q0, f32x4.mul(t, b0)); q1 = f32x4.add(q1, f32x4.mul(t, b1));
+          q2 = f32x4.add(q2, f32x4.mul(t, b2)); q3 = f32x4.add(q3, f32x4.mul(t, b3));
+        }
+        const g0 = gB + ((<usize>i * <usize>c + <usize>j) << 2);
+        const g1 = g0 + (<usize>c << 2);
+        v128.store(g0, p0); v128.store(g0, p1, 16); v128.store(g0, p2, 32); v128.store(g0, p3, 48);
+        v128.store(g1, q0); v128.store(g1, q1, 16); v128.store(g1, q2, 32); v128.store(g1, q3, 48);
+      }
+      for (; i < k; i++) {
+        let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+        for (let r = 0; r < p; r++) {
+          const row = dCol + ((<usize>r * <usize>c) << 2);
+          const s = f32x4.splat(load<f32>(uB + ((<usize>r * <usize>k + <usize>i) << 2)));
+          p0 = f32x4.add(p0, f32x4.mul(s, v128.load(row))); p1 = f32x4.add(p1, f32x4.mul(s, v128.load(row, 16)));
+          p2 = f32x4.add(p2, f32x4.mul(s, v128.load(row, 32))); p3 = f32x4.add(p3, f32x4.mul(s, v128.load(row, 48)));
+        }
+        const g0 = gB + ((<usize>i * <usize>c + <usize>j) << 2);
+        v128.store(g0, p0); v128.store(g0, p1, 16); v128.store(g0, p2, 32); v128.store(g0, p3, 48);
+      }
+    }
+    // remaining columns (c % 16) one at a time
+    for (let j = c16; j < c; j++) {
+      for (let i = 0; i < k; i++) {
+        let s: f32 = 0;
+        for (let r = 0; r < p; r++) {
+          s += load<f32>(uB + ((<usize>r * <usize>k + <usize>i) << 2)) * load<f32>(dB + ((<usize>r * <usize>c + <usize>j) << 2));
+        }
+        store<f32>(gB + ((<usize>i * <usize>c + <usize>j) << 2), s);
+      }
+    }
+  }
+}

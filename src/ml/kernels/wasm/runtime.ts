@@ -16,6 +16,7 @@ import { KERNELS_WASM_BASE64 } from './kernels.wasm.gen.js';
 
 interface KernelExports {
   batchedTN(u: number, d: number, g: number, batch: number, p: number, k: number, c: number): void;
+  batchedTN16(u: number, d: number, g: number, batch: number, p: number, k: number, c: number): void;
   im2col(x: number, u: number, ...geometry: number[]): void;
   col2im(du: number, dx: number, ...geometry: number[]): void;
   maxPoolForward(x: number, y: number, argmax: number, ...geometry: number[]): void;
@@ -142,7 +143,9 @@ export function wasmBatchedProductTN(
   const uo = ptr(u);
   const dOff = ptr(d);
   const g = allocF32(batch * k * c, false);
-  kernels.batchedTN(uo, dOff, g.byteOffset, batch, p, k, c);
+  // the register-blocked kernel needs at least 16 output columns; narrower products use the simple one
+  if (c >= 16) kernels.batchedTN16(uo, dOff, g.byteOffset, batch, p, k, c);
+  else kernels.batchedTN(uo, dOff, g.byteOffset, batch, p, k, c);
   return g;
 }
 
