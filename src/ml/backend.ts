@@ -1,62 +1,30 @@
 /**
- * The one place Veil touches TensorFlow.js (ARCHITECTURE decision 3): tfjs-core with the WASM backend
- * (XNNPACK, SIMD; single-threaded under Node). Veil uses it for what it does fast here — dense matrix
- * products — and keeps everything else (im2col, pooling, activations, transposes, per-example products) in its
- * own kernels: measured on this machine, tfjs-wasm's GEMM reaches ~30 GFLOP/s while its transposes,
- * transposed/batched products, tanh, max-pool and conv2dTranspose run 10-20x slower than a plain loop would.
- *
- * Call {@link initBackend} once (the CLI and trainers do) before any layer runs.
+ * TensorFlow.js' WASM backend (tfjs-core + @tensorflow/tfjs-backend-wasm, XNNPACK) as an independent oracle
+ * for Veil's own WebAssembly SIMD kernels — the only file that imports @tensorflow/* (ARCHITECTURE decision 3,
+ * amended in docs/architecture.md: measured here, Veil's kernels run the engine's products 1.3-9x faster than
+ * tfjs-wasm once tfjs' copies are counted, so tfjs stays in the test suite, not on the training path).
+ * Test-only: nothing in the library imports this file.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { InternalError } from '../core/index.js';
 
-/** What the backend runs on. */
-export interface BackendInfo {
-  readonly backend: string;
-  readonly simd: boolean;
-  readonly threads: boolean;
-}
+let ready: Promise<void> | null = null;
 
-let ready: Promise<BackendInfo> | null = null;
-let initialised = false;
-
-/**
- * Loads the WASM backend (idempotent). The .wasm files ship inside the npm package; nothing is downloaded.
- * @returns which backend runs and whether SIMD/threads are available
- */
-export function initBackend(): Promise<BackendInfo> {
-  if (!ready) {
-    ready = (async () => {
-      const require = createRequire(import.meta.url);
-      const wasmFile = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm');
-      setWasmPaths(`${dirname(wasmFile)}/`);
-      const ok = await tf.setBackend('wasm');
-      if (!ok) throw new InternalError('TensorFlow.js WASM backend failed to initialise');
-      await tf.ready();
-      initialised = true;
-      return {
-        backend: tf.getBackend(),
-        simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-        threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
-      };
-    })();
-  }
+/** Loads tfjs' WASM backend once. */
+export function initTfjs(): Promise<void> {
+  ready ??= (async () => {
+    const require = createRequire(import.meta.url);
+    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
+    if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js WASM backend failed to initialise');
+    await tf.ready();
+  })();
   return ready;
 }
 
-function requireBackend(): void {
-  if (!initialised) throw new InternalError('ml backend used before initBackend() resolved');
-}
-
-/**
- * C = A B for row-major A (m x k) and B (k x n), through tfjs-wasm's GEMM. Inputs are copied into the WASM
- * heap and the result copied out (about 1 ns per float; small next to the product for the sizes Veil uses).
- */
-export function gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
-  requireBackend();
+/** C = A B for row-major A (m x k) and B (k x n), computed by tfjs-wasm's GEMM. */
+export function tfjsGemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
   const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k], 'float32'), tf.tensor2d(b, [k, n], 'float32')));
   try {
     return out.dataSync() as Float32Array;
@@ -65,7 +33,19 @@ export function gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: 
   }
 }
 
-/** Number of tensors tfjs holds (a leak check for tests). */
-export function backendTensorCount(): number {
-  return tf.memory().numTensors;
+/** tfjs' conv2d (NHWC input, HWIO kernel, TensorFlow padding). */
+export function tfjsConv2d(
+  x: Float32Array,
+  xShape: [number, number, number, number],
+  w: Float32Array,
+  wShape: [number, number, number, number],
+  strides: [number, number],
+  padding: 'valid' | 'same',
+): Float32Array {
+  const out = tf.tidy(() => tf.conv2d(tf.tensor4d(x, xShape), tf.tensor4d(w, wShape), strides, padding));
+  try {
+    return out.dataSync() as Float32Array;
+  } finally {
+    out.dispose();
+  }
 }

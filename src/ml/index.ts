@@ -4,16 +4,14 @@
  * The tensor engine for private training (ARCHITECTURE decision 3): a minimal float32 tensor, layers that own
  * their forward/backward algebra and return per-example gradients in factored form (ghost norms for dense
  * layers, batched products over unfolded patches for convolutions), losses, sequential models built from
- * declarative specs, optimizers, metrics, datasets and the embedded demo data. Heavy matrix products run on
- * TensorFlow.js' WASM backend (backend.ts, the only importer of @tensorflow/*); call `initBackend()` first.
+ * declarative specs, optimizers, metrics, datasets and the embedded demo data. The heavy loops run in Veil's own
+ * WebAssembly SIMD kernels (kernels/wasm); TensorFlow.js (backend.ts) is only a test oracle for them.
  *
  * @example
- * import { initBackend, parseModelSpec, SequentialModel, Tensor } from 'veil/ml';
- * await initBackend();
+ * import { parseModelSpec, SequentialModel, Tensor } from 'veil/ml';
  * const model = new SequentialModel(parseModelSpec('mlp:64', 2), [10], 2, seededRng(1));
  * const { loss, grads } = model.lossAndGradients(new Tensor([4, 10]), Int32Array.of(0, 1, 0, 1));
  */
-export { type BackendInfo, backendTensorCount, initBackend } from './backend.js';
 export {
   type CsvDataset,
   type CsvDatasetOptions,

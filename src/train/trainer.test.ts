@@ -1,12 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { csprng, seededRng } from '../core/index.js';
-import { initBackend, parseModelSpec, SequentialModel, Tensor } from '../ml/index.js';
+import { parseModelSpec, SequentialModel, Tensor } from '../ml/index.js';
 import { poissonSample } from './sampling.js';
 import { type TrainingData, type TrainOptions, trainModel } from './trainer.js';
-
-beforeAll(async () => {
-  await initBackend();
-});
 
 /** A small separable task: label = [x0 + x1 > 0]. */
 function toyData(n: number, seed: number, width = 4): TrainingData {

@@ -13,7 +13,6 @@ import {
   encodeCsv,
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_DIR,
-  initBackend,
   loadCsvDataset,
   loadFashionMnist,
   type ModelSpec,
@@ -207,7 +206,6 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
       'command-line flags',
     );
   }
-  await initBackend();
   const rng: Rng = global.seed === undefined ? csprng() : seededRng(global.seed);
   const model = new SequentialModel(
     spec,

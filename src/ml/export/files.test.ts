@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, seededRng } from '../../core/index.js';
-import { initBackend } from '../backend.js';
 import { SequentialModel } from '../models/sequential.js';
 import { parseModelSpec } from '../models/spec.js';
 import { loadModel, loadModelWithMetadata, saveModel } from './files.js';
@@ -32,7 +31,6 @@ let counter = 0;
 const freshDir = () => join(root, `model-${++counter}`);
 
 beforeAll(async () => {
-  await initBackend();
   root = mkdtempSync(join(tmpdir(), 'veil-export-'));
 });
 

@@ -1,5 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend.js';
+import { describe, expect, it } from 'vitest';
 import { importLayersModel } from './import-model.js';
 import { exportLayersModel } from './layers-model.js';
 import type { LayersModelJson } from './schema.js';
@@ -14,10 +13,6 @@ import {
   MLP,
   MODEL_CASES,
 } from './testing.js';
-
-beforeAll(async () => {
-  await initBackend();
-});
 
 /** A deep, mutable copy of a model.json to damage in a test. */
 type Mutable = { [key: string]: Mutable } & Mutable[];

@@ -1,14 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../core/index.js';
-import { initBackend } from '../backend.js';
 import { SequentialModel } from '../models/sequential.js';
 import { parseModelSpec } from '../models/spec.js';
 import { exportLayersModel } from './layers-model.js';
 import { buildCase, CNN, expectVeilError, LOGREG, MLP, TEXT } from './testing.js';
-
-beforeAll(async () => {
-  await initBackend();
-});
 
 describe('exportLayersModel', () => {
   it('writes cnn:papernot as a Keras Sequential topology tfjs-layers can deserialise', () => {

@@ -3,16 +3,11 @@
  * example's gradient norm, and weighted (clipped) sums of the examples' gradients, from one batched backward
  * pass must equal a loop of batch-size-1 backward passes (relative error <= 1e-4 in float32).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../core/index.js';
-import { initBackend } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { SequentialModel } from './sequential.js';
 import { type ModelSpec, parseModelSpec } from './spec.js';
-
-beforeAll(async () => {
-  await initBackend();
-});
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-6, Math.abs(b));
 
