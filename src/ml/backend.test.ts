@@ -41,10 +41,21 @@ describe('Veil kernels = TensorFlow.js', () => {
       [[28, 28, 1], 16, 8, 'same'],
       [[13, 13, 16], 32, 4, 'valid'],
     ] as const) {
-      const conv = new Conv2D({ filters, kernelSize: [kernel, kernel], strides: [2, 2], padding, useBias: false }, shape, rng);
+      const conv = new Conv2D(
+        { filters, kernelSize: [kernel, kernel], strides: [2, 2], padding, useBias: false },
+        shape,
+        rng,
+      );
       const x = rnd(8 * shape[0] * shape[1] * shape[2], 4);
       const ours = conv.forward(new Tensor([8, ...shape], x), false).y.data;
-      const theirs = tfjsConv2d(x, [8, ...shape], conv.params[0]!.value, [kernel, kernel, shape[2], filters], [2, 2], padding);
+      const theirs = tfjsConv2d(
+        x,
+        [8, ...shape],
+        conv.params[0]!.value,
+        [kernel, kernel, shape[2], filters],
+        [2, 2],
+        padding,
+      );
       expect(maxRel(Float32Array.from(ours), theirs)).toBeLessThan(1e-4);
     }
   });

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../../src/ml/export/files.js';
 import { buildCase, caseInput, logitsOf, MODEL_CASES } from '../../src/ml/export/testing.js';
-import { initBackend } from '../../src/ml/index.js';
 
 interface TfjsResult {
   readonly shape: number[];
@@ -50,7 +49,6 @@ function classes(logits: ArrayLike<number>, loss: string, numClasses: number): n
 }
 
 beforeAll(async () => {
-  await initBackend();
   root = mkdtempSync(join(tmpdir(), 'veil-tfjs-'));
   const models = MODEL_CASES.map((c, i) => {
     const model = buildCase(c, 10 + i);
