@@ -186,9 +186,39 @@ export function maxPoolBackward(dy: usize, argmax: usize, dx: usize, n: i32): vo
   }
 }
 
-// y = tanh(x) = 1 - 2 / (exp(2x) + 1), saturating for |x| > 9 (float32 tanh is +-1 there)
+// y = tanh(x), four at a time: x P(x^2) / Q(x^2) on x clamped to +-7.905 (where float32 tanh is +-1), the
+// rational minimax approximation Eigen uses for float tanh (max relative error 3e-7, ~2.5 ulp, measured against
+// Math.tanh on [-10, 10]); y = x for |x| < 4e-4.
 export function tanhForward(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const clamp = f32x4.splat(7.90531110763549805);
+  const tiny = f32x4.splat(0.0004);
+  const a13 = f32x4.splat(-2.76076847742355e-16), a11 = f32x4.splat(2.00018790482477e-13);
+  const a9 = f32x4.splat(-8.60467152213735e-11), a7 = f32x4.splat(5.12229709037114e-8);
+  const a5 = f32x4.splat(1.48572235717979e-5), a3 = f32x4.splat(6.37261928875436e-4);
+  const a1 = f32x4.splat(4.89352455891786e-3);
+  const b6 = f32x4.splat(1.19825839466702e-6), b4 = f32x4.splat(1.18534705686654e-4);
+  const b2 = f32x4.splat(2.268434632439e-3), b0 = f32x4.splat(4.89352518554385e-3);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const v = v128.load(x + off);
+    const c = f32x4.max(f32x4.neg(clamp), f32x4.min(clamp, v));
+    const x2 = f32x4.mul(c, c);
+    let p = f32x4.add(f32x4.mul(a13, x2), a11);
+    p = f32x4.add(f32x4.mul(p, x2), a9);
+    p = f32x4.add(f32x4.mul(p, x2), a7);
+    p = f32x4.add(f32x4.mul(p, x2), a5);
+    p = f32x4.add(f32x4.mul(p, x2), a3);
+    p = f32x4.add(f32x4.mul(p, x2), a1);
+    p = f32x4.mul(p, c);
+    let q = f32x4.add(f32x4.mul(b6, x2), b4);
+    q = f32x4.add(f32x4.mul(q, x2), b2);
+    q = f32x4.add(f32x4.mul(q, x2), b0);
+    const t = f32x4.div(p, q);
+    v128.store(y + off, v128.bitselect(v, t, f32x4.lt(f32x4.abs(v), tiny)));
+  }
+  for (; i < n; i++) {
     const v = load<f32>(x + (<usize>i << 2));
     let t: f32;
     if (v > 9) t = 1;

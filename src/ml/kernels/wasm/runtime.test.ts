@@ -102,9 +102,9 @@ describe('wasm kernels = JavaScript references', () => {
     close(wasmMaxPoolBackward(dy, ref.argmax, x.length), maxPoolBackward(dy, ref.argmax, x.length));
   });
 
-  it('tanh to float32 precision, and its backward', () => {
+  it('tanh to within 3 ulp of float32, and its backward', () => {
     const x = Float32Array.from([...rnd(1001, 7).map((v) => v * 4), 0, 1e-6, -1e-5, 20, -20, 9.5]);
-    close(wasmTanh(x), Float32Array.from(x, Math.tanh), 2e-7);
+    close(wasmTanh(x), Float32Array.from(x, Math.tanh), 5e-7);
     const y = Float32Array.from(x, Math.tanh);
     const dy = rnd(x.length, 8);
     close(
