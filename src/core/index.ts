@@ -75,6 +75,7 @@ export {
   normalSf,
 } from './num/special.js';
 export { csprng } from './rng/csprng.js';
+export { type GaussianNoiseStream, gaussianNoiseStream } from './rng/noise-stream.js';
 export type { Rng, RngKind } from './rng/rng.js';
 export { seededRng } from './rng/seeded.js';
 export {

@@ -5,12 +5,23 @@
  */
 import type { Rng } from '../core/index.js';
 
-/** Indices of a Poisson sample of [0, n) with rate q. */
+/**
+ * Indices of a Poisson sample of [0, n) with rate q. Each inclusion is exactly `rng.bernoulli(q)` (the same
+ * draws in the same order), with its first 32-bit comparison inlined: ties with q's first 32 bits (probability
+ * 2^-32 per example) go to `rng.bernoulli` for the exact comparison of the following bits.
+ */
 export function poissonSample(n: number, q: number, rng: Rng): Int32Array {
   if (q >= 1) return Int32Array.from({ length: n }, (_, i) => i);
-  const picked: number[] = [];
-  for (let i = 0; i < n; i++) if (rng.bernoulli(q)) picked.push(i);
-  return Int32Array.from(picked);
+  const scaled = q * 4294967296;
+  const word = Math.floor(scaled);
+  const rest = scaled - word; // exact (q's remaining bits)
+  const picked = new Int32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rng.nextUint32();
+    if (r < word || (r === word && rest > 0 && rng.bernoulli(rest))) picked[count++] = i;
+  }
+  return picked.slice(0, count);
 }
 
 /** A uniformly random permutation of [0, n) (Fisher-Yates). */

@@ -3,7 +3,7 @@
  * per-example clipping weights and the weighted (clipped) sum of the examples' gradients; then Gaussian noise
  * and the division by the expected batch size.
  */
-import type { Rng } from '../core/index.js';
+import type { GaussianNoiseStream } from '../core/index.js';
 import type { Param, SequentialModel } from '../ml/index.js';
 import { Tensor } from '../ml/index.js';
 import type { ClippingState } from './clipping.js';
@@ -111,26 +111,24 @@ export function gradientSum(ctx: StepContext, data: TrainingData, indices: Int32
 }
 
 /**
- * In place: sums <- (sums + N(0, std^2) per coordinate) * scale. `buffer` is reused between steps.
- * @returns the (possibly grown) noise buffer
+ * In place: sums <- (sums + std * z) * scale, z standard normal per coordinate from `noise` (a stream drawing
+ * ahead on the second core for the CSPRNG); std = 0 only scales.
  */
 export function addNoiseAndScale(
   sums: Float32Array[],
   std: number,
   scale: number,
-  rng: Rng,
-  buffer: Float32Array | null,
-): Float32Array | null {
-  let noise = buffer;
+  noise: GaussianNoiseStream | null,
+): void {
+  const total = sums.reduce((n, s) => n + s.length, 0);
+  const z = std > 0 && noise ? noise.take(total) : null;
+  let offset = 0;
   for (const sum of sums) {
-    if (std > 0) {
-      noise = noise && noise.length >= sum.length ? noise : new Float32Array(sum.length);
-      const draw = noise.subarray(0, sum.length);
-      rng.fillNormal(draw, std);
-      for (let j = 0; j < sum.length; j++) sum[j] = (sum[j]! + draw[j]!) * scale;
+    if (z) {
+      for (let j = 0; j < sum.length; j++) sum[j] = (sum[j]! + std * z[offset + j]!) * scale;
     } else {
       for (let j = 0; j < sum.length; j++) sum[j]! *= scale;
     }
+    offset += sum.length;
   }
-  return noise;
 }

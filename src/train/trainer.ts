@@ -15,6 +15,7 @@ import {
   assertNonNegative,
   assertOpenUnit,
   assertPositive,
+  gaussianNoiseStream,
   InvalidParameterError,
   type Rng,
 } from '../core/index.js';
@@ -196,79 +197,91 @@ export function trainModel(options: TrainOptions): TrainResult {
   let examplesSeen = 0;
   let trainMs = 0;
   let stoppedEarly: TrainResult['stoppedEarly'] = null;
-  let noise: Float32Array | null = null;
-
-  outer: for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const epochStart = performance.now();
-    let lossSum = 0;
-    let lossCount = 0;
-    const order = dp ? null : permutation(n, rng);
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      if (plan && stepsRun >= plan.stepLimit) {
-        stoppedEarly = {
-          reason: `the next step would exceed the privacy budget epsilon = ${dp!.targetEpsilon} at delta = ${dp!.delta}`,
-          afterSteps: stepsRun,
-        };
-        break outer;
-      }
-      const t0 = performance.now();
-      const indices = order
-        ? order.subarray(s * options.batchSize, Math.min(n, (s + 1) * options.batchSize))
-        : poissonSample(n, q, rng);
-      const step = gradientSum(ctx, train, indices);
-      lossSum += step.lossSum;
-      lossCount += step.examples;
-      if (plan) {
-        noise = addNoiseAndScale(
-          step.sums,
-          plan.gradientNoiseMultiplier * clipping.maxGradNorm,
-          1 / expectedBatch,
+  const noise =
+    plan && plan.gradientNoiseMultiplier > 0
+      ? gaussianNoiseStream(
           rng,
-          noise,
-        );
-        if (clipping.spec.kind === 'adaptive')
-          clipping.update(step.unclipped, indices.length, expectedBatch, rng);
-        rdp.compose(plan.stepEvent);
-      } else {
-        addNoiseAndScale(step.sums, 0, 1 / Math.max(1, indices.length), rng, null);
-      }
-      optimizer.step(ctx.params, step.sums);
-      stepsRun++;
-      examplesSeen += indices.length;
-      trainMs += performance.now() - t0;
-      options.onProgress?.({
-        epoch,
-        epochs: options.epochs,
-        step: s + 1,
-        stepsPerEpoch,
-        loss: lossCount ? lossSum / lossCount : Number.NaN,
-        epsilon:
-          dp && plan!.noiseMultiplier > 0 && (s + 1) % 10 === 0 ? rdp.epsilon({ delta: dp.delta }) : null,
-      });
-    }
-    const metrics: EpochMetrics = {
-      epoch,
-      trainLoss: lossCount ? lossSum / lossCount : Number.NaN,
-      testAccuracy: options.test ? evaluate(model, options.test) : null,
-      epsilon: dp ? rdp.epsilon({ delta: dp.delta }) : null,
-      maxGradNorm: dp ? clipping.maxGradNorm : null,
-      seconds: (performance.now() - epochStart) / 1000,
-    };
-    epochs.push(metrics);
-    options.onEpoch?.(metrics);
+          ctx.params.reduce((n, p) => n + p.value.length, 0),
+        )
+      : null;
+  try {
+    return runEpochs();
+  } finally {
+    noise?.close();
   }
-  return summarise({
-    options,
-    plan,
-    rdp,
-    epochs,
-    stepsRun,
-    stepsPlanned,
-    q,
-    examplesSeen,
-    trainMs,
-    stoppedEarly,
-  });
+
+  function runEpochs(): TrainResult {
+    outer: for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let lossCount = 0;
+      const order = dp ? null : permutation(n, rng);
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (plan && stepsRun >= plan.stepLimit) {
+          stoppedEarly = {
+            reason: `the next step would exceed the privacy budget epsilon = ${dp!.targetEpsilon} at delta = ${dp!.delta}`,
+            afterSteps: stepsRun,
+          };
+          break outer;
+        }
+        const t0 = performance.now();
+        const indices = order
+          ? order.subarray(s * options.batchSize, Math.min(n, (s + 1) * options.batchSize))
+          : poissonSample(n, q, rng);
+        const step = gradientSum(ctx, train, indices);
+        lossSum += step.lossSum;
+        lossCount += step.examples;
+        if (plan) {
+          addNoiseAndScale(
+            step.sums,
+            plan.gradientNoiseMultiplier * clipping.maxGradNorm,
+            1 / expectedBatch,
+            noise,
+          );
+          if (clipping.spec.kind === 'adaptive')
+            clipping.update(step.unclipped, indices.length, expectedBatch, rng);
+          rdp.compose(plan.stepEvent);
+        } else {
+          addNoiseAndScale(step.sums, 0, 1 / Math.max(1, indices.length), null);
+        }
+        optimizer.step(ctx.params, step.sums);
+        stepsRun++;
+        examplesSeen += indices.length;
+        trainMs += performance.now() - t0;
+        options.onProgress?.({
+          epoch,
+          epochs: options.epochs,
+          step: s + 1,
+          stepsPerEpoch,
+          loss: lossCount ? lossSum / lossCount : Number.NaN,
+          epsilon:
+            dp && plan!.noiseMultiplier > 0 && (s + 1) % 10 === 0 ? rdp.epsilon({ delta: dp.delta }) : null,
+        });
+      }
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossCount ? lossSum / lossCount : Number.NaN,
+        testAccuracy: options.test ? evaluate(model, options.test) : null,
+        epsilon: dp ? rdp.epsilon({ delta: dp.delta }) : null,
+        maxGradNorm: dp ? clipping.maxGradNorm : null,
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      epochs.push(metrics);
+      options.onEpoch?.(metrics);
+    }
+    return summarise({
+      options,
+      plan,
+      rdp,
+      epochs,
+      stepsRun,
+      stepsPlanned,
+      q,
+      examplesSeen,
+      trainMs,
+      stoppedEarly,
+    });
+  }
 }
 
 function summarise(r: {

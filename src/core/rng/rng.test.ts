@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csprng } from './csprng.js';
+import { gaussianNoiseStream } from './noise-stream.js';
 import { seededRng } from './seeded.js';
 
 // Statistical checks here use fixed seeds and 5-sigma (or wider) bounds: the false-alarm rate of each is
@@ -191,5 +192,42 @@ describe('fillNormal (ziggurat)', () => {
     const xs = new Float32Array(10);
     seededRng(23).fillNormal(xs);
     expect(xs.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+  });
+});
+
+describe('gaussianNoiseStream', () => {
+  it('draws standard normals on a background worker for the CSPRNG', () => {
+    const stream = gaussianNoiseStream(csprng(), 50_000);
+    try {
+      expect(stream.background).toBe(true);
+      expect(stream.isPrivate).toBe(true);
+      let s1 = 0;
+      let s2 = 0;
+      const draws: Float32Array[] = [];
+      for (let k = 0; k < 4; k++) {
+        const z = stream.take(50_000);
+        draws.push(Float32Array.from(z));
+        for (const v of z) {
+          s1 += v;
+          s2 += v * v;
+        }
+      }
+      const n = 200_000;
+      expect(Math.abs(s1 / n)).toBeLessThan(5 / Math.sqrt(n));
+      expect(Math.abs(s2 / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+      // consecutive takes are different draws
+      expect(draws[0]).not.toEqual(draws[1]);
+      expect(draws[1]).not.toEqual(draws[2]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('stays in-thread and reproducible for a seeded generator', () => {
+    const a = gaussianNoiseStream(seededRng(4), 10);
+    const b = gaussianNoiseStream(seededRng(4), 10);
+    expect(a.background).toBe(false);
+    expect(a.isPrivate).toBe(false);
+    expect(Array.from(a.take(10))).toEqual(Array.from(b.take(10)));
   });
 });

@@ -3,7 +3,7 @@
  * passes a trainer needs: forward, and backward from per-example loss gradients to {@link ParamGradient}s.
  */
 import { InternalError, InvalidParameterError, type Rng } from '../../core/index.js';
-import { arenaGeneration, arenaReset } from '../kernels/wasm/runtime.js';
+import { allocF32, arenaGeneration, arenaReset } from '../kernels/wasm/runtime.js';
 import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
@@ -143,7 +143,10 @@ export class SequentialModel {
   private run(x: Tensor, training: boolean): ForwardPass {
     arenaReset();
     const caches: unknown[] = [];
-    let h = x;
+    // the input moves into the kernels' memory once, instead of once per kernel that reads it
+    const input = allocF32(x.size, false);
+    input.set(x.data);
+    let h = new Tensor(x.shape, input);
     for (const layer of this.layers) {
       const r = layer.forward(h, training);
       caches.push(r.cache);
