@@ -241,6 +241,46 @@ describe('trainModel', () => {
     expect(r.events[0]!.kind).toBe('non-private');
   });
 
+  it("FedProx's proximal term pulls the weights towards the anchor, and mu = 0 changes nothing", () => {
+    const data = toyData(200, 12);
+    const run = (proximal?: TrainOptions['proximal']) => {
+      const m = model();
+      const anchor = snapshot(m);
+      trainModel({
+        model: m,
+        train: data,
+        epochs: 3,
+        batchSize: 20,
+        optimizer: { kind: 'sgd', learningRate: 0.3 },
+        privacy: { kind: 'non-private' },
+        rng: seededRng(4),
+        ...(proximal ? { proximal: { mu: proximal.mu, anchor } } : {}),
+      });
+      return {
+        moved: Math.hypot(...m.params.flatMap((p, i) => [...p.value].map((v, j) => v - anchor[i]![j]!))),
+        m,
+      };
+    };
+    const free = run();
+    const zero = run({ mu: 0, anchor: [] });
+    const prox = run({ mu: 2, anchor: [] });
+    expect(snapshot(zero.m)).toEqual(snapshot(free.m));
+    expect(prox.moved).toBeLessThan(0.7 * free.moved);
+    expect(prox.moved).toBeGreaterThan(0);
+    expect(() =>
+      trainModel({
+        model: model(),
+        train: data,
+        epochs: 1,
+        batchSize: 20,
+        optimizer: { kind: 'sgd', learningRate: 0.3 },
+        privacy: { kind: 'non-private' },
+        rng: seededRng(4),
+        proximal: { mu: 1, anchor: [new Float32Array(3)] },
+      }),
+    ).toThrow(/proximal.anchor must be one vector per model parameter/);
+  });
+
   it('refuses bad options before training', () => {
     const base: TrainOptions = {
       model: model(),

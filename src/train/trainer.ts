@@ -77,6 +77,12 @@ export interface TrainOptions {
   readonly maxPhysicalBatch?: number;
   /** Sampling and noise (the CSPRNG for private runs; a seeded Rng marks the run not private). */
   readonly rng: Rng;
+  /**
+   * FedProx's proximal term (Li et al. 2020, arXiv:1812.06127): adds mu (w - anchor) to every step's gradient,
+   * after clipping and noise, so it costs no privacy (it depends on no example). `anchor` holds one vector per
+   * model parameter (the round's global model).
+   */
+  readonly proximal?: { readonly mu: number; readonly anchor: readonly Float32Array[] };
   readonly onProgress?: (p: TrainingProgress) => void;
   readonly onEpoch?: (m: EpochMetrics) => void;
 }
@@ -158,6 +164,36 @@ function checkOptions(o: TrainOptions): void {
     }
   }
   if (o.clipping) checkClipping(fn, o.clipping);
+  if (o.proximal) {
+    assertNonNegative(fn, 'proximal.mu', o.proximal.mu);
+    const params = o.model.params;
+    const ok =
+      o.proximal.anchor.length === params.length &&
+      params.every((p, i) => o.proximal!.anchor[i]!.length === p.value.length);
+    if (!ok) {
+      throw new InvalidParameterError({
+        fn,
+        param: 'proximal.anchor',
+        value: o.proximal.anchor.map((a) => a.length),
+        allowed: `one vector per model parameter, of sizes [${params.map((p) => p.value.length).join(', ')}]`,
+      });
+    }
+  }
+}
+
+/** In place: grads += mu (w - anchor), per parameter. */
+function addProximal(
+  grads: Float32Array[],
+  params: readonly { value: Float32Array }[],
+  mu: number,
+  anchor: readonly Float32Array[],
+): void {
+  for (let i = 0; i < grads.length; i++) {
+    const g = grads[i]!;
+    const w = params[i]!.value;
+    const a = anchor[i]!;
+    for (let j = 0; j < g.length; j++) g[j]! += mu * (w[j]! - a[j]!);
+  }
 }
 
 /**
@@ -244,6 +280,8 @@ export function trainModel(options: TrainOptions): TrainResult {
         } else {
           addNoiseAndScale(step.sums, 0, 1 / Math.max(1, indices.length), null);
         }
+        if (options.proximal && options.proximal.mu > 0)
+          addProximal(step.sums, ctx.params, options.proximal.mu, options.proximal.anchor);
         optimizer.step(ctx.params, step.sums);
         stepsRun++;
         examplesSeen += indices.length;
