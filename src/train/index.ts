@@ -22,6 +22,7 @@ export { permutation, poissonSample } from './sampling.js';
 export {
   type EpochMetrics,
   evaluate,
+  evaluateModel,
   type PrivacySpec,
   type TrainingData,
   type TrainingProgress,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csprng, seededRng } from '../core/index.js';
 import { parseModelSpec, SequentialModel, Tensor } from '../ml/index.js';
 import { poissonSample } from './sampling.js';
-import { type TrainingData, type TrainOptions, trainModel } from './trainer.js';
+import { evaluateModel, type TrainingData, type TrainOptions, trainModel } from './trainer.js';
 
 /** A small separable task: label = [x0 + x1 > 0]. */
 function toyData(n: number, seed: number, width = 4): TrainingData {
@@ -226,8 +226,9 @@ describe('trainModel', () => {
 
   it('trains without privacy on the same engine', () => {
     const data = toyData(400, 10);
+    const trained = model();
     const r = trainModel({
-      model: model(),
+      model: trained,
       train: data,
       test: toyData(200, 11),
       epochs: 5,
@@ -237,6 +238,10 @@ describe('trainModel', () => {
       rng: seededRng(1),
     });
     expect(r.finalTestAccuracy!).toBeGreaterThan(0.9);
+    const m = evaluateModel(trained, toyData(200, 11));
+    expect(m.accuracy).toBe(r.finalTestAccuracy);
+    expect(m.loss).toBeGreaterThan(0);
+    expect(m.loss).toBeLessThan(Math.log(2));
     expect(r.epsilon).toBeNull();
     expect(r.events[0]!.kind).toBe('non-private');
   });

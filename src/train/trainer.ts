@@ -19,7 +19,13 @@ import {
   InvalidParameterError,
   type Rng,
 } from '../core/index.js';
-import { accuracy, createOptimizer, type OptimizerSpec, type SequentialModel } from '../ml/index.js';
+import {
+  accuracy,
+  createOptimizer,
+  lossFunction,
+  type OptimizerSpec,
+  type SequentialModel,
+} from '../ml/index.js';
 import { type ClippingSpec, ClippingState, checkClipping } from './clipping.js';
 import { type PrivacyPlan, planPrivacy } from './privacy-plan.js';
 import { permutation, poissonSample } from './sampling.js';
@@ -118,6 +124,38 @@ export function evaluate(model: SequentialModel, data: TrainingData, chunk = 102
     predictions.set(model.predict(x), from);
   }
   return accuracy(predictions, data.labels);
+}
+
+/** Accuracy and mean loss of `model` on `data`, in chunks. */
+export function evaluateModel(
+  model: SequentialModel,
+  data: TrainingData,
+  chunk = 1024,
+): { readonly accuracy: number; readonly loss: number } {
+  const all = Int32Array.from({ length: data.numExamples }, (_, i) => i);
+  const lossOf = lossFunction(model.loss);
+  let correct = 0;
+  let lossSum = 0;
+  for (let from = 0; from < data.numExamples; from += chunk) {
+    const to = Math.min(data.numExamples, from + chunk);
+    const { x, y } = gather(data, all, from, to);
+    const { logits } = model.forward(x);
+    const loss = lossOf(logits, y);
+    for (let i = 0; i < loss.losses.length; i++) lossSum += loss.losses[i]!;
+    const k = logits.shape[1] ?? 1;
+    for (let b = 0; b < y.length; b++) {
+      let predicted: number;
+      if (model.loss === 'binary-cross-entropy') predicted = logits.data[b]! > 0 ? 1 : 0;
+      else {
+        predicted = 0;
+        for (let j = 1; j < k; j++)
+          if (logits.data[b * k + j]! > logits.data[b * k + predicted]!) predicted = j;
+      }
+      if (predicted === y[b]) correct++;
+    }
+  }
+  const n = Math.max(1, data.numExamples);
+  return { accuracy: correct / n, loss: lossSum / n };
 }
 
 function checkOptions(o: TrainOptions): void {

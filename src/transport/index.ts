@@ -26,6 +26,10 @@ export {
   GetTaskRequestSchema,
   type GetTaskResponse,
   GetTaskResponseSchema,
+  type LeaveRequest,
+  LeaveRequestSchema,
+  type LeaveResponse,
+  LeaveResponseSchema,
   type ModelParameters,
   ModelParametersSchema,
   type NoCompression,
@@ -59,4 +63,44 @@ export {
   type Wait,
   WaitSchema,
 } from './gen/veil/v1/fl_pb.js';
+export {
+  type CoordinatorClientOptions,
+  createCoordinatorClient,
+  type GrpcCoordinatorClient,
+} from './grpc/client.js';
+export { RpcError, type RpcErrorInit, type RpcName, type RpcStatus } from './grpc/errors.js';
+export {
+  type ClientTlsOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type RevocationOptions,
+  type ServerTlsOptions,
+} from './grpc/material.js';
+export {
+  type CoordinatorServer,
+  type CoordinatorServerOptions,
+  startCoordinatorServer,
+} from './grpc/server.js';
+export { createInMemoryClient, type InMemoryClientOptions } from './memory/client.js';
 export type { CoordinatorClient, CoordinatorHandler, PeerIdentity, TrafficCounter } from './service.js';
+export {
+  type CaInfo,
+  type CertificateRole,
+  type CertificateStatus,
+  DEFAULT_COORDINATOR_HOSTS,
+  type InitCaOptions,
+  type IssueCertificateOptions,
+  type IssuedCertificate,
+  initCa,
+  issueCertificate,
+  type ListCertificatesOptions,
+  listCertificates,
+} from './tls/ca.js';
+export { REVOCATION_REASONS, type RevocationReason } from './tls/ca-store.js';
+export {
+  type RevocationResult,
+  type RevokeCertificateOptions,
+  revokeCertificate,
+  type WriteCrlOptions,
+  writeCrl,
+} from './tls/crl.js';
+export type { PemInput } from './tls/pem.js';

@@ -6,6 +6,8 @@
 import type {
   GetTaskRequest,
   GetTaskResponse,
+  LeaveRequest,
+  LeaveResponse,
   RegisterRequest,
   RegisterResponse,
   SubmitEvaluationRequest,
@@ -33,6 +35,7 @@ export interface CoordinatorHandler {
   getTask(request: GetTaskRequest, peer: PeerIdentity): Promise<GetTaskResponse>;
   submitUpdate(request: SubmitUpdateRequest, peer: PeerIdentity): Promise<SubmitUpdateResponse>;
   submitEvaluation(request: SubmitEvaluationRequest, peer: PeerIdentity): Promise<SubmitEvaluationResponse>;
+  leave(request: LeaveRequest, peer: PeerIdentity): Promise<LeaveResponse>;
 }
 
 /** What a node calls. */
@@ -41,6 +44,7 @@ export interface CoordinatorClient {
   getTask(request: GetTaskRequest): Promise<GetTaskResponse>;
   submitUpdate(request: SubmitUpdateRequest): Promise<SubmitUpdateResponse>;
   submitEvaluation(request: SubmitEvaluationRequest): Promise<SubmitEvaluationResponse>;
+  leave(request: LeaveRequest): Promise<LeaveResponse>;
 }
 
 /** Bytes a client sent and received (protobuf encoding, as on the wire). */

@@ -1,0 +1,294 @@
+/**
+ * The federation's configuration as data (YAML or JSON, validated with zod; ARCHITECTURE decision 7): the
+ * model, rounds, quorum, selection, local training, strategy, robust aggregation and central DP. The same
+ * section drives `veil coordinator` and `veil simulate`, so a simulated federation is the deployed one.
+ * A bad value is refused with its path, the value and what is allowed; nothing is half-applied.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigError, DeltaSchema, NoiseMultiplierSchema } from '../../core/index.js';
+import { type ModelSpec, parseModelSpec } from '../../ml/index.js';
+import type { AggregatorSpec } from '../aggregators/index.js';
+import type { FederationModel, LocalTrainingSpec } from '../coordinator/index.js';
+import { expectedSelectionSize, type SelectionSpec } from '../selection/index.js';
+import {
+  fedAdagrad,
+  fedAdam,
+  fedAvg,
+  fedProx,
+  fedYogi,
+  type ServerDpClipping,
+  type Strategy,
+  withServerDp,
+} from '../strategies/index.js';
+
+const positive = z.number().finite().gt(0, { message: 'must be a finite number > 0' });
+const positiveInt = z.number().int().gte(1, { message: 'must be an integer >= 1' });
+const rate = z.number().gt(0, { message: 'must be in (0, 1]' }).lte(1, { message: 'must be in (0, 1]' });
+
+const AggregatorSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('mean'), weighting: z.enum(['examples', 'uniform']).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('norm-bound'),
+      maxNorm: positive,
+      weighting: z.enum(['examples', 'uniform']).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('median') }).strict(),
+  z.object({ kind: z.literal('trimmed-mean'), beta: z.number().gt(0).lt(0.5) }).strict(),
+  z
+    .object({ kind: z.literal('krum'), byzantine: z.number().int().gte(0), selected: positiveInt.optional() })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('geometric-median'),
+      smoothing: positive.optional(),
+      maxIterations: positiveInt.optional(),
+      tolerance: positive.optional(),
+      weighting: z.enum(['examples', 'uniform']).optional(),
+    })
+    .strict(),
+]);
+
+const StrategySchema = z
+  .object({
+    kind: z.enum(['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad']).default('fedavg'),
+    /** FedProx's mu. */
+    mu: z.number().gte(0).optional(),
+    serverLearningRate: positive.optional(),
+    beta1: z.number().gte(0).lt(1).optional(),
+    beta2: z.number().gte(0).lt(1).optional(),
+    tau: positive.optional(),
+    aggregator: AggregatorSchema.default({ kind: 'mean' }),
+    maxUpdateNorm: positive.optional(),
+  })
+  .strict();
+
+const CentralDpSchema = z
+  .object({
+    noiseMultiplier: NoiseMultiplierSchema,
+    clipping: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('fixed'), clipNorm: positive }).strict(),
+      z
+        .object({
+          kind: z.literal('adaptive'),
+          initialClipNorm: positive,
+          targetQuantile: z.number().gt(0).lt(1).optional(),
+          learningRate: positive.optional(),
+          countNoise: positive.optional(),
+        })
+        .strict(),
+    ]),
+    /** Delta at which the central epsilon is reported. */
+    delta: DeltaSchema.default(1e-5),
+  })
+  .strict();
+
+const SelectionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('fraction'), fraction: rate, min: positiveInt.optional() }).strict(),
+  z.object({ kind: z.literal('poisson'), rate }).strict(),
+  z.object({ kind: z.literal('weighted'), count: positiveInt }).strict(),
+]);
+
+const CompressionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  z
+    .object({ kind: z.literal('quantization'), bits: z.union([z.literal(2), z.literal(4), z.literal(8)]) })
+    .strict(),
+  z.object({ kind: z.literal('top-k'), fraction: rate }).strict(),
+]);
+
+const TrainSchema = z
+  .object({
+    localEpochs: positiveInt.default(1),
+    batchSize: positiveInt.default(32),
+    learningRate: positive.default(0.1),
+    momentum: z.number().gte(0).lt(1).default(0),
+    compression: CompressionSchema.default({ kind: 'none' }),
+    localLayers: z.array(z.number().int().gte(0)).default([]),
+  })
+  .strict();
+
+/** The `federation` section. */
+export const FederationSchema = z
+  .object({
+    /** A model shorthand (logreg, mlp:64,32, cnn:papernot) or a JSON model spec object. */
+    model: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).default('logreg'),
+    rounds: positiveInt.default(10),
+    /** Updates a round needs (and registrations before the first round, unless startAfterNodes). */
+    minNodes: positiveInt.default(2),
+    startAfterNodes: positiveInt.optional(),
+    /** Nodes expected in the federation: the denominator of central DP's mean (with the selection). */
+    population: positiveInt.optional(),
+    selection: SelectionSchema.default({ kind: 'fraction', fraction: 1 }),
+    roundTimeoutMs: positiveInt.default(10 * 60_000),
+    maxRoundAttempts: positiveInt.default(3),
+    evaluateEvery: z.number().int().gte(0).default(1),
+    evaluateFraction: rate.default(1),
+    train: TrainSchema.default({
+      localEpochs: 1,
+      batchSize: 32,
+      learningRate: 0.1,
+      momentum: 0,
+      compression: { kind: 'none' },
+      localLayers: [],
+    }),
+    strategy: StrategySchema.default({ kind: 'fedavg', aggregator: { kind: 'mean' } }),
+    centralDp: CentralDpSchema.optional(),
+  })
+  .strict();
+
+/** A parsed `federation` section. */
+export type FederationConfig = z.infer<typeof FederationSchema>;
+
+/** The issues of a failed zod parse as Veil config issues, paths prefixed. */
+export function configIssues(error: z.ZodError, raw: unknown, prefix: string): ConfigError['issues'] {
+  return error.issues.map((i) => {
+    let v: unknown = raw;
+    for (const key of i.path) v = (v as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+    return { path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'), value: v, allowed: i.message };
+  });
+}
+
+/**
+ * Parses and cross-checks a `federation` section.
+ * @throws {ConfigError} VEIL_CONFIG_INVALID listing every problem with its path
+ */
+export function parseFederation(raw: unknown, prefix = 'federation'): FederationConfig {
+  const parsed = FederationSchema.safeParse(raw ?? {});
+  if (!parsed.success)
+    throw new ConfigError(configIssues(parsed.error, raw, prefix), 'federation configuration');
+  const c = parsed.data;
+  const issues: { path: string; value: unknown; allowed: string }[] = [];
+  if (c.strategy.kind === 'fedprox' && c.strategy.mu === undefined) {
+    issues.push({
+      path: `${prefix}.strategy.mu`,
+      value: undefined,
+      allowed: "FedProx's proximal coefficient mu >= 0",
+    });
+  }
+  if (c.strategy.kind !== 'fedprox' && c.strategy.mu !== undefined) {
+    issues.push({ path: `${prefix}.strategy.mu`, value: c.strategy.mu, allowed: 'only with kind: fedprox' });
+  }
+  if (c.centralDp) {
+    if (c.strategy.aggregator.kind !== 'mean') {
+      issues.push({
+        path: `${prefix}.strategy.aggregator`,
+        value: c.strategy.aggregator.kind,
+        allowed: 'mean with centralDp (robust aggregators change the sensitivity the noise is calibrated to)',
+      });
+    }
+    if (c.population === undefined) {
+      issues.push({
+        path: `${prefix}.population`,
+        value: undefined,
+        allowed:
+          'the number of nodes in the federation, needed for central DP (the fixed denominator of the mean)',
+      });
+    }
+  }
+  if (c.startAfterNodes !== undefined && c.startAfterNodes < c.minNodes) {
+    issues.push({
+      path: `${prefix}.startAfterNodes`,
+      value: c.startAfterNodes,
+      allowed: `at least minNodes (${c.minNodes})`,
+    });
+  }
+  if (issues.length) throw new ConfigError(issues, 'federation configuration');
+  return c;
+}
+
+/** The model of a federation: its spec JSON, hash, input shape and classes. */
+export function federationModel(
+  config: FederationConfig,
+  inputShape: readonly number[],
+  numClasses: number,
+): {
+  readonly model: FederationModel;
+  readonly spec: ModelSpec;
+} {
+  const text = typeof config.model === 'string' ? config.model : JSON.stringify(config.model);
+  const spec = parseModelSpec(text, numClasses);
+  const specJson = JSON.stringify(spec);
+  return {
+    spec,
+    model: {
+      specJson,
+      specSha256: createHash('sha256').update(specJson).digest('hex'),
+      inputShape: [...inputShape],
+      numClasses,
+    },
+  };
+}
+
+/** The strategy a configuration describes (with central DP around it when asked). */
+export function buildStrategy(config: FederationConfig): Strategy {
+  const s = config.strategy;
+  const common = {
+    aggregator: s.aggregator as AggregatorSpec,
+    ...(s.maxUpdateNorm !== undefined ? { maxUpdateNorm: s.maxUpdateNorm } : {}),
+  };
+  const opt = {
+    ...common,
+    ...(s.serverLearningRate !== undefined ? { serverLearningRate: s.serverLearningRate } : {}),
+    ...(s.beta1 !== undefined ? { beta1: s.beta1 } : {}),
+    ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}),
+    ...(s.tau !== undefined ? { tau: s.tau } : {}),
+  };
+  const avg = {
+    ...common,
+    ...(s.serverLearningRate !== undefined ? { serverLearningRate: s.serverLearningRate } : {}),
+  };
+  let strategy: Strategy;
+  switch (s.kind) {
+    case 'fedavg':
+      strategy = fedAvg(avg);
+      break;
+    case 'fedprox':
+      strategy = fedProx({ ...avg, mu: s.mu ?? 0 });
+      break;
+    case 'fedadam':
+      strategy = fedAdam(opt);
+      break;
+    case 'fedyogi':
+      strategy = fedYogi(opt);
+      break;
+    case 'fedadagrad':
+      strategy = fedAdagrad(opt);
+      break;
+  }
+  const dp = config.centralDp;
+  if (!dp) return strategy;
+  const selection = config.selection as SelectionSpec;
+  return withServerDp(strategy, {
+    noiseMultiplier: dp.noiseMultiplier,
+    clipping: dp.clipping as ServerDpClipping,
+    expectedNodesPerRound: expectedSelectionSize(selection, config.population!),
+    sampling:
+      selection.kind === 'poisson' ? { kind: 'poisson', rate: selection.rate } : { kind: 'unamplified' },
+  });
+}
+
+/** The local training the coordinator sends. */
+export function localTraining(config: FederationConfig): LocalTrainingSpec {
+  return config.train as LocalTrainingSpec;
+}
+
+/** SHA-256 of a configuration's canonical JSON (keys sorted), stored in checkpoints. */
+export function configHash(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
+}

@@ -1,0 +1,547 @@
+/**
+ * A federated node: the organisation's side of the protocol, next to its data. It registers, long-polls for
+ * work, trains locally (DP-SGD under its own budget, or plainly), returns its update (new parameters minus the
+ * global ones, compressed as the coordinator asks), evaluates global models on its own test data, and keeps
+ * its personal layers (FedPer) to itself. Raw records never leave it: only model updates and aggregate metrics.
+ *
+ * Local DP: the node's budget (epsilon, delta) covers everything it ever sends. Each round's DP-SGD event is
+ * charged and persisted before the round trains; a round the budget cannot pay for is not trained, and the
+ * node leaves the federation saying why. The noise multiplier is fixed at the start (given, or calibrated so
+ * that taking part in every planned round spends exactly the budget).
+ */
+import { create } from '@bufbuild/protobuf';
+import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
+import {
+  BudgetExceededError,
+  ConfigError,
+  InvalidParameterError,
+  ProtocolError,
+  type Rng,
+} from '../../core/index.js';
+import { type Dataset, parseModelSpec, SequentialModel } from '../../ml/index.js';
+import { evaluateModel, trainModel } from '../../train/index.js';
+import {
+  type CoordinatorClient,
+  type EvaluateTask,
+  GetTaskRequestSchema,
+  type GetTaskResponse,
+  LeaveRequestSchema,
+  RegisterRequestSchema,
+  SubmitEvaluationRequestSchema,
+  SubmitUpdateRequestSchema,
+  type TrafficCounter,
+  type TrainTask,
+} from '../../transport/index.js';
+import {
+  type DeltaEncoderState,
+  decodeParameters,
+  encodeDelta,
+  flattenParams,
+  loadParams,
+  newDeltaEncoderState,
+  PROTOCOL_VERSION,
+  paramSizes,
+  toUpdateMessage,
+} from '../protocol/index.js';
+import { LocalBudget, memorySpendStore, type SpendStore } from './budget.js';
+
+/** A node's local privacy. */
+export type LocalPrivacySpec =
+  | { readonly kind: 'non-private' }
+  | {
+      readonly kind: 'dp';
+      /** The node's whole budget, over every round it takes part in. */
+      readonly epsilon: number;
+      readonly delta: number;
+      /** Fixed noise multiplier; absent: calibrated so `plannedRounds` rounds spend the budget. */
+      readonly noiseMultiplier?: number;
+      /** Rounds the calibration plans for (default: all the federation's rounds). */
+      readonly plannedRounds?: number;
+      /** Per-example clipping norm (default 1). */
+      readonly maxGradNorm?: number;
+      readonly accountant?: 'rdp' | 'pld';
+    };
+
+/** Options of {@link FederatedNode}. */
+export interface NodeOptions {
+  readonly client: CoordinatorClient;
+  /** For logs only; the coordinator knows the node by its certificate. */
+  readonly name: string;
+  readonly train: Dataset;
+  /** Local test data for evaluation tasks (default: the training data). */
+  readonly test?: Dataset;
+  readonly privacy: LocalPrivacySpec;
+  /** Where local-DP spends persist (default: memory; use a file for a real node). */
+  readonly spendStore?: SpendStore;
+  /** Randomness per purpose ("round/3/train", …): the CSPRNG, or seeded per purpose in simulations. */
+  readonly rng: (purpose: string) => Rng;
+  /** Long-poll hold asked of the coordinator (default 20 s). */
+  readonly pollWaitMs?: number;
+  /** Refuse a federation whose model spec hash differs (hex SHA-256). */
+  readonly expectedModelSha256?: string;
+  readonly maxPhysicalBatch?: number;
+  /** The client's traffic counter, to report bytes per round. */
+  readonly traffic?: TrafficCounter;
+  /** How long to keep retrying when the coordinator cannot be reached (default 60 s). */
+  readonly reconnectForMs?: number;
+  /**
+   * Rewrites the update before it is sent. For simulating faulty or malicious nodes in robustness tests and
+   * simulations only (`veil simulate --byzantine`); a real node has none.
+   */
+  readonly tamper?: (delta: Float32Array, round: number, rng: Rng) => Float32Array;
+  readonly onEvent?: (event: NodeEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Sleeps between polls; injectable for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a node reports as it goes. */
+export type NodeEvent =
+  | { readonly kind: 'registered'; readonly rounds: number; readonly parameters: number }
+  | {
+      readonly kind: 'trained';
+      readonly round: number;
+      readonly loss: number;
+      readonly epsilon: number | null;
+      readonly accepted: boolean;
+      readonly reason: string;
+      readonly uploadBytes: number;
+      readonly downloadBytes: number;
+    }
+  | { readonly kind: 'evaluated'; readonly round: number; readonly accuracy: number; readonly loss: number }
+  | { readonly kind: 'left'; readonly reason: string }
+  | { readonly kind: 'retrying'; readonly error: string; readonly attempt: number }
+  | { readonly kind: 'finished'; readonly rounds: number };
+
+/** Traffic of one round, as the node's client counted it. */
+export interface RoundTraffic {
+  readonly round: number;
+  readonly sent: number;
+  readonly received: number;
+}
+
+/** What a node did. */
+export interface NodeSummary {
+  readonly name: string;
+  readonly status: 'finished' | 'left' | 'stopped';
+  readonly reason: string;
+  readonly roundsTrained: number;
+  readonly updatesAccepted: number;
+  readonly localPrivacy: {
+    readonly epsilonSpent: number;
+    readonly epsilonBudget: number;
+    readonly delta: number;
+    readonly noiseMultiplier: number;
+    readonly events: readonly PrivacyEvent[];
+  } | null;
+  /** Last evaluation of a global model on the node's test data (with its personal layers, if any). */
+  readonly lastEvaluation: {
+    readonly round: number;
+    readonly accuracy: number;
+    readonly loss: number;
+  } | null;
+  /** The final global model the coordinator sent (null if the node left before the end). */
+  readonly finalGlobal: Float32Array | null;
+  readonly traffic: readonly RoundTraffic[];
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether an error is the transport failing (worth retrying) rather than the coordinator refusing. */
+function isTransient(err: unknown): boolean {
+  // The transport's RpcError says whether trying again can help (unavailable, deadline exceeded, aborted).
+  return (err as { retryable?: unknown } | null)?.retryable === true;
+}
+
+/** Whether the coordinator does not know this node (it restarted without its registry): register again. */
+function isNotRegistered(err: unknown): boolean {
+  const e = err as { status?: unknown; message?: unknown } | null;
+  return (
+    e?.status === 'failed_precondition' &&
+    typeof e.message === 'string' &&
+    e.message.includes('is not registered')
+  );
+}
+
+/** A federated node. `await new FederatedNode(options).run()`. */
+export class FederatedNode {
+  private readonly o: NodeOptions;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private model: SequentialModel | null = null;
+  private rounds = 0;
+  private budget: LocalBudget | null = null;
+  private sigma = 0;
+  private localMask: Uint8Array | null = null;
+  private personal: Float32Array | null = null;
+  private readonly encoderState: DeltaEncoderState = newDeltaEncoderState();
+  private lastRound = 0;
+  private roundsTrained = 0;
+  private updatesAccepted = 0;
+  private lastEvaluation: NodeSummary['lastEvaluation'] = null;
+  private readonly traffic: RoundTraffic[] = [];
+
+  constructor(options: NodeOptions) {
+    const p = options.privacy;
+    if (p.kind === 'dp') {
+      const fn = 'FederatedNode';
+      if (!(p.epsilon > 0))
+        throw new InvalidParameterError({
+          fn,
+          param: 'privacy.epsilon',
+          value: p.epsilon,
+          allowed: 'a number > 0',
+        });
+      if (!(p.delta > 0 && p.delta < 1))
+        throw new InvalidParameterError({
+          fn,
+          param: 'privacy.delta',
+          value: p.delta,
+          allowed: 'a number in (0, 1)',
+        });
+      if (p.noiseMultiplier !== undefined && !(p.noiseMultiplier > 0)) {
+        throw new InvalidParameterError({
+          fn,
+          param: 'privacy.noiseMultiplier',
+          value: p.noiseMultiplier,
+          allowed: 'a number > 0 for local DP',
+        });
+      }
+      if (p.maxGradNorm !== undefined && !(p.maxGradNorm > 0)) {
+        throw new InvalidParameterError({
+          fn,
+          param: 'privacy.maxGradNorm',
+          value: p.maxGradNorm,
+          allowed: 'a number > 0',
+        });
+      }
+    }
+    this.o = options;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Runs until the federation finishes, the node leaves (budget), or `signal` aborts. */
+  async run(): Promise<NodeSummary> {
+    await this.register();
+    for (;;) {
+      if (this.o.signal?.aborted) return this.summary('stopped', 'aborted', null);
+      const before = this.counter();
+      const response: GetTaskResponse = await this.call(() =>
+        this.o.client.getTask(
+          create(GetTaskRequestSchema, { lastRound: this.lastRound, waitMs: this.o.pollWaitMs ?? 20_000 }),
+        ),
+      );
+      const task = response.task;
+      switch (task.case) {
+        case 'wait':
+          await this.sleep(Math.min(task.value.retryAfterMs, 5_000));
+          break;
+        case 'train': {
+          const left = await this.train(task.value, before);
+          if (left) return left;
+          break;
+        }
+        case 'evaluate':
+          await this.evaluate(task.value);
+          break;
+        case 'finished': {
+          const global = decodeParameters(
+            task.value.global,
+            flattenParams(this.model!.params).length,
+            'finished model',
+          );
+          this.o.onEvent?.({ kind: 'finished', rounds: task.value.rounds });
+          return this.summary('finished', `federation finished after ${task.value.rounds} rounds`, global);
+        }
+        default:
+          throw new ProtocolError('the coordinator sent an empty task', { stage: 'get-task' });
+      }
+    }
+  }
+
+  /** Registers (again, when the coordinator lost its registry) and builds the model on the first time. */
+  private async register(): Promise<void> {
+    const reg = await this.call(
+      () =>
+        this.o.client.register(
+          create(RegisterRequestSchema, {
+            protocolVersion: PROTOCOL_VERSION,
+            numExamples: BigInt(this.o.train.numExamples),
+            modelSpecSha256: this.o.expectedModelSha256 ?? '',
+          }),
+        ),
+      false,
+    );
+    if (!reg.accepted) {
+      throw new ProtocolError(`the coordinator refused node "${this.o.name}": ${reg.reason}`, {
+        stage: 'register',
+      });
+    }
+    if (this.model) return;
+    this.setUp(reg.modelSpecJson, reg.inputShape, reg.numClasses, reg.rounds);
+    this.o.onEvent?.({
+      kind: 'registered',
+      rounds: reg.rounds,
+      parameters: flattenParams(this.model!.params).length,
+    });
+  }
+
+  private counter(): { sent: number; received: number } {
+    return { sent: this.o.traffic?.sent ?? 0, received: this.o.traffic?.received ?? 0 };
+  }
+
+  /** Retries transport failures (coordinator restarting, network blips) with backoff; re-registers if asked. */
+  private async call<T>(fn: () => Promise<T>, reRegister = true): Promise<T> {
+    const until = Date.now() + (this.o.reconnectForMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (reRegister && isNotRegistered(err) && attempt < 3) {
+          await this.register();
+          continue;
+        }
+        if (!isTransient(err) || Date.now() > until || this.o.signal?.aborted) throw err;
+        this.o.onEvent?.({ kind: 'retrying', error: (err as Error).message, attempt });
+        await this.sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private setUp(specJson: string, inputShape: readonly number[], numClasses: number, rounds: number): void {
+    const shape = [...this.o.train.featureShape];
+    if (inputShape.length !== shape.length || inputShape.some((d, i) => d !== shape[i])) {
+      throw new ConfigError(
+        [
+          {
+            path: 'train.featureShape',
+            value: shape,
+            allowed: `the federation's input shape [${inputShape.join(', ')}]`,
+          },
+        ],
+        `node "${this.o.name}"`,
+      );
+    }
+    if (numClasses !== this.o.train.numClasses) {
+      throw new ConfigError(
+        [
+          {
+            path: 'train.numClasses',
+            value: this.o.train.numClasses,
+            allowed: `the federation's ${numClasses} classes`,
+          },
+        ],
+        `node "${this.o.name}"`,
+      );
+    }
+    const spec = parseModelSpec(specJson, numClasses);
+    this.model = new SequentialModel(spec, inputShape, numClasses, this.o.rng('init'));
+    this.rounds = rounds;
+    const p = this.o.privacy;
+    if (p.kind === 'dp') {
+      this.budget = new LocalBudget(
+        p.epsilon,
+        p.delta,
+        this.o.spendStore ?? memorySpendStore(),
+        p.accountant ?? 'rdp',
+      );
+    }
+  }
+
+  /** Noise multiplier, fixed at the first training task. */
+  private noiseFor(q: number, stepsPerRound: number): number {
+    const p = this.o.privacy;
+    if (p.kind !== 'dp') return 0;
+    if (this.sigma > 0) return this.sigma;
+    this.sigma =
+      p.noiseMultiplier ??
+      calibrateNoiseMultiplier({
+        targetEpsilon: p.epsilon,
+        delta: p.delta,
+        sampleRate: q,
+        steps: stepsPerRound * (p.plannedRounds ?? this.rounds),
+        accountant: p.accountant ?? 'rdp',
+      }).noiseMultiplier;
+    return this.sigma;
+  }
+
+  private maskFor(localLayers: readonly number[]): Uint8Array | null {
+    if (localLayers.length === 0) return null;
+    const model = this.model!;
+    const sizes = paramSizes(model.params);
+    const mask = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    model.layers.forEach((layer, li) => {
+      for (const p of layer.params) {
+        if (localLayers.includes(li)) mask.fill(1, offset, offset + p.value.length);
+        offset += p.value.length;
+      }
+    });
+    return mask;
+  }
+
+  /** Loads `global` into the model, keeping the personal (local-layer) parameters. */
+  private loadGlobal(global: Float32Array): void {
+    const v = Float32Array.from(global);
+    if (this.localMask && this.personal) {
+      for (let i = 0; i < v.length; i++) if (this.localMask[i]) v[i] = this.personal[i]!;
+    }
+    loadParams(this.model!.params, v);
+  }
+
+  private async train(
+    task: TrainTask,
+    before: { sent: number; received: number },
+  ): Promise<NodeSummary | null> {
+    const model = this.model!;
+    const n = this.o.train.numExamples;
+    const size = flattenParams(model.params).length;
+    const global = decodeParameters(task.global, size, `round ${task.round} model`);
+    const cfg = task.config;
+    if (
+      !cfg ||
+      cfg.localEpochs < 1 ||
+      cfg.batchSize < 1 ||
+      !(cfg.learningRate > 0) ||
+      !(cfg.momentum >= 0 && cfg.momentum < 1) ||
+      !(cfg.proximalMu >= 0)
+    ) {
+      throw new ProtocolError(`round ${task.round}: invalid training configuration`, { stage: 'train' });
+    }
+    if (cfg.localLayers.some((l) => l >= model.layers.length)) {
+      throw new ProtocolError(`round ${task.round}: local layer index out of range`, { stage: 'train' });
+    }
+    this.localMask = this.maskFor(cfg.localLayers);
+    this.loadGlobal(global);
+    const batchSize = Math.min(cfg.batchSize, n);
+    const q = batchSize / n;
+    const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+    let epsilon: number | null = null;
+    if (dp) {
+      const steps = cfg.localEpochs * Math.max(1, Math.round(1 / q));
+      const sigma = this.noiseFor(q, Math.max(1, Math.round(1 / q)) * cfg.localEpochs);
+      try {
+        epsilon = this.budget!.charge(dpSgdEvent({ sampleRate: q, noiseMultiplier: sigma, steps }));
+      } catch (err) {
+        if (!(err instanceof BudgetExceededError)) throw err;
+        const reason = `local privacy budget exhausted before round ${task.round}: ${err.message}`;
+        await this.call(() => this.o.client.leave(create(LeaveRequestSchema, { reason })));
+        this.o.onEvent?.({ kind: 'left', reason });
+        return this.summary('left', reason, null);
+      }
+    }
+    const anchor = cfg.proximalMu > 0 ? model.params.map((p) => Float32Array.from(p.value)) : null;
+    const rng = this.o.rng(`round/${task.round}/train`);
+    const result = trainModel({
+      model,
+      train: this.o.train,
+      epochs: cfg.localEpochs,
+      batchSize,
+      optimizer: { kind: 'sgd', learningRate: cfg.learningRate, momentum: cfg.momentum },
+      privacy: dp ? { kind: 'dp', delta: dp.delta, noiseMultiplier: this.sigma } : { kind: 'non-private' },
+      ...(dp ? { clipping: { kind: 'flat' as const, maxGradNorm: dp.maxGradNorm ?? 1 } } : {}),
+      ...(this.o.maxPhysicalBatch ? { maxPhysicalBatch: this.o.maxPhysicalBatch } : {}),
+      ...(anchor ? { proximal: { mu: cfg.proximalMu, anchor } } : {}),
+      rng,
+    });
+    const local = flattenParams(model.params);
+    let delta: Float32Array = new Float32Array(size);
+    for (let i = 0; i < size; i++) delta[i] = local[i]! - global[i]!;
+    if (this.localMask) {
+      this.personal = local;
+      for (let i = 0; i < size; i++) if (this.localMask[i]) delta[i] = 0;
+    }
+    if (this.o.tamper) delta = this.o.tamper(delta, task.round, this.o.rng(`round/${task.round}/tamper`));
+    const encoded = encodeDelta(
+      delta,
+      cfg.compression,
+      this.encoderState,
+      this.o.rng(`round/${task.round}/compress`),
+    );
+    const loss = result.epochs[result.epochs.length - 1]?.trainLoss ?? Number.NaN;
+    const response = await this.call(() =>
+      this.o.client.submitUpdate(
+        create(SubmitUpdateRequestSchema, {
+          round: task.round,
+          update: toUpdateMessage(encoded),
+          numExamples: BigInt(n),
+          trainLoss: Number.isFinite(loss) ? loss : 0,
+          localEpsilon: epsilon ?? 0,
+          localDelta: dp?.delta ?? 0,
+        }),
+      ),
+    );
+    this.lastRound = task.round;
+    this.roundsTrained++;
+    if (response.accepted) this.updatesAccepted++;
+    const after = this.counter();
+    const t = {
+      round: task.round,
+      sent: after.sent - before.sent,
+      received: after.received - before.received,
+    };
+    this.traffic.push(t);
+    this.o.onEvent?.({
+      kind: 'trained',
+      round: task.round,
+      loss,
+      epsilon,
+      accepted: response.accepted,
+      reason: response.reason,
+      uploadBytes: t.sent,
+      downloadBytes: t.received,
+    });
+    return null;
+  }
+
+  private async evaluate(task: EvaluateTask): Promise<void> {
+    const model = this.model!;
+    const global = decodeParameters(
+      task.global,
+      flattenParams(model.params).length,
+      `round ${task.round} model`,
+    );
+    this.loadGlobal(global);
+    const data = this.o.test ?? this.o.train;
+    const { accuracy, loss } = evaluateModel(model, data);
+    await this.call(() =>
+      this.o.client.submitEvaluation(
+        create(SubmitEvaluationRequestSchema, {
+          round: task.round,
+          numExamples: BigInt(data.numExamples),
+          loss,
+          accuracy,
+        }),
+      ),
+    );
+    this.lastEvaluation = { round: task.round, accuracy, loss };
+    this.o.onEvent?.({ kind: 'evaluated', round: task.round, accuracy, loss });
+  }
+
+  private summary(
+    status: NodeSummary['status'],
+    reason: string,
+    finalGlobal: Float32Array | null,
+  ): NodeSummary {
+    const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+    return {
+      name: this.o.name,
+      status,
+      reason,
+      roundsTrained: this.roundsTrained,
+      updatesAccepted: this.updatesAccepted,
+      localPrivacy:
+        dp && this.budget
+          ? {
+              epsilonSpent: this.budget.spent(),
+              epsilonBudget: dp.epsilon,
+              delta: dp.delta,
+              noiseMultiplier: this.sigma,
+              events: this.budget.events(),
+            }
+          : null,
+      lastEvaluation: this.lastEvaluation,
+      finalGlobal,
+      traffic: this.traffic,
+    };
+  }
+}

@@ -1,0 +1,17 @@
+/** In-process federations of the fl module (re-exported by src/fl/index.ts). */
+export {
+  type FederatedData,
+  loadFederatedData,
+  type NodeData,
+  parseSimulationData,
+  type SimulationData,
+  SimulationDataSchema,
+} from './data.js';
+export {
+  type ByzantineSpec,
+  type NodeRoundBytes,
+  rngFactory,
+  type SimulationOptions,
+  type SimulationResult,
+  simulate,
+} from './simulate.js';

@@ -1,0 +1,266 @@
+/**
+ * The coordinator's gRPC server: ConnectRPC's Node adapter on `http2.createSecureServer`, TLS 1.3 only,
+ * client certificates required and verified against the configured CA(s) and CRL. Each call reaches the
+ * {@link CoordinatorHandler} with the {@link PeerIdentity} read from the verified TLS connection.
+ */
+import { createSecureServer, type ServerHttp2Session } from 'node:http2';
+import { isIP } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createContextKey,
+  createContextValues,
+  type HandlerContext,
+} from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { assertInteger, InvalidParameterError } from '../../core/index.js';
+import { FederatedCoordinatorService } from '../gen/veil/v1/fl_pb.js';
+import { assertCoordinatorHandler } from '../handler-check.js';
+import type { CoordinatorHandler, PeerIdentity } from '../service.js';
+import { classifyHandlerError, type RpcName, toConnectError } from './errors.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  loadRevocations,
+  loadServerTls,
+  type RevocationOptions,
+  type ServerTlsOptions,
+} from './material.js';
+import { checkTlsPeer, type PeerCheck } from './peer.js';
+
+/** Options of {@link startCoordinatorServer}. */
+export interface CoordinatorServerOptions {
+  /** The coordinator: its four methods receive each request and the authenticated peer. */
+  readonly handler: CoordinatorHandler;
+  /** Address to listen on, e.g. `127.0.0.1`, `0.0.0.0` (all IPv4), `::` (all). */
+  readonly host: string;
+  /** TCP port, 0..65535; 0 picks a free port (read it back from `port`). */
+  readonly port: number;
+  /** The server's certificate and key, the CA(s) that client certificates must chain to, revocations. */
+  readonly tls: ServerTlsOptions;
+  /**
+   * Largest message accepted or sent, in bytes (default 64 MiB). Larger requests are refused with
+   * RESOURCE_EXHAUSTED before they are buffered, so a peer cannot exhaust the coordinator's memory.
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Called with errors that are Veil's, not the peer's (answered as INTERNAL without details). Default: one
+   * line on stderr.
+   */
+  readonly onInternalError?: (error: unknown, context: { rpc: RpcName; peer: PeerIdentity }) => void;
+  /** How long close() lets in-flight calls finish before cutting connections, in ms (default 2000). */
+  readonly shutdownGraceMs?: number;
+}
+
+/** A running coordinator server. */
+export interface CoordinatorServer {
+  /** The port it listens on (the chosen one when `port` was 0). */
+  readonly port: number;
+  /** `https://host:port`, with `localhost` for a wildcard host: what nodes pass as `url`. */
+  readonly url: string;
+  /**
+   * Replaces the revocations (CRL and serial list; a field left out means none) for new handshakes and for
+   * every later call on open connections, e.g. after revokeCertificate rewrote the CRL. Nothing changes when
+   * the new material is refused.
+   * @throws {ConfigError} VEIL_CONFIG_INVALID when the CRL cannot be read, is not signed by a trusted CA or is expired
+   */
+  updateRevocations(revocations: RevocationOptions): Promise<void>;
+  /** Stops accepting connections, ends in-flight calls (UNAVAILABLE), closes every connection. */
+  close(): Promise<void>;
+}
+
+const PEER_KEY = createContextKey<PeerCheck>(
+  { ok: false, status: 'unauthenticated', reason: 'no TLS connection' },
+  { description: 'veil peer identity' },
+);
+
+/**
+ * Starts the coordinator's gRPC server over mutual TLS 1.3 (ARCHITECTURE decision 6).
+ *
+ * Identity: for each request, the peer certificate of the verified TLS socket (never a header or a message
+ * field) gives the {@link PeerIdentity}: CN, SHA-256 fingerprint of the DER certificate, serial. Revocation:
+ * a CRL given in `tls.crl` is loaded into OpenSSL (revoked certificates fail the handshake) and its serials,
+ * with `tls.revokedSerials`, are also checked on every connection and every call (PERMISSION_DENIED), so
+ * {@link CoordinatorServer.updateRevocations} takes effect on open connections too. The handler is never called
+ * for an unauthenticated or revoked peer.
+ *
+ * Errors: a handler's ProtocolError → FAILED_PRECONDITION (with a `stage`) or INVALID_ARGUMENT, IntegrityError →
+ * INVALID_ARGUMENT, message kept; anything else → INTERNAL, "internal error in the coordinator".
+ *
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad port, host, maxMessageBytes or handler
+ * @throws {ConfigError} VEIL_CONFIG_INVALID for unreadable or mismatched TLS material, or an expired CRL
+ * @example
+ * const server = await startCoordinatorServer({ handler: coordinator, host: '0.0.0.0', port: 7443,
+ *   tls: { cert: { path: 'certs/coordinator.crt' }, key: { path: 'certs/coordinator.key' },
+ *          ca: { path: 'certs/ca.crt' }, crl: { path: 'certs/crl.pem' } } });
+ */
+export async function startCoordinatorServer(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
+  const fn = 'startCoordinatorServer';
+  const { handler, host, port } = options;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
+  assertCoordinatorHandler(fn, handler);
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new InvalidParameterError({ fn, param: 'host', value: host, allowed: 'a host name or IP address' });
+  }
+  assertInteger(fn, 'port', port, 0, 65535);
+  assertInteger(fn, 'maxMessageBytes', maxMessageBytes, 1, 2 ** 32 - 1);
+  assertInteger(fn, 'shutdownGraceMs', shutdownGraceMs, 0, 600_000);
+  const onInternalError = options.onInternalError ?? logInternalError;
+
+  const material = await loadServerTls(fn, options.tls);
+  let revoked = material.revoked;
+  const baseContext: SecureContextOptions = { ...material.secureContext };
+  delete baseContext.crl;
+
+  const shutdown = new AbortController();
+  const routes = (router: ConnectRouter) => {
+    const unary =
+      <I, O>(rpc: RpcName, call: (request: I, peer: PeerIdentity) => Promise<O>) =>
+      async (request: I, context: HandlerContext): Promise<O> => {
+        const check = context.values.get(PEER_KEY);
+        if (!check.ok) {
+          throw new ConnectError(
+            check.reason,
+            check.status === 'permission_denied' ? Code.PermissionDenied : Code.Unauthenticated,
+          );
+        }
+        try {
+          return await untilAborted(call(request, check.peer), context.signal, shutdown.signal);
+        } catch (error) {
+          if (error instanceof ConnectError) throw error;
+          const failure = classifyHandlerError(error);
+          if (failure.internal) onInternalError(error, { rpc, peer: check.peer });
+          throw toConnectError(failure);
+        }
+      };
+    router.service(FederatedCoordinatorService, {
+      register: unary('register', (r, p) => handler.register(r, p)),
+      getTask: unary('getTask', (r, p) => handler.getTask(r, p)),
+      submitUpdate: unary('submitUpdate', (r, p) => handler.submitUpdate(r, p)),
+      submitEvaluation: unary('submitEvaluation', (r, p) => handler.submitEvaluation(r, p)),
+      leave: unary('leave', (r, p) => handler.leave(r, p)),
+    });
+  };
+
+  const adapter = connectNodeAdapter({
+    routes,
+    grpc: true,
+    grpcWeb: true,
+    connect: false,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+    shutdownSignal: shutdown.signal,
+    contextValues: (req) => createContextValues().set(PEER_KEY, authenticate(req, revoked)),
+  });
+
+  const server = createSecureServer(
+    {
+      ...material.secureContext,
+      minVersion: 'TLSv1.3',
+      requestCert: true,
+      rejectUnauthorized: true,
+      allowHTTP1: false,
+    },
+    adapter,
+  );
+  // Refuse a revoked (by serial list) or CN-less peer as soon as its handshake completes; the CRL, when
+  // given, has already made OpenSSL refuse revoked certificates during the handshake.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (!checkTlsPeer(socket, revoked).ok) socket.destroy();
+  });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    // A peer resetting its connection must not crash the coordinator (an unhandled 'error' would).
+    session.on('error', () => {});
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: boundPort,
+    url: `https://${urlHost(host)}:${boundPort}`,
+    async updateRevocations(update) {
+      const next = await loadRevocations('updateRevocations', material.caPem, update);
+      server.setSecureContext({
+        ...baseContext,
+        ...(next.crl !== undefined ? { crl: next.crl } : {}),
+        minVersion: 'TLSv1.3',
+      });
+      revoked = next.serials;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        shutdown.abort(new ConnectError('the coordinator is shutting down', Code.Unavailable));
+        server.close(() => resolve());
+        for (const session of sessions) session.close();
+        const timer = setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, shutdownGraceMs);
+        timer.unref();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Reads the peer of a request from its TLS socket. Never throws (a throw here would escape the adapter). */
+function authenticate(req: { readonly socket: unknown }, revoked: ReadonlySet<string>): PeerCheck {
+  try {
+    return checkTlsPeer(req.socket as TLSSocket, revoked);
+  } catch {
+    return { ok: false, status: 'unauthenticated', reason: 'could not read the client certificate' };
+  }
+}
+
+/** Resolves with `work`, or rejects as soon as the call is cancelled, times out or the server shuts down. */
+function untilAborted<T>(work: Promise<T>, ...signals: AbortSignal[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (event: Event) => {
+      const reason: unknown = (event.target as AbortSignal).reason;
+      reject(reason instanceof ConnectError ? reason : new ConnectError('call aborted', Code.Aborted));
+    };
+    for (const signal of signals) {
+      if (signal.aborted) {
+        onAbort({ target: signal } as unknown as Event);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const cleanup = () => {
+      for (const signal of signals) signal.removeEventListener('abort', onAbort);
+    };
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+function logInternalError(error: unknown, context: { rpc: RpcName; peer: PeerIdentity }): void {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`veil coordinator: ${context.rpc} from ${context.peer.id} failed: ${message}\n`);
+}
