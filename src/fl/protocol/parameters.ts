@@ -22,7 +22,7 @@ export function float32ToBytes(v: Float32Array): Uint8Array {
 /** A float32 vector from little-endian bytes (a copy). */
 export function bytesToFloat32(bytes: Uint8Array): Float32Array {
   const n = bytes.length >>> 2;
-  if (LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer, 0, n);
+  if (LITTLE_ENDIAN) return new Float32Array(new Uint8Array(bytes).buffer, 0, n);
   const out = new Float32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);

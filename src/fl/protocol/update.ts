@@ -22,7 +22,7 @@ function uint32ToBytes(v: Uint32Array): Uint8Array {
 
 function bytesToUint32(bytes: Uint8Array): Uint32Array {
   const n = bytes.length >>> 2;
-  if (LITTLE_ENDIAN) return new Uint32Array(bytes.slice().buffer, 0, n);
+  if (LITTLE_ENDIAN) return new Uint32Array(new Uint8Array(bytes).buffer, 0, n);
   const out = new Uint32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4, true);
