@@ -51,7 +51,7 @@ export function fileCheckpointStore(path: string): CheckpointStore {
       } catch (err) {
         throw new IntegrityError(`checkpoint ${path} is not valid JSON: ${(err as Error).message}`);
       }
-      const c = parsed as Partial<CoordinatorCheckpoint>;
+      const c = (parsed ?? {}) as Partial<CoordinatorCheckpoint>;
       if (c.version !== CHECKPOINT_VERSION) {
         throw new ConfigError(
           [{ path: 'version', value: c.version, allowed: `checkpoint version ${CHECKPOINT_VERSION}` }],

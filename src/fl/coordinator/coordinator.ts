@@ -260,6 +260,11 @@ type Phase =
 
 const DEFAULT_LONG_POLL_MS = 25_000;
 
+/** Whether a node has answered the round: its update was taken or refused. A node answers a round once. */
+function hasAnswered(p: Extract<Phase, { kind: 'training' }>, id: string): boolean {
+  return p.updates.has(id) || p.rejected.some((r) => r.nodeId === id);
+}
+
 /** The coordinator. Create it, hand it to a transport, await {@link Coordinator.finished}. */
 export class Coordinator implements CoordinatorHandler {
   private readonly o: CoordinatorOptions;
@@ -273,6 +278,9 @@ export class Coordinator implements CoordinatorHandler {
   private phase: Phase = { kind: 'waiting' };
   private readonly waiters = new Set<() => void>();
   private resumedFrom: number | null = null;
+  private readonly finishedDelivered = new Set<string>();
+  /** Attempt number of the next draw of the current round (a failed quorum counts, waiting does not reset it). */
+  private nextAttempt = 1;
   private settle!: (s: CoordinatorSummary) => void;
   /** Resolves when the federation finished or failed. */
   readonly finished: Promise<CoordinatorSummary>;
@@ -305,6 +313,11 @@ export class Coordinator implements CoordinatorHandler {
           : this.roundsCompleted,
       registered: this.nodes.size,
     };
+  }
+
+  /** Whether every node still in the federation has fetched the final model (after the last round). */
+  allNodesHaveFinalModel(): boolean {
+    return [...this.nodes.values()].every((n) => n.left || this.finishedDelivered.has(n.id));
   }
 
   /** Stops: pending long polls are answered, timers cancelled, the run is marked failed if not finished. */
@@ -373,7 +386,12 @@ export class Coordinator implements CoordinatorHandler {
     const immediate = this.taskFor(node.id);
     if (immediate) return immediate;
     if (this.phase.kind === 'failed') return this.waitResponse(node.id);
-    if (this.phase.kind === 'waiting') this.maybeStartRound();
+    if (this.phase.kind === 'waiting') {
+      this.maybeStartRound();
+      // This poll may have started the round (it made its node available again): answer now, not after the hold.
+      const started = this.taskFor(node.id);
+      if (started) return started;
+    }
     const hold = Math.min(request.waitMs, this.o.maxLongPollMs ?? DEFAULT_LONG_POLL_MS);
     if (hold > 0) {
       await new Promise<void>((resolve) => {
@@ -403,9 +421,11 @@ export class Coordinator implements CoordinatorHandler {
         `round ${request.round} is not open for updates${p.kind === 'training' ? ` (round ${p.round} is)` : ''}`,
       );
     }
+    if (node.left)
+      return answer(false, `node "${node.id}" has left the federation (register again to rejoin)`);
     if (!p.selected.has(node.id))
       return answer(false, `node "${node.id}" was not selected for round ${p.round}`);
-    if (p.updates.has(node.id))
+    if (hasAnswered(p, node.id))
       return answer(false, `node "${node.id}" already sent its update for round ${p.round}`);
     if (this.clock.now() > p.deadline) return answer(false, `round ${p.round}'s deadline has passed`);
     const reject = (reason: string) => {
@@ -504,8 +524,17 @@ export class Coordinator implements CoordinatorHandler {
 
   private taskFor(id: string): GetTaskResponse | null {
     const p = this.phase;
-    if (p.kind === 'done') return p.task;
-    if (p.kind === 'training' && p.selected.has(id) && !p.updates.has(id) && this.clock.now() <= p.deadline) {
+    if (p.kind === 'done') {
+      this.finishedDelivered.add(id);
+      return p.task;
+    }
+    if (this.nodes.get(id)?.left) return null;
+    if (
+      p.kind === 'training' &&
+      p.selected.has(id) &&
+      !hasAnswered(p, id) &&
+      this.clock.now() <= p.deadline
+    ) {
       return p.task;
     }
     if (p.kind === 'evaluating' && p.asked.has(id) && !p.results.has(id)) return p.task;
@@ -516,9 +545,9 @@ export class Coordinator implements CoordinatorHandler {
     const p = this.phase;
     let reason: string;
     if (p.kind === 'waiting')
-      reason = `waiting for nodes: ${this.activeNodes().length} of ${this.o.minNodes} registered`;
+      reason = `waiting for nodes: ${this.activeNodes().length} of ${this.nodesNeeded()} registered`;
     else if (p.kind === 'training')
-      reason = p.updates.has(id)
+      reason = hasAnswered(p, id)
         ? `update received for round ${p.round}`
         : `not selected for round ${p.round}`;
     else if (p.kind === 'evaluating') reason = `evaluation of round ${p.round} in progress`;
@@ -553,14 +582,17 @@ export class Coordinator implements CoordinatorHandler {
     }));
   }
 
+  /** Available nodes a round needs to start: startAfterNodes before the first round, minNodes after. */
+  private nodesNeeded(): number {
+    return this.roundsCompleted === 0 && this.history.length === 0
+      ? (this.o.startAfterNodes ?? this.o.minNodes)
+      : this.o.minNodes;
+  }
+
   private maybeStartRound(): void {
     if (this.phase.kind !== 'waiting') return;
-    const needed =
-      this.roundsCompleted === 0 && this.history.length === 0
-        ? (this.o.startAfterNodes ?? this.o.minNodes)
-        : this.o.minNodes;
-    if (this.activeNodes().length < needed) return;
-    this.startRound(this.roundsCompleted + 1, 1);
+    if (this.activeNodes().length < this.nodesNeeded()) return;
+    this.startRound(this.roundsCompleted + 1, this.nextAttempt);
   }
 
   private startRound(round: number, attempt: number): void {
@@ -631,7 +663,8 @@ export class Coordinator implements CoordinatorHandler {
         return;
       }
       this.phase = { kind: 'waiting' };
-      if (this.activeNodes().length >= this.o.minNodes) this.startRound(p.round, p.attempt + 1);
+      this.nextAttempt = p.attempt + 1;
+      if (this.activeNodes().length >= this.o.minNodes) this.startRound(p.round, this.nextAttempt);
       return;
     }
     const every = this.o.evaluateEvery ?? 1;
@@ -676,7 +709,8 @@ export class Coordinator implements CoordinatorHandler {
       seconds: (this.clock.now() - p.startedMs) / 1000,
     };
     this.history.push(record);
-    this.saveCheckpoint();
+    this.nextAttempt = 1;
+    if (!this.saveCheckpoint()) return;
     this.emit({ kind: 'round-finished', record });
     if ((this.phase as Phase).kind === 'failed') return; // stopped by a listener
     if (evaluate) this.startEvaluation(p.round);
@@ -744,6 +778,8 @@ export class Coordinator implements CoordinatorHandler {
       const record = this.history.find((h) => h.round === p.round);
       if (record) record.evaluation = evaluation;
       this.emit({ kind: 'evaluated', round: p.round, evaluation });
+      // the evaluation joins the round's checkpoint (it releases no model, only metrics)
+      if (!this.saveCheckpoint()) return;
     }
     this.next();
   }
@@ -807,8 +843,9 @@ export class Coordinator implements CoordinatorHandler {
     };
   }
 
-  private saveCheckpoint(): void {
-    if (!this.o.checkpoint) return;
+  /** Writes the checkpoint; on failure the federation fails (the round's model is never released). */
+  private saveCheckpoint(): boolean {
+    if (!this.o.checkpoint) return true;
     const checkpoint: CoordinatorCheckpoint = {
       version: CHECKPOINT_VERSION,
       configSha256: this.o.configSha256,
@@ -820,8 +857,16 @@ export class Coordinator implements CoordinatorHandler {
       history: this.history,
       savedAtUnixMs: this.clock.now(),
     };
-    this.o.checkpoint.save(checkpoint);
+    try {
+      this.o.checkpoint.save(checkpoint);
+    } catch (err) {
+      this.fail(
+        `the checkpoint of round ${this.roundsCompleted} could not be written: ${(err as Error).message}`,
+      );
+      return false;
+    }
     this.emit({ kind: 'checkpoint', round: this.roundsCompleted });
+    return true;
   }
 
   private restore(): void {

@@ -31,10 +31,15 @@ export function fileSpendStore(path: string): SpendStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw err;
       }
-      const parsed = fromJsonText(text) as { events?: unknown };
-      if (!Array.isArray(parsed.events))
-        throw new IntegrityError(`privacy spend file ${path} has no "events" list`);
-      return parsed.events.map((e, i) => {
+      let parsed: unknown;
+      try {
+        parsed = fromJsonText(text);
+      } catch (err) {
+        throw new IntegrityError(`privacy spend file ${path} is not valid JSON: ${(err as Error).message}`);
+      }
+      const events = (parsed as { events?: unknown } | null)?.events;
+      if (!Array.isArray(events)) throw new IntegrityError(`privacy spend file ${path} has no "events" list`);
+      return events.map((e, i) => {
         const r = PrivacyEventSchema.safeParse(e);
         if (!r.success)
           throw new IntegrityError(`privacy spend file ${path}: event ${i} is not a privacy event`);

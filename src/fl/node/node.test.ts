@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dpSgdEvent } from '../../accounting/index.js';
+import { ConfigError, ProtocolError, seededRng } from '../../core/index.js';
+import { createDataset, type Dataset, SequentialModel } from '../../ml/index.js';
+import { trainModel } from '../../train/index.js';
+import {
+  type CoordinatorHandler,
+  createInMemoryClient,
+  type SubmitUpdateRequest,
+  type TrainTask,
+} from '../../transport/index.js';
+import { federationModel, parseFederation } from '../config/index.js';
+import {
+  Coordinator,
+  type CoordinatorEvent,
+  type CoordinatorOptions,
+  type LocalTrainingSpec,
+} from '../coordinator/index.js';
+import { decodeDelta, decodeParameters, flattenParams, loadParams } from '../protocol/index.js';
+import { fedAvg } from '../strategies/index.js';
+import { fileSpendStore, LocalBudget, memorySpendStore } from './budget.js';
+import { FederatedNode, type NodeEvent, type NodeOptions } from './node.js';
+
+const TRAIN: LocalTrainingSpec = {
+  localEpochs: 1,
+  batchSize: 8,
+  learningRate: 0.5,
+  momentum: 0,
+  compression: { kind: 'none' },
+  localLayers: [],
+};
+
+/** n examples of `featureShape`, labelled by the sign of their first feature. */
+function dataset(n: number, seed: string, featureShape = [3], numClasses = 2): Dataset {
+  const size = featureShape.reduce((a, b) => a * b, 1);
+  const features = new Float32Array(n * size);
+  seededRng(seed).fillNormal(features);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = features[i * size]! > 0 ? 1 : 0;
+  return createDataset({ features, labels, featureShape, numClasses });
+}
+
+const coordinators: Coordinator[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const c of coordinators.splice(0)) c.stop('test over');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A coordinator for a model over [3] features and 2 classes, on the system clock (tests never wait on it). */
+function coordinatorFor(modelText: string, options: Partial<CoordinatorOptions> = {}) {
+  const { model, spec } = federationModel(parseFederation({ model: modelText }), [3], 2);
+  const initialGlobal = flattenParams(new SequentialModel(spec, [3], 2, seededRng('init')).params);
+  const events: CoordinatorEvent[] = [];
+  const coordinator = new Coordinator({
+    model,
+    initialGlobal,
+    rounds: 1,
+    minNodes: 1,
+    selection: { kind: 'fraction', fraction: 1 },
+    train: TRAIN,
+    strategy: fedAvg(),
+    roundTimeoutMs: 60_000,
+    configSha256: 'node-test',
+    rng: (purpose) => seededRng(`coordinator/${purpose}`),
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
+  coordinators.push(coordinator);
+  return { coordinator, model, spec, initialGlobal, events };
+}
+
+function makeNode(
+  handler: CoordinatorHandler,
+  name: string,
+  train: Dataset,
+  extra: Partial<NodeOptions> = {},
+) {
+  const events: NodeEvent[] = [];
+  const node = new FederatedNode({
+    client: createInMemoryClient(handler, { id: name, fingerprint: `sim:${name}` }),
+    name,
+    train,
+    privacy: { kind: 'non-private' },
+    rng: (purpose) => seededRng(`${name}/${purpose}`),
+    pollWaitMs: 1_000,
+    sleep: () => new Promise((resolve) => setImmediate(resolve)),
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
+  return { node, events };
+}
+
+/** A handler that forwards every call to `target()`, chosen at call time. */
+function forwarding(target: () => CoordinatorHandler): CoordinatorHandler {
+  return {
+    register: (r, p) => target().register(r, p),
+    getTask: (r, p) => target().getTask(r, p),
+    submitUpdate: (r, p) => target().submitUpdate(r, p),
+    submitEvaluation: (r, p) => target().submitEvaluation(r, p),
+    leave: (r, p) => target().leave(r, p),
+  };
+}
+
+describe('FederatedNode', () => {
+  it('refuses a federation whose input shape or class count differs from its data', async () => {
+    const { coordinator } = coordinatorFor('logreg', { minNodes: 5 });
+    const wide = makeNode(coordinator, 'wide', dataset(8, 'wide', [4]));
+    const shapeError = await wide.node.run().catch((e: unknown) => e);
+    expect(shapeError).toBeInstanceOf(ConfigError);
+    expect((shapeError as ConfigError).message).toMatch(/^invalid node "wide": train\.featureShape: /);
+    expect((shapeError as ConfigError).issues).toEqual([
+      { path: 'train.featureShape', value: [4], allowed: "the federation's input shape [3]" },
+    ]);
+    const threeClasses = makeNode(coordinator, 'three', dataset(8, 'three', [3], 3));
+    const classError = await threeClasses.node.run().catch((e: unknown) => e);
+    expect(classError).toBeInstanceOf(ConfigError);
+    expect((classError as ConfigError).issues).toEqual([
+      { path: 'train.numClasses', value: 3, allowed: "the federation's 2 classes" },
+    ]);
+    expect(wide.events).toEqual([]);
+    expect(threeClasses.events).toEqual([]);
+  });
+
+  it('stops with a ProtocolError carrying the reason when the coordinator refuses its pinned model hash', async () => {
+    const { coordinator, model, events } = coordinatorFor('logreg');
+    const pin = '00'.repeat(32);
+    const { node } = makeNode(coordinator, 'pinned', dataset(8, 'pinned'), { expectedModelSha256: pin });
+    const error = await node.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).message).toBe(
+      `the coordinator refused node "pinned": the node expects model spec ${pin}, the federation trains ${model.specSha256}`,
+    );
+    expect(events).toEqual([{ kind: 'refused', node: 'pinned', reason: expect.stringContaining(pin) }]);
+    expect(coordinator.status().registered).toBe(0);
+  });
+
+  it('registers again and carries on when a restarted coordinator has forgotten it', async () => {
+    const first = coordinatorFor('logreg', { minNodes: 2 });
+    const second = coordinatorFor('logreg', { rounds: 2 });
+    let current: CoordinatorHandler = first.coordinator;
+    const calls: string[] = [];
+    const handler = forwarding(() => current);
+    const proxy: CoordinatorHandler = {
+      ...handler,
+      async register(r, p) {
+        calls.push('register');
+        const answer = await handler.register(r, p);
+        current = second.coordinator; // the coordinator restarts, its registry lost
+        return answer;
+      },
+      async getTask(r, p) {
+        calls.push('getTask');
+        return handler.getTask(r, p);
+      },
+    };
+    const { node, events } = makeNode(proxy, 'n', dataset(16, 'n'), {
+      expectedModelSha256: second.model.specSha256,
+    });
+    const summary = await node.run();
+    expect(calls.slice(0, 4)).toEqual(['register', 'getTask', 'register', 'getTask']);
+    expect(summary.status).toBe('finished');
+    expect(summary.roundsTrained).toBe(2);
+    expect(summary.updatesAccepted).toBe(2);
+    const final = await second.coordinator.finished;
+    expect(final.status).toBe('finished');
+    expect(final.nodes.map((n) => [n.id, n.roundsParticipated])).toEqual([['n', 2]]);
+    expect([...summary.finalGlobal!]).toEqual([...final.global]);
+    expect(first.coordinator.status()).toEqual({ phase: 'waiting', round: 0, registered: 1 });
+    // the model is built once; re-registering is not a transport failure to retry
+    expect(events.filter((e) => e.kind === 'registered')).toHaveLength(1);
+    expect(events.some((e) => e.kind === 'retrying')).toBe(false);
+  });
+
+  it('FedPer: sends zeros for its personal layer and keeps that layer across global models', async () => {
+    const localLayers = [1]; // the first dense layer of flatten → dense(4) → relu → dense(2)
+    const { coordinator, spec, initialGlobal } = coordinatorFor('mlp:4', {
+      rounds: 2,
+      train: { ...TRAIN, localLayers },
+    });
+    const data = dataset(32, 'fedper');
+    const size = initialGlobal.length;
+    const updates: SubmitUpdateRequest[] = [];
+    const tasks: TrainTask[] = [];
+    const proxy: CoordinatorHandler = {
+      ...forwarding(() => coordinator),
+      async getTask(r, p) {
+        const answer = await coordinator.getTask(r, p);
+        if (answer.task.case === 'train') tasks.push(answer.task.value);
+        return answer;
+      },
+      submitUpdate(r, p) {
+        updates.push(r);
+        return coordinator.submitUpdate(r, p);
+      },
+    };
+    const { node } = makeNode(proxy, 'fedper', data);
+    const summary = await node.run();
+    expect(summary.status).toBe('finished');
+    expect(tasks.map((t) => t.round)).toEqual([1, 2]);
+    expect(updates.map((u) => u.round)).toEqual([1, 2]);
+
+    // where the personal layer sits in the flat parameter vector
+    const reference = new SequentialModel(spec, [3], 2, seededRng('reference'));
+    const lengths = reference.layers.map((l) => l.params.reduce((s, p) => s + p.value.length, 0));
+    const from = lengths.slice(0, 1).reduce((a, b) => a + b, 0);
+    const to = from + lengths[1]!;
+    expect(to - from).toBe(16); // 3 x 4 weights + 4 biases
+    const personal = (v: Float32Array) => [...v.subarray(from, to)];
+    const shared = (v: Float32Array) => [...v.subarray(0, from), ...v.subarray(to)];
+
+    const sent = updates.map((u) => decodeDelta(u.update, size));
+    for (const delta of sent) {
+      expect(personal(delta).every((x) => x === 0)).toBe(true);
+      expect(shared(delta).some((x) => x !== 0)).toBe(true);
+    }
+    const final = await coordinator.finished;
+    expect(personal(final.global)).toEqual(personal(initialGlobal));
+    expect(shared(final.global)).not.toEqual(shared(initialGlobal));
+
+    // Oracle: the node's round-2 update is what training from (round-2 global, with the node's own trained
+    // personal layer) gives, and not what training from the round-2 global alone gives.
+    const localTrain = (start: Float32Array, round: number) => {
+      const model = new SequentialModel(spec, [3], 2, seededRng('oracle'));
+      loadParams(model.params, start);
+      trainModel({
+        model,
+        train: data,
+        epochs: TRAIN.localEpochs,
+        batchSize: TRAIN.batchSize,
+        optimizer: { kind: 'sgd', learningRate: TRAIN.learningRate, momentum: TRAIN.momentum },
+        privacy: { kind: 'non-private' },
+        rng: seededRng(`fedper/round/${round}/train`),
+      });
+      return flattenParams(model.params);
+    };
+    const maskedDelta = (local: Float32Array, global: Float32Array) => {
+      const delta = new Float32Array(size);
+      for (let i = 0; i < size; i++) delta[i] = i >= from && i < to ? 0 : local[i]! - global[i]!;
+      return delta;
+    };
+    const global1 = decodeParameters(tasks[0]!.global, size, 'round 1');
+    const global2 = decodeParameters(tasks[1]!.global, size, 'round 2');
+    const local1 = localTrain(global1, 1);
+    expect([...sent[0]!]).toEqual([...maskedDelta(local1, global1)]);
+    const kept = Float32Array.from(global2);
+    kept.set(local1.subarray(from, to), from);
+    expect(personal(kept)).not.toEqual(personal(global2));
+    expect([...sent[1]!]).toEqual([...maskedDelta(localTrain(kept, 2), global2)]);
+    expect([...sent[1]!]).not.toEqual([...maskedDelta(localTrain(global2, 2), global2)]);
+  });
+
+  it('a restarted node remembers its local-DP spends and leaves when the next round would exceed its budget', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'veil-node-'));
+    dirs.push(dir);
+    const path = join(dir, 'spends.json');
+    const data = dataset(32, 'dp');
+    // the event of one round: q = 8/32, 4 steps per epoch, sigma 1
+    const round = dpSgdEvent({ sampleRate: 0.25, noiseMultiplier: 1, steps: 4 });
+    const probe = new LocalBudget(1_000, 1e-5, memorySpendStore());
+    const one = probe.wouldSpend(round);
+    probe.charge(round);
+    const epsilon = (one + probe.wouldSpend(round)) / 2; // pays for one round, not two
+    const privacy = { kind: 'dp', epsilon, delta: 1e-5, noiseMultiplier: 1 } as const;
+
+    const first = coordinatorFor('logreg');
+    const before = makeNode(first.coordinator, 'h', data, { privacy, spendStore: fileSpendStore(path) });
+    const done = await before.node.run();
+    expect(done.status).toBe('finished');
+    expect(done.localPrivacy!.epsilonSpent).toBeCloseTo(one, 10);
+    expect(done.localPrivacy!.events).toEqual([round]);
+
+    const second = coordinatorFor('logreg');
+    const after = makeNode(second.coordinator, 'h', data, { privacy, spendStore: fileSpendStore(path) });
+    const left = await after.node.run();
+    expect(left.status).toBe('left');
+    expect(left.reason).toMatch(/^local privacy budget exhausted before round 1: /);
+    expect(left.roundsTrained).toBe(0);
+    expect(left.localPrivacy!.epsilonSpent).toBeCloseTo(one, 10); // the refused round charged nothing
+    expect(second.events).toContainEqual({ kind: 'left', node: 'h', reason: left.reason });
+    expect(after.events.map((e) => e.kind)).toEqual(['registered', 'left']);
+    expect(new LocalBudget(epsilon, 1e-5, fileSpendStore(path)).events()).toHaveLength(1);
+  });
+});
