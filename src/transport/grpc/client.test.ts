@@ -1,3 +1,4 @@
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -107,6 +108,30 @@ describe('createCoordinatorClient', () => {
     expect(error.status).toBe('unavailable');
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('ends in-flight calls with a retryable UNAVAILABLE when the coordinator process dies (socket closed, no GOAWAY)', async () => {
+    // A killed process sends no GOAWAY: the kernel resets its sockets. A TCP relay stands in for the process.
+    const server = await serve(longPoll(10_000));
+    const sockets: Socket[] = [];
+    const relay = createServer((inbound) => {
+      const outbound = tcpConnect(Number(new URL(server.url).port), '127.0.0.1');
+      sockets.push(inbound, outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => {});
+      outbound.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => relay.close(() => resolve())) });
+    const client = await connect(`https://127.0.0.1:${(relay.address() as { port: number }).port}`);
+    const pending = client.getTask(create(GetTaskRequestSchema, { waitMs: 10_000 })).catch((e: unknown) => e);
+    await sleep(200);
+    for (const s of sockets) s.destroy();
+    const error = (await pending) as RpcError;
+    expect(error).toBeInstanceOf(RpcError);
+    expect(error.status).toBe('unavailable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/connection to the coordinator was lost/);
   });
 
   it('refuses a coordinator whose certificate lacks EKU serverAuth (a node certificate)', async () => {

@@ -131,7 +131,19 @@ export async function createCoordinatorClient(
       }
       return response;
     } catch (error) {
-      throw await connection.explain(fromConnectError(error, name, baseUrl));
+      const explained = await connection.explain(fromConnectError(error, name, baseUrl));
+      // This client never cancels a call itself (close() is checked above), so CANCEL here is the peer's
+      // connection closing without a GOAWAY: a killed or crashed coordinator. That is worth retrying.
+      if (explained.status === 'canceled' && !closed && explained.remoteCode === undefined) {
+        throw new RpcError({
+          rpc: name,
+          peer: baseUrl,
+          status: 'unavailable',
+          reason: `the connection to the coordinator was lost (${explained.reason})`,
+          cause: error,
+        });
+      }
+      throw explained;
     }
   }
 

@@ -84,6 +84,8 @@ export class RpcError extends ProtocolError {
   readonly status: RpcStatus;
   readonly retryable: boolean;
   readonly remoteCode: ErrorCode | undefined;
+  /** What went wrong, without the rpc and status prefix of the message. */
+  readonly reason: string;
 
   constructor(init: RpcErrorInit) {
     super(`coordinator ${init.rpc} failed (${init.status}): ${init.reason}`, {
@@ -94,6 +96,7 @@ export class RpcError extends ProtocolError {
     this.status = init.status;
     this.retryable = RETRYABLE.has(init.status);
     this.remoteCode = init.remoteCode;
+    this.reason = init.reason;
     if (init.cause !== undefined) this.cause = init.cause;
   }
 }
