@@ -4,8 +4,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
+import { certsInit, certsIssue, certsList, certsRevoke } from './commands/certs.js';
+import { coordinatorCommand } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
+import { nodeCommand } from './commands/node.js';
 import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from './commands/privacy.js';
+import { simulateCommand } from './commands/simulate.js';
 import { train } from './commands/train.js';
 import { EXIT } from './exit-codes.js';
 import {
@@ -50,7 +54,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       const flags = this.opts() as Record<string, string | undefined>;
       const result = await handler(flags, global, io);
       printResult(io, global, result);
-      state.exitCode = EXIT.ok;
+      state.exitCode = result.exitCode ?? EXIT.ok;
     };
 
   program
@@ -87,6 +91,95 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--out <dir>', 'write model.json + weights.bin (TF.js LayersModel) and Veil metadata')
     .option('--overwrite', 'replace a model already in --out')
     .action(run((flags, global, io) => train(flags as never, global, io)));
+
+  program
+    .command('simulate')
+    .description(
+      'federated training with N in-process nodes (the deployment code over an in-memory transport)',
+    )
+    .option(
+      '--config <file>',
+      'a simulation config (YAML/JSON): nodes, data, federation, localPrivacy, byzantine',
+    )
+    .option('--nodes <n>', 'number of nodes (default 3)')
+    .option('--rounds <r>', 'rounds (default 10)')
+    .option(
+      '--sample-rate <q>',
+      'share of nodes per round in (0, 1] (Poisson with --central-noise) (default 1)',
+    )
+    .option('--data <name>', 'hospitals (default, embedded non-IID) | synthetic | fashion-mnist')
+    .option('--alpha <a>', 'Dirichlet(alpha) label skew across nodes (synthetic, fashion-mnist; default IID)')
+    .option('--model <spec>', 'logreg | mlp:64,64 | cnn:papernot (default logreg; mlp:128 for fashion-mnist)')
+    .option('--strategy <name>', 'fedavg (default) | fedprox | fedadam | fedyogi | fedadagrad')
+    .option(
+      '--aggregator <name>',
+      'mean (default) | median | trimmed-mean | krum | geometric-median | norm-bound',
+    )
+    .option('--local-epochs <n>', 'local epochs per round (default 1)')
+    .option('--batch-size <b>', 'local batch size (default 32)')
+    .option('--lr <x>', 'local learning rate (default 0.5; 0.05 for fashion-mnist)')
+    .option('--compression <c>', 'none (default) | q8 | q4 | q2 (stochastic quantisation) | topk (10%)')
+    .option('--local-epsilon <e>', 'local DP: each node runs DP-SGD within this epsilon (delta 1e-5)')
+    .option('--central-noise <z>', 'central DP (DP-FedAvg): noise multiplier on the clipped sum of updates')
+    .option('--central-clip <s>', 'central DP clipping norm of each update (default 1)')
+    .option('--byzantine <f>', 'share of nodes sending bad updates, in [0, 1)')
+    .option('--attack <kind>', 'sign-flip (x10, default) | random | nan')
+    .action(run((flags, global, io) => simulateCommand(flags as never, global, io)));
+
+  program
+    .command('coordinator')
+    .description('the coordinator service of a federation (gRPC over mutual TLS 1.3; docs/federated.md)')
+    .option('--config <file>', 'coordinator config (YAML/JSON): listen, tls, task, checkpoint, federation')
+    .option('--resume', 'continue the federation saved in the checkpoint')
+    .action(run((flags, global, io) => coordinatorCommand(flags as never, global, io)));
+
+  program
+    .command('node')
+    .description("an organisation's node: trains on local data, sends only updates (docs/federated.md)")
+    .option('--config <file>', 'node config (YAML/JSON): coordinator URL, tls, data, privacy, stateDir')
+    .action(run((flags, global, io) => nodeCommand(flags as never, global, io)));
+
+  const certs = program
+    .command('certs')
+    .description(
+      'a development CA and node certificates (for tests and pilots; bring your own PKI in production)',
+    );
+  certs
+    .command('init')
+    .description('create a CA: ca.crt, ca.key (0600) and an empty CRL')
+    .option('--dir <dir>', 'directory of the new CA')
+    .option('--name <name>', 'CA name (default veil-dev-ca)')
+    .option('--days <n>', 'validity in days (default 3650)')
+    .action(run((flags) => certsInit(flags as never)));
+  certs
+    .command('issue')
+    .description('issue a node or coordinator certificate')
+    .option('--ca <dir>', 'the CA directory')
+    .option('--name <name>', "certificate subject: the node's id in the federation")
+    .option('--role <role>', 'node (default) | coordinator')
+    .option(
+      '--hosts <list>',
+      'coordinator host names / IPs, comma-separated (default localhost,127.0.0.1,::1)',
+    )
+    .option('--out <dir>', 'output directory (default ./NAME)')
+    .option('--days <n>', 'validity in days (default 365)')
+    .action(run((flags) => certsIssue(flags as never)));
+  certs
+    .command('revoke')
+    .description('revoke certificates by name or serial and rewrite the CRL')
+    .option('--ca <dir>', 'the CA directory')
+    .option('--name <name>', 'revoke every certificate issued to this name')
+    .option('--serial <hex>', 'revoke this certificate')
+    .option(
+      '--reason <r>',
+      'keyCompromise | affiliationChanged | superseded | cessationOfOperation | privilegeWithdrawn (default)',
+    )
+    .action(run((flags) => certsRevoke(flags as never)));
+  certs
+    .command('list')
+    .description('list issued certificates with their status')
+    .option('--ca <dir>', 'the CA directory')
+    .action(run((flags) => certsList(flags as never)));
 
   const privacy = program
     .command('privacy')

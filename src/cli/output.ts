@@ -27,6 +27,8 @@ export interface GlobalOptions {
 export interface CommandResult {
   readonly summary: Record<string, unknown>;
   readonly text: readonly string[];
+  /** Exit code when the command ran but did not succeed (default 0). */
+  readonly exitCode?: number;
 }
 
 /** Prints a result in the chosen mode. */

@@ -110,6 +110,7 @@ export {
 export {
   type ByzantineSpec,
   type FederatedData,
+  hospitalDataset,
   loadFederatedData,
   type NodeData,
   type NodeRoundBytes,

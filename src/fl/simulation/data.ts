@@ -89,7 +89,8 @@ export function parseSimulationData(raw: unknown, prefix = 'data'): SimulationDa
 
 const HOSPITAL_FEATURES = ['age', 'sex', 'bmi', 'systolicBp', 'smoker'] as const;
 
-function hospitalDataset(rows: ReturnType<typeof generateHospital>): Dataset {
+/** Patient records of the embedded hospitals as a dataset (features on fixed, public scales). */
+export function hospitalDataset(rows: ReturnType<typeof generateHospital>): Dataset {
   const features = new Float32Array(rows.length * HOSPITAL_FEATURES.length);
   const labels = new Int32Array(rows.length);
   rows.forEach((r, i) => {

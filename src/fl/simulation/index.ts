@@ -1,6 +1,7 @@
 /** In-process federations of the fl module (re-exported by src/fl/index.ts). */
 export {
   type FederatedData,
+  hospitalDataset,
   loadFederatedData,
   type NodeData,
   parseSimulationData,

@@ -1,0 +1,219 @@
+/**
+ * Configuration files of `veil coordinator`, `veil node` and `veil simulate`: YAML or JSON, validated with zod
+ * (ARCHITECTURE decision 7). Every problem is reported at once with its path, the value and what is allowed;
+ * relative paths inside a file are resolved against the file's directory.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, DeltaSchema, EpsilonSchema, NoiseMultiplierSchema } from '../../core/index.js';
+import { configIssues, parseSimulationData } from '../../fl/index.js';
+
+/** Reads a YAML or JSON file into a plain value. @throws {ConfigError} naming the file */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      [
+        {
+          path: '--config',
+          value: path,
+          allowed: `a readable YAML or JSON file (${(err as Error).message})`,
+        },
+      ],
+      'command-line flags',
+    );
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      [{ path: '--config', value: path, allowed: `valid YAML or JSON (${(err as Error).message})` }],
+      path,
+    );
+  }
+}
+
+/** A path from a config file, resolved against the file's directory. */
+export function resolvePath(configPath: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(dirname(configPath), p);
+}
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown, context: string): z.infer<T> {
+  const r = schema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(configIssues(r.error, raw, ''), context);
+  return r.data;
+}
+
+const Path = z.string().min(1);
+
+const ServerTlsSchema = z
+  .object({
+    cert: Path,
+    key: Path,
+    ca: Path,
+    crl: Path.optional(),
+    revokedSerials: z.array(z.string()).optional(),
+  })
+  .strict();
+const ClientTlsSchema = z.object({ cert: Path, key: Path, ca: Path }).strict();
+
+/** `veil coordinator --config FILE`. */
+export const CoordinatorFileSchema = z
+  .object({
+    listen: z
+      .object({ host: z.string().default('0.0.0.0'), port: z.number().int().gte(0).lte(65535).default(7443) })
+      .strict()
+      .default({ host: '0.0.0.0', port: 7443 }),
+    tls: ServerTlsSchema,
+    /** The task: the shape of one example and the classes (the coordinator holds no data to infer them from). */
+    task: z
+      .object({ inputShape: z.array(z.number().int().gte(1)).min(1), numClasses: z.number().int().gte(2) })
+      .strict(),
+    /** Checkpoint file (written after every round). */
+    checkpoint: Path.default('coordinator-checkpoint.json'),
+    /** Where the final model is saved (TF.js LayersModel + Veil metadata). */
+    output: Path.optional(),
+    /** Certificate subjects allowed to join; absent: any certificate the CA issued. */
+    allowedNodes: z.array(z.string().min(1)).optional(),
+    /** How long to keep serving after the last round so every node can fetch the final model (ms). */
+    finishGraceMs: z.number().int().gte(0).default(15_000),
+    federation: z.unknown().optional(),
+  })
+  .strict();
+export type CoordinatorFile = z.infer<typeof CoordinatorFileSchema>;
+
+/** Parses a coordinator config. @throws {ConfigError} */
+export function parseCoordinatorFile(raw: unknown, path: string): CoordinatorFile {
+  const c = parse(CoordinatorFileSchema, raw, `coordinator configuration ${path}`);
+  const r = (p: string) => resolvePath(path, p);
+  return {
+    ...c,
+    tls: {
+      ...c.tls,
+      cert: r(c.tls.cert),
+      key: r(c.tls.key),
+      ca: r(c.tls.ca),
+      ...(c.tls.crl ? { crl: r(c.tls.crl) } : {}),
+    },
+    checkpoint: r(c.checkpoint),
+    ...(c.output ? { output: r(c.output) } : {}),
+  };
+}
+
+const RowsSchema = z.tuple([z.number().int().gte(0), z.number().int().gte(1)]);
+
+/** Local privacy of a node. */
+export const LocalPrivacySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('non-private') }).strict(),
+  z
+    .object({
+      kind: z.literal('dp'),
+      epsilon: EpsilonSchema,
+      delta: DeltaSchema,
+      noiseMultiplier: NoiseMultiplierSchema.optional(),
+      plannedRounds: z.number().int().gte(1).optional(),
+      maxGradNorm: z.number().gt(0).default(1),
+      accountant: z.enum(['rdp', 'pld']).default('rdp'),
+    })
+    .strict(),
+]);
+
+/** A node's data. */
+export const NodeDataSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('csv'),
+      path: Path,
+      label: z.string().min(1),
+      /** Every column declared, so all nodes encode identically. */
+      domain: Path,
+      /** Data rows [from, to) (0-based, after the header) this node trains on; default all. */
+      rows: RowsSchema.optional(),
+      /** Data rows [from, to) held out for evaluation; default a 20% split of the training rows. */
+      testRows: RowsSchema.optional(),
+    })
+    .strict(),
+  /** One of the embedded demo hospitals (city-clinic, cardiology-centre, rural-hospital). */
+  z.object({ kind: z.literal('hospital'), name: z.string(), seed: z.number().int().default(1) }).strict(),
+]);
+
+/** `veil node --config FILE`. */
+export const NodeFileSchema = z
+  .object({
+    coordinator: z.string().url(),
+    tls: ClientTlsSchema,
+    data: NodeDataSchema,
+    privacy: LocalPrivacySchema,
+    /** Directory for the node's durable state (its privacy spends). */
+    stateDir: Path.default('node-state'),
+    /** Refuse a federation training another model (hex SHA-256 of the spec, printed by the coordinator). */
+    expectedModelSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    /** Give up when the coordinator cannot be reached for this long (ms). */
+    reconnectForMs: z.number().int().gte(0).default(120_000),
+  })
+  .strict();
+export type NodeFile = z.infer<typeof NodeFileSchema>;
+
+/** Parses a node config. @throws {ConfigError} */
+export function parseNodeFile(raw: unknown, path: string): NodeFile {
+  const c = parse(NodeFileSchema, raw, `node configuration ${path}`);
+  const r = (p: string) => resolvePath(path, p);
+  const data = c.data.kind === 'csv' ? { ...c.data, path: r(c.data.path), domain: r(c.data.domain) } : c.data;
+  for (const key of ['rows', 'testRows'] as const) {
+    const range = c.data.kind === 'csv' ? c.data[key] : undefined;
+    if (range && range[1] <= range[0]) {
+      throw new ConfigError(
+        [{ path: `data.${key}`, value: range, allowed: '[from, to) with to > from' }],
+        path,
+      );
+    }
+  }
+  return {
+    ...c,
+    tls: { cert: r(c.tls.cert), key: r(c.tls.key), ca: r(c.tls.ca) },
+    data,
+    stateDir: r(c.stateDir),
+  };
+}
+
+/** `veil simulate --config FILE`. */
+export const SimulateFileSchema = z
+  .object({
+    nodes: z.number().int().gte(1).default(3),
+    data: z.unknown().optional(),
+    localPrivacy: LocalPrivacySchema.default({ kind: 'non-private' }),
+    byzantine: z
+      .object({
+        fraction: z.number().gte(0).lt(1),
+        attack: z.enum(['sign-flip', 'random', 'nan']),
+        scale: z.number().gt(0).optional(),
+      })
+      .strict()
+      .optional(),
+    federation: z.unknown().optional(),
+  })
+  .strict();
+export type SimulateFile = z.infer<typeof SimulateFileSchema>;
+
+/** Parses a simulation config (data section included). @throws {ConfigError} */
+export function parseSimulateFile(
+  raw: unknown,
+  path: string,
+): SimulateFile & { data: ReturnType<typeof parseSimulationData> } {
+  const c = parse(SimulateFileSchema, raw, `simulation configuration ${path}`);
+  const data = parseSimulationData(c.data ?? { kind: 'hospitals' });
+  const fixed =
+    data.kind === 'csv'
+      ? { ...data, path: resolvePath(path, data.path), domain: resolvePath(path, data.domain) }
+      : data.kind === 'fashion-mnist'
+        ? { ...data, dir: resolvePath(path, data.dir) }
+        : data;
+  return { ...c, data: fixed };
+}

@@ -1,0 +1,240 @@
+/**
+ * `veil simulate`: a federation of N in-process nodes running the same coordinator and node code as a
+ * deployment, over the in-memory transport. Configured by a file (`--config`, the `federation` section is the
+ * one `veil coordinator` reads) or by flags for the common cases.
+ */
+import { seededRng } from '../../core/index.js';
+import {
+  type ByzantineSpec,
+  type FederationConfig,
+  type LocalPrivacySpec,
+  loadFederatedData,
+  parseFederation,
+  parseSimulationData,
+  type SimulationData,
+  simulate,
+} from '../../fl/index.js';
+import { EXIT } from '../exit-codes.js';
+import { FlagParser } from '../flags.js';
+import type { CommandResult, GlobalOptions, Io } from '../output.js';
+import { parseSimulateFile, readConfigFile } from './fl-config.js';
+import { bytesPerRound, coordinatorJson, coordinatorLine } from './fl-summary.js';
+
+/** Raw flags of `veil simulate`. */
+export interface SimulateFlags {
+  readonly config?: string;
+  readonly nodes?: string;
+  readonly rounds?: string;
+  readonly sampleRate?: string;
+  readonly data?: string;
+  readonly alpha?: string;
+  readonly model?: string;
+  readonly strategy?: string;
+  readonly aggregator?: string;
+  readonly localEpochs?: string;
+  readonly batchSize?: string;
+  readonly lr?: string;
+  readonly compression?: string;
+  readonly localEpsilon?: string;
+  readonly centralNoise?: string;
+  readonly centralClip?: string;
+  readonly byzantine?: string;
+  readonly attack?: string;
+}
+
+interface Plan {
+  readonly federation: FederationConfig;
+  readonly data: SimulationData;
+  readonly nodes: number;
+  readonly localPrivacy: LocalPrivacySpec;
+  readonly byzantine: ByzantineSpec | undefined;
+}
+
+function fromFlags(flags: SimulateFlags): Plan {
+  const p = new FlagParser();
+  const nodes = p.optionalNumber('nodes', flags.nodes, { kind: 'integer', min: 1, max: 1_000_000 }, 3);
+  const rounds = p.optionalNumber('rounds', flags.rounds, { kind: 'integer', min: 1, max: 100_000 }, 10);
+  const rate = p.optionalNumber('sample-rate', flags.sampleRate, { kind: 'rate' }, 1);
+  const dataKind = p.choice(
+    'data',
+    flags.data,
+    ['hospitals', 'synthetic', 'fashion-mnist'] as const,
+    'hospitals',
+  );
+  const alpha = p.optionalNumber('alpha', flags.alpha, { kind: 'positive' });
+  const strategy = p.choice(
+    'strategy',
+    flags.strategy,
+    ['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad'] as const,
+    'fedavg',
+  );
+  const aggregator = p.choice(
+    'aggregator',
+    flags.aggregator,
+    ['mean', 'median', 'trimmed-mean', 'krum', 'geometric-median', 'norm-bound'] as const,
+    'mean',
+  );
+  const localEpochs = p.optionalNumber('local-epochs', flags.localEpochs, { kind: 'integer', min: 1 }, 1);
+  const batchSize = p.optionalNumber('batch-size', flags.batchSize, { kind: 'integer', min: 1 }, 32);
+  const lr = p.optionalNumber(
+    'lr',
+    flags.lr,
+    { kind: 'positive' },
+    dataKind === 'fashion-mnist' ? 0.05 : 0.5,
+  );
+  const compression = p.choice(
+    'compression',
+    flags.compression,
+    ['none', 'q8', 'q4', 'q2', 'topk'] as const,
+    'none',
+  );
+  const localEpsilon = p.optionalNumber('local-epsilon', flags.localEpsilon, { kind: 'positive' });
+  const centralNoise = p.optionalNumber('central-noise', flags.centralNoise, { kind: 'positive' });
+  const centralClip = p.optionalNumber('central-clip', flags.centralClip, { kind: 'positive' }, 1);
+  const byzFraction = p.optionalNumber('byzantine', flags.byzantine, { kind: 'non-negative' });
+  const attack = p.choice('attack', flags.attack, ['sign-flip', 'random', 'nan'] as const, 'sign-flip');
+  if (byzFraction !== undefined && byzFraction >= 1)
+    p.problem('--byzantine', flags.byzantine, 'a fraction in [0, 1)');
+  p.done();
+  const minNodes = Math.max(1, Math.min(nodes, Math.floor(rate * nodes * 0.5)));
+  const partition = alpha !== undefined ? { kind: 'dirichlet', alpha } : { kind: 'iid' };
+  const federation = parseFederation({
+    model: dataKind === 'fashion-mnist' ? 'mlp:128' : 'logreg',
+    ...(flags.model ? { model: flags.model } : {}),
+    rounds,
+    minNodes,
+    population: nodes,
+    selection: centralNoise !== undefined ? { kind: 'poisson', rate } : { kind: 'fraction', fraction: rate },
+    train: {
+      localEpochs,
+      batchSize,
+      learningRate: lr,
+      compression:
+        compression === 'none'
+          ? { kind: 'none' }
+          : compression === 'topk'
+            ? { kind: 'top-k', fraction: 0.1 }
+            : { kind: 'quantization', bits: Number(compression.slice(1)) },
+    },
+    strategy: {
+      kind: strategy,
+      ...(strategy === 'fedprox' ? { mu: 0.01 } : {}),
+      ...(strategy.startsWith('fedad') || strategy === 'fedyogi' ? { serverLearningRate: 0.05 } : {}),
+      aggregator:
+        aggregator === 'trimmed-mean'
+          ? { kind: aggregator, beta: 0.2 }
+          : aggregator === 'krum'
+            ? { kind: aggregator, byzantine: Math.max(0, Math.floor((byzFraction ?? 0.1) * rate * nodes)) }
+            : aggregator === 'norm-bound'
+              ? { kind: aggregator, maxNorm: centralClip }
+              : { kind: aggregator },
+    },
+    evaluateEvery: rounds <= 20 ? 1 : Math.ceil(rounds / 20),
+    evaluateFraction: nodes > 100 ? 0.01 : 1,
+    ...(centralNoise !== undefined
+      ? { centralDp: { noiseMultiplier: centralNoise, clipping: { kind: 'fixed', clipNorm: centralClip } } }
+      : {}),
+  });
+  const data = parseSimulationData(
+    dataKind === 'hospitals' ? { kind: 'hospitals' } : { kind: dataKind, partition },
+  );
+  return {
+    federation,
+    data,
+    nodes,
+    localPrivacy:
+      localEpsilon !== undefined
+        ? { kind: 'dp', epsilon: localEpsilon, delta: 1e-5, maxGradNorm: 1 }
+        : { kind: 'non-private' },
+    byzantine: byzFraction ? { fraction: byzFraction, attack } : undefined,
+  };
+}
+
+function fromFile(path: string): Plan {
+  const file = parseSimulateFile(readConfigFile(path), path);
+  const raw = (file.federation ?? {}) as Record<string, unknown>;
+  const federation = parseFederation({ population: file.nodes, ...raw });
+  return {
+    federation,
+    data: file.data,
+    nodes: file.nodes,
+    localPrivacy: file.localPrivacy as LocalPrivacySpec,
+    byzantine: file.byzantine as ByzantineSpec | undefined,
+  };
+}
+
+/** Runs `veil simulate`. */
+export async function simulateCommand(
+  flags: SimulateFlags,
+  global: GlobalOptions,
+  io: Io,
+): Promise<CommandResult> {
+  const plan = flags.config ? fromFile(flags.config) : fromFlags(flags);
+  const log = (line: string) => io.stderr(`veil simulate: ${line}\n`);
+  const dataRng = seededRng(global.seed ?? 0);
+  const data = loadFederatedData(plan.data, plan.nodes, dataRng);
+  log(
+    `${data.description}; ${plan.federation.rounds} rounds, strategy ${plan.federation.strategy.kind}/${plan.federation.strategy.aggregator.kind}`,
+  );
+  const r = await simulate({
+    federation: plan.federation,
+    data,
+    localPrivacy: plan.localPrivacy,
+    ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
+    ...(global.seed !== undefined ? { seed: global.seed } : {}),
+    roundTrip: plan.nodes <= 1000,
+    onCoordinatorEvent: (e) => {
+      if (e.kind === 'registered' || e.kind === 'checkpoint') return;
+      if (plan.nodes > 50 && (e.kind === 'round-started' || e.kind === 'evaluated')) return;
+      const line = coordinatorLine(e, plan.federation.rounds);
+      if (line) log(line);
+    },
+  });
+  const c = r.coordinator;
+  const nodeEps = r.nodes.map((n) => n.localPrivacy?.epsilonSpent ?? 0);
+  const summary = {
+    ok: c.status === 'finished',
+    nodeCount: plan.nodes,
+    parameters: r.parameters,
+    data: data.description,
+    testAccuracy: r.testAccuracy,
+    testLoss: r.testLoss,
+    byzantineNodes: r.byzantineNodes,
+    localPrivacy:
+      plan.localPrivacy.kind === 'dp'
+        ? {
+            budget: plan.localPrivacy.epsilon,
+            delta: plan.localPrivacy.delta,
+            epsilonMax: Math.max(...nodeEps),
+            epsilonByNode:
+              plan.nodes <= 1000
+                ? Object.fromEntries(r.nodes.map((n, i) => [n.name, nodeEps[i]]))
+                : undefined,
+            nodesLeft: r.nodes.filter((n) => n.status === 'left').length,
+          }
+        : null,
+    bytesPerRound: bytesPerRound(r.bytes),
+    ...coordinatorJson(c, 1000),
+    private: r.private,
+    seconds: r.seconds,
+  };
+  const per = bytesPerRound(r.bytes);
+  const meanUp = per.length ? Math.round(per.reduce((s, b) => s + b.sentMean, 0) / per.length) : 0;
+  const meanDown = per.length ? Math.round(per.reduce((s, b) => s + b.receivedMean, 0) / per.length) : 0;
+  return {
+    summary,
+    text: [
+      `${c.status === 'finished' ? 'finished' : `stopped (${c.failure})`}: ${c.roundsCompleted}/${c.rounds} rounds with ${plan.nodes} nodes in ${r.seconds.toFixed(1)} s`,
+      `test accuracy of the global model: ${(r.testAccuracy * 100).toFixed(2)}%`,
+      c.central
+        ? `central DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP) / ${c.central.epsilonPld.toFixed(3)} (PLD) at delta ${c.central.delta}`
+        : 'central DP: none',
+      plan.localPrivacy.kind === 'dp'
+        ? `local DP: largest node epsilon ${Math.max(...nodeEps).toFixed(3)} of ${plan.localPrivacy.epsilon}`
+        : 'local DP: none',
+      `bytes per node per round: ${meanUp} sent, ${meanDown} received (mean)`,
+      ...(r.private ? [] : ['seeded or non-private run: NOT private']),
+    ],
+    ...(c.status === 'finished' ? {} : { exitCode: EXIT.protocol }),
+  };
+}
