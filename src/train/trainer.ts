@@ -376,9 +376,22 @@ function summarise(r: {
   const delta = options.privacy.kind === 'dp' ? options.privacy.delta : null;
   let epsilon: TrainResult['epsilon'] = null;
   if (plan && delta !== null) {
-    const pld = new PldAccountant();
-    if (r.stepsRun > 0) pld.compose(plan.stepEvent, { times: r.stepsRun });
-    epsilon = { rdp: r.rdp.epsilon({ delta }), pld: pld.epsilon({ delta }) };
+    // The PLD epsilon costs tens of milliseconds; callers that never read it (a federated node trains many
+    // short runs) should not pay for it, so it is computed on first read and kept.
+    let pldEpsilon: number | undefined;
+    const { stepEvent } = plan;
+    const stepsRun = r.stepsRun;
+    epsilon = {
+      rdp: r.rdp.epsilon({ delta }),
+      get pld(): number {
+        if (pldEpsilon === undefined) {
+          const pld = new PldAccountant();
+          if (stepsRun > 0) pld.compose(stepEvent, { times: stepsRun });
+          pldEpsilon = pld.epsilon({ delta });
+        }
+        return pldEpsilon;
+      },
+    };
   }
   const last = r.epochs[r.epochs.length - 1];
   return {
