@@ -99,7 +99,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     )
     .option(
       '--config <file>',
-      'a simulation config (YAML/JSON): nodes, data, federation, localPrivacy, byzantine',
+      'a simulation config (YAML/JSON): nodes, data, federation, localPrivacy, personalization, byzantine',
     )
     .option('--nodes <n>', 'number of nodes (default 3)')
     .option('--rounds <r>', 'rounds (default 10)')
@@ -124,6 +124,9 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--central-clip <s>', 'central DP clipping norm of each update (default 1)')
     .option('--byzantine <f>', 'share of nodes sending bad updates, in [0, 1)')
     .option('--attack <kind>', 'sign-flip (x10, default) | random | nan')
+    .option('--personalization <kind>', "none (default) | fine-tune | ditto: each node's personal model")
+    .option('--fine-tune-epochs <n>', 'local epochs after the last round with fine-tune (default 1)')
+    .option('--ditto-lambda <l>', "Ditto's pull toward the global model (default 0.1)")
     .action(run((flags, global, io) => simulateCommand(flags as never, global, io)));
 
   program

@@ -82,6 +82,7 @@ export {
   type NodeEvent,
   type NodeOptions,
   type NodeSummary,
+  type PersonalizationSpec,
   type SpendStore,
 } from './node/index.js';
 export {

@@ -110,7 +110,13 @@ function coordinatorConfig(name: string, port: number, extra: Record<string, unk
   return path;
 }
 
-function nodeConfig(name: string, port: number, part: number, certDir = name): string {
+function nodeConfig(
+  name: string,
+  port: number,
+  part: number,
+  certDir = name,
+  extra: Record<string, unknown> = {},
+): string {
   const path = join(dir, `${certDir}-${name}-${port}.json`);
   const size = Math.ceil(TRAIN_ROWS / 3);
   writeFileSync(
@@ -129,6 +135,7 @@ function nodeConfig(name: string, port: number, part: number, certDir = name): s
       privacy: { kind: 'non-private' },
       stateDir: `state-${certDir}-${name}-${port}`,
       reconnectForMs: 60_000,
+      ...extra,
     }),
   );
   return path;
@@ -179,8 +186,18 @@ describe('a federation of real processes over mutual TLS', () => {
     const port = await freePort();
     const coordinator = start(['--json', 'coordinator', '--config', coordinatorConfig('main', port)]);
     await waitFor(coordinator, /listening on/);
+    // the third node also fine-tunes a personal model after the last round and keeps it
+    const personal = {
+      personalization: { kind: 'fine-tune', epochs: 1 },
+      personalModel: 'hospital-3-personal',
+    };
     const nodes = [0, 1, 2].map((i) =>
-      start(['--json', 'node', '--config', nodeConfig(`hospital-${i + 1}`, port, i)]),
+      start([
+        '--json',
+        'node',
+        '--config',
+        nodeConfig(`hospital-${i + 1}`, port, i, `hospital-${i + 1}`, i === 2 ? personal : {}),
+      ]),
     );
     // a certificate from another CA (same name!) is refused at the handshake
     const intruder = await veil([
@@ -240,6 +257,14 @@ describe('a federation of real processes over mutual TLS', () => {
       expect(s.bytesPerRound[0]!.sent).toBeGreaterThan(ADULT_FEATURES * 4);
     }
     expect(readFileSync(join(dir, 'main-model', 'model.json'), 'utf8')).toMatch(/layers-model/);
+    const third = JSON.parse(ns[2]!.stdout) as {
+      personalized: { method: string; accuracy: number; globalAccuracy: number };
+      personalModel: string;
+    };
+    expect(third.personalized.method).toBe('fine-tune');
+    expect(third.personalized.globalAccuracy).toBeCloseTo(summary.finalEvaluation.accuracy, 10);
+    expect(third.personalized.accuracy).toBeGreaterThan(0.8);
+    expect(readFileSync(join(dir, 'hospital-3-personal', 'model.json'), 'utf8')).toMatch(/layers-model/);
   });
 
   it('a coordinator killed after round 2 resumes from its checkpoint without charging any round twice', async () => {

@@ -122,6 +122,26 @@ export const LocalPrivacySchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+/** A node's own personalisation (docs/federated.md). */
+export const PersonalizationSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  z
+    .object({
+      kind: z.literal('fine-tune'),
+      epochs: z.number().int().gte(1).default(1),
+      learningRate: z.number().gt(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('ditto'),
+      lambda: z.number().gte(0).default(0.1),
+      epochs: z.number().int().gte(1).optional(),
+      learningRate: z.number().gt(0).optional(),
+    })
+    .strict(),
+]);
+
 /** A node's data. */
 export const NodeDataSchema = z.discriminatedUnion('kind', [
   z
@@ -148,6 +168,10 @@ export const NodeFileSchema = z
     tls: ClientTlsSchema,
     data: NodeDataSchema,
     privacy: LocalPrivacySchema,
+    /** The node's personal model: none, fine-tune after the last round, or Ditto. */
+    personalization: PersonalizationSchema.default({ kind: 'none' }),
+    /** Where to save the personal model (a TensorFlow.js LayersModel directory); absent: not saved. */
+    personalModel: Path.optional(),
     /** Directory for the node's durable state (its privacy spends). */
     stateDir: Path.default('node-state'),
     /** Refuse a federation training another model (hex SHA-256 of the spec, printed by the coordinator). */
@@ -180,6 +204,7 @@ export function parseNodeFile(raw: unknown, path: string): NodeFile {
     tls: { cert: r(c.tls.cert), key: r(c.tls.key), ca: r(c.tls.ca) },
     data,
     stateDir: r(c.stateDir),
+    ...(c.personalModel ? { personalModel: r(c.personalModel) } : {}),
   };
 }
 
@@ -189,6 +214,7 @@ export const SimulateFileSchema = z
     nodes: z.number().int().gte(1).default(3),
     data: z.unknown().optional(),
     localPrivacy: LocalPrivacySchema.default({ kind: 'non-private' }),
+    personalization: PersonalizationSchema.default({ kind: 'none' }),
     byzantine: z
       .object({
         fraction: z.number().gte(0).lt(1),

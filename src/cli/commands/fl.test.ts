@@ -97,6 +97,41 @@ describe('veil simulate', () => {
     expect(s.localPrivacy!.epsilonMax).toBeLessThanOrEqual(2);
   });
 
+  it('reports personal models next to the global model, per method', async () => {
+    const run = await runVeil(
+      '--seed',
+      '2',
+      '--json',
+      'simulate',
+      '--nodes',
+      '6',
+      '--rounds',
+      '3',
+      '--data',
+      'synthetic',
+      '--alpha',
+      '0.1',
+      '--personalization',
+      'fine-tune',
+      '--fine-tune-epochs',
+      '2',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const p = run.json().personalization as {
+      kind: string;
+      epochs: number;
+      nodes: number;
+      meanAccuracy: number;
+      meanGlobalAccuracy: number;
+    };
+    expect(p).toMatchObject({ kind: 'fine-tune', epochs: 2, nodes: 6 });
+    expect(p.meanAccuracy).toBeGreaterThan(0.5);
+    expect(p.meanGlobalAccuracy).toBeGreaterThan(0.5);
+    const bad = await runVeil('simulate', '--personalization', 'fedper');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--personalization: must be one of none, fine-tune, ditto/);
+  });
+
   it('reads a YAML config: data partition, byzantine nodes and a robust aggregator', async () => {
     const path = join(dir, 'sim.yaml');
     writeFileSync(

@@ -5,12 +5,20 @@
  */
 import { basename, join } from 'node:path';
 import { ConfigError, csprng, seededRng } from '../../core/index.js';
-import { FederatedNode, fileSpendStore, hospitalDataset, type LocalPrivacySpec } from '../../fl/index.js';
+import {
+  FederatedNode,
+  fileSpendStore,
+  hospitalDataset,
+  type LocalPrivacySpec,
+  loadParams,
+  type PersonalizationSpec,
+} from '../../fl/index.js';
 import {
   type Dataset,
   DEMO_HOSPITALS,
   generateHospital,
   loadCsvDataset,
+  saveModel,
   subset,
   trainTestSplit,
 } from '../../ml/index.js';
@@ -99,6 +107,7 @@ export async function nodeCommand(
       train,
       test,
       privacy,
+      personalization: file.personalization as PersonalizationSpec,
       spendStore: fileSpendStore(join(file.stateDir, 'privacy-spends.json')),
       rng: seeded ? (purpose) => seededRng(`${global.seed}/node/${purpose}`) : () => shared,
       traffic,
@@ -116,11 +125,30 @@ export async function nodeCommand(
         if (e.kind === 'evaluated')
           log(`round ${e.round}: evaluated the global model: accuracy ${(e.accuracy * 100).toFixed(2)}%`);
         if (e.kind === 'left') log(`leaving: ${e.reason}`);
+        if (e.kind === 'personalized')
+          log(
+            `personal model (${e.method}): accuracy ${(e.accuracy * 100).toFixed(2)}% on the local test data${e.epsilon !== null ? `, local epsilon ${e.epsilon.toFixed(3)}` : ''}`,
+          );
         if (e.kind === 'retrying')
           log(`coordinator unreachable (${e.error}); retrying (attempt ${e.attempt})`);
       },
     });
     const s = await node.run();
+    let personalSaved: string | null = null;
+    if (s.personalModel && file.personalModel && node.currentModel) {
+      loadParams(node.currentModel.params, s.personalModel);
+      saveModel(node.currentModel, file.personalModel, {
+        overwrite: false,
+        privacy: {
+          federated: true,
+          personalized: s.personalized?.method ?? null,
+          localEpsilon: s.localPrivacy?.epsilonSpent ?? null,
+          localDelta: s.localPrivacy?.delta ?? null,
+          private: !seeded && privacy.kind === 'dp',
+        },
+      });
+      personalSaved = file.personalModel;
+    }
     const summary = {
       ok: s.status === 'finished',
       status: s.status,
@@ -137,6 +165,9 @@ export async function nodeCommand(
           }
         : null,
       lastEvaluation: s.lastEvaluation,
+      personalized: s.personalized,
+      personalizationSkipped: s.personalizationSkipped,
+      personalModel: personalSaved,
       bytesPerRound: s.traffic,
       private: !seeded && privacy.kind === 'dp',
     };
@@ -155,6 +186,12 @@ export async function nodeCommand(
               `  last evaluation (round ${s.lastEvaluation.round}): accuracy ${(s.lastEvaluation.accuracy * 100).toFixed(2)}%`,
             ]
           : []),
+        ...(s.personalized
+          ? [
+              `  personal model (${s.personalized.method}): accuracy ${(s.personalized.accuracy * 100).toFixed(2)}% vs the global model's ${(s.personalized.globalAccuracy * 100).toFixed(2)}% on the local test data${personalSaved ? `, saved to ${personalSaved}` : ''}`,
+            ]
+          : []),
+        ...(s.personalizationSkipped ? [`  personal model: ${s.personalizationSkipped}`] : []),
       ],
       ...(s.status === 'finished' ? {} : { exitCode: s.status === 'left' ? EXIT.budget : EXIT.protocol }),
     };

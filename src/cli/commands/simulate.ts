@@ -9,6 +9,7 @@ import {
   type FederationConfig,
   type LocalPrivacySpec,
   loadFederatedData,
+  type PersonalizationSpec,
   parseFederation,
   parseSimulationData,
   type SimulationData,
@@ -40,6 +41,9 @@ export interface SimulateFlags {
   readonly centralClip?: string;
   readonly byzantine?: string;
   readonly attack?: string;
+  readonly personalization?: string;
+  readonly fineTuneEpochs?: string;
+  readonly dittoLambda?: string;
 }
 
 interface Plan {
@@ -48,6 +52,7 @@ interface Plan {
   readonly nodes: number;
   readonly localPrivacy: LocalPrivacySpec;
   readonly byzantine: ByzantineSpec | undefined;
+  readonly personalization: PersonalizationSpec;
 }
 
 function fromFlags(flags: SimulateFlags): Plan {
@@ -93,6 +98,19 @@ function fromFlags(flags: SimulateFlags): Plan {
   const centralClip = p.optionalNumber('central-clip', flags.centralClip, { kind: 'positive' }, 1);
   const byzFraction = p.optionalNumber('byzantine', flags.byzantine, { kind: 'non-negative' });
   const attack = p.choice('attack', flags.attack, ['sign-flip', 'random', 'nan'] as const, 'sign-flip');
+  const personalKind = p.choice(
+    'personalization',
+    flags.personalization,
+    ['none', 'fine-tune', 'ditto'] as const,
+    'none',
+  );
+  const fineTuneEpochs = p.optionalNumber(
+    'fine-tune-epochs',
+    flags.fineTuneEpochs,
+    { kind: 'integer', min: 1, max: 1000 },
+    1,
+  );
+  const dittoLambda = p.optionalNumber('ditto-lambda', flags.dittoLambda, { kind: 'non-negative' }, 0.1);
   if (byzFraction !== undefined && byzFraction >= 1)
     p.problem('--byzantine', flags.byzantine, 'a fraction in [0, 1)');
   p.done();
@@ -147,6 +165,12 @@ function fromFlags(flags: SimulateFlags): Plan {
         ? { kind: 'dp', epsilon: localEpsilon, delta: 1e-5, maxGradNorm: 1 }
         : { kind: 'non-private' },
     byzantine: byzFraction ? { fraction: byzFraction, attack } : undefined,
+    personalization:
+      personalKind === 'fine-tune'
+        ? { kind: 'fine-tune', epochs: fineTuneEpochs }
+        : personalKind === 'ditto'
+          ? { kind: 'ditto', lambda: dittoLambda }
+          : { kind: 'none' },
   };
 }
 
@@ -160,6 +184,7 @@ function fromFile(path: string): Plan {
     nodes: file.nodes,
     localPrivacy: file.localPrivacy as LocalPrivacySpec,
     byzantine: file.byzantine as ByzantineSpec | undefined,
+    personalization: file.personalization as PersonalizationSpec,
   };
 }
 
@@ -180,6 +205,7 @@ export async function simulateCommand(
     federation: plan.federation,
     data,
     localPrivacy: plan.localPrivacy,
+    personalization: plan.personalization,
     ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
     ...(global.seed !== undefined ? { seed: global.seed } : {}),
     roundTrip: plan.nodes <= 1000,
@@ -192,6 +218,20 @@ export async function simulateCommand(
   });
   const c = r.coordinator;
   const nodeEps = r.nodes.map((n) => n.localPrivacy?.epsilonSpent ?? 0);
+  const personal = r.nodes.filter((n) => n.personalized !== null);
+  const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const personalization =
+    plan.personalization.kind === 'none'
+      ? null
+      : {
+          ...plan.personalization,
+          nodes: personal.length,
+          skipped: r.nodes.length - personal.length,
+          meanAccuracy: personal.length ? meanOf(personal.map((n) => n.personalized!.accuracy)) : null,
+          meanGlobalAccuracy: personal.length
+            ? meanOf(personal.map((n) => n.personalized!.globalAccuracy))
+            : null,
+        };
   const summary = {
     ok: c.status === 'finished',
     nodeCount: plan.nodes,
@@ -213,6 +253,7 @@ export async function simulateCommand(
             nodesLeft: r.nodes.filter((n) => n.status === 'left').length,
           }
         : null,
+    personalization,
     bytesPerRound: bytesPerRound(r.bytes),
     ...coordinatorJson(c, 1000),
     private: r.private,
@@ -232,6 +273,11 @@ export async function simulateCommand(
       plan.localPrivacy.kind === 'dp'
         ? `local DP: largest node epsilon ${Math.max(...nodeEps).toFixed(3)} of ${plan.localPrivacy.epsilon}`
         : 'local DP: none',
+      ...(personalization?.meanAccuracy != null && personalization.meanGlobalAccuracy != null
+        ? [
+            `personal models (${personalization.kind}): mean accuracy ${(personalization.meanAccuracy * 100).toFixed(2)}% on the nodes' own test data, vs ${(personalization.meanGlobalAccuracy * 100).toFixed(2)}% for the global model`,
+          ]
+        : []),
       `bytes per node per round: ${meanUp} sent, ${meanDown} received (mean)`,
       ...(r.private ? [] : ['seeded or non-private run: NOT private']),
     ],

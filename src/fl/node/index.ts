@@ -6,5 +6,6 @@ export {
   type NodeEvent,
   type NodeOptions,
   type NodeSummary,
+  type PersonalizationSpec,
   type RoundTraffic,
 } from './node.js';

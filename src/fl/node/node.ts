@@ -62,6 +62,26 @@ export type LocalPrivacySpec =
       readonly accountant?: 'rdp' | 'pld';
     };
 
+/**
+ * A node's own personalisation, beyond the federation's shared model (its organisation's choice; the
+ * coordinator neither knows nor needs to). Both train on the node's private data, so under local DP they are
+ * charged to the node's budget and planned for when the noise is calibrated.
+ * - `fine-tune`: after the last round, `epochs` more epochs of local training from the final global model.
+ * - `ditto` (Li et al., ICML 2021): every round the node also trains a personal model v on its data with the
+ *   proximal term lambda/2 ||v - w||^2 toward that round's global model w (the term reads only the public
+ *   global model, so it costs nothing beyond the gradient steps).
+ * FedPer-style local layers are the federation's `train.localLayers` and work with either.
+ */
+export type PersonalizationSpec =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'fine-tune'; readonly epochs: number; readonly learningRate?: number }
+  | {
+      readonly kind: 'ditto';
+      readonly lambda: number;
+      readonly epochs?: number;
+      readonly learningRate?: number;
+    };
+
 /** Options of {@link FederatedNode}. */
 export interface NodeOptions {
   readonly client: CoordinatorClient;
@@ -71,6 +91,8 @@ export interface NodeOptions {
   /** Local test data for evaluation tasks (default: the training data). */
   readonly test?: Dataset;
   readonly privacy: LocalPrivacySpec;
+  /** The node's personal model, if any (default none). */
+  readonly personalization?: PersonalizationSpec;
   /** Where local-DP spends persist (default: memory; use a file for a real node). */
   readonly spendStore?: SpendStore;
   /** Randomness per purpose ("round/3/train", …): the CSPRNG, or seeded per purpose in simulations. */
@@ -110,6 +132,13 @@ export type NodeEvent =
     }
   | { readonly kind: 'evaluated'; readonly round: number; readonly accuracy: number; readonly loss: number }
   | { readonly kind: 'left'; readonly reason: string }
+  | {
+      readonly kind: 'personalized';
+      readonly method: 'fine-tune' | 'ditto';
+      readonly accuracy: number;
+      readonly loss: number;
+      readonly epsilon: number | null;
+    }
   | { readonly kind: 'retrying'; readonly error: string; readonly attempt: number }
   | { readonly kind: 'finished'; readonly rounds: number };
 
@@ -140,6 +169,20 @@ export interface NodeSummary {
     readonly accuracy: number;
     readonly loss: number;
   } | null;
+  /**
+   * The node's personal model on its own test data, next to the final global model's (null without
+   * personalisation, or when it could not run: `skipped` says why, e.g. the budget was spent).
+   */
+  readonly personalized: {
+    readonly method: 'fine-tune' | 'ditto';
+    readonly accuracy: number;
+    readonly loss: number;
+    readonly globalAccuracy: number;
+    readonly globalLoss: number;
+  } | null;
+  readonly personalizationSkipped: string | null;
+  /** The personal model's parameters (never sent anywhere). */
+  readonly personalModel: Float32Array | null;
   /** The final global model the coordinator sent (null if the node left before the end). */
   readonly finalGlobal: Float32Array | null;
   readonly traffic: readonly RoundTraffic[];
@@ -173,11 +216,18 @@ export class FederatedNode {
   private sigma = 0;
   private localMask: Uint8Array | null = null;
   private personal: Float32Array | null = null;
+  /** Ditto's personal model (all parameters), started from the first global model. */
+  private ditto: Float32Array | null = null;
+  private personalized: NodeSummary['personalized'] = null;
+  private personalizationSkipped: string | null = null;
+  private personalModel: Float32Array | null = null;
   private readonly encoderState: DeltaEncoderState = newDeltaEncoderState();
   private lastRound = 0;
   private roundsTrained = 0;
   private updatesAccepted = 0;
   private lastEvaluation: NodeSummary['lastEvaluation'] = null;
+  private lastBatchSize = 0;
+  private lastLearningRate: number | undefined;
   private readonly traffic: RoundTraffic[] = [];
 
   constructor(options: NodeOptions) {
@@ -215,8 +265,43 @@ export class FederatedNode {
         });
       }
     }
+    const z = options.personalization;
+    if (z && z.kind !== 'none') {
+      const fn = 'FederatedNode';
+      const epochs = z.epochs;
+      if (
+        z.kind === 'fine-tune'
+          ? !(Number.isInteger(epochs) && epochs! >= 1)
+          : epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)
+      )
+        throw new InvalidParameterError({
+          fn,
+          param: 'personalization.epochs',
+          value: epochs,
+          allowed: 'an integer >= 1',
+        });
+      if (z.learningRate !== undefined && !(z.learningRate > 0))
+        throw new InvalidParameterError({
+          fn,
+          param: 'personalization.learningRate',
+          value: z.learningRate,
+          allowed: 'a number > 0',
+        });
+      if (z.kind === 'ditto' && !(z.lambda >= 0 && Number.isFinite(z.lambda)))
+        throw new InvalidParameterError({
+          fn,
+          param: 'personalization.lambda',
+          value: z.lambda,
+          allowed: 'a finite number >= 0',
+        });
+    }
     this.o = options;
     this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** The node's model object (null before registration); its parameters are whatever it last loaded. */
+  get currentModel(): SequentialModel | null {
+    return this.model;
   }
 
   /** Runs until the federation finishes, the node leaves (budget), or `signal` aborts. */
@@ -250,6 +335,7 @@ export class FederatedNode {
             'finished model',
           );
           this.o.onEvent?.({ kind: 'finished', rounds: task.value.rounds });
+          this.personalize(global);
           return this.summary('finished', `federation finished after ${task.value.rounds} rounds`, global);
         }
         default:
@@ -347,8 +433,8 @@ export class FederatedNode {
     }
   }
 
-  /** Noise multiplier, fixed at the first training task. */
-  private noiseFor(q: number, stepsPerRound: number): number {
+  /** Noise multiplier, fixed at the first training task (planning for the personal model's steps too). */
+  private noiseFor(q: number, stepsPerRound: number, stepsAtEnd: number): number {
     const p = this.o.privacy;
     if (p.kind !== 'dp') return 0;
     if (this.sigma > 0) return this.sigma;
@@ -358,7 +444,7 @@ export class FederatedNode {
         targetEpsilon: p.epsilon,
         delta: p.delta,
         sampleRate: q,
-        steps: stepsPerRound * (p.plannedRounds ?? this.rounds),
+        steps: stepsPerRound * (p.plannedRounds ?? this.rounds) + stepsAtEnd,
         accountant: p.accountant ?? 'rdp',
       }).noiseMultiplier;
     return this.sigma;
@@ -416,9 +502,15 @@ export class FederatedNode {
     const q = batchSize / n;
     const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
     let epsilon: number | null = null;
+    const z = this.o.personalization;
+    const dittoEpochs = z?.kind === 'ditto' ? (z.epochs ?? cfg.localEpochs) : 0;
+    const stepsPerEpoch = Math.max(1, Math.round(1 / q));
     if (dp) {
-      const steps = cfg.localEpochs * Math.max(1, Math.round(1 / q));
-      const sigma = this.noiseFor(q, Math.max(1, Math.round(1 / q)) * cfg.localEpochs);
+      // The round's DP-SGD steps: the shared model's, plus Ditto's personal model's (same q and sigma, so one
+      // event with the summed steps is exactly their composition).
+      const steps = (cfg.localEpochs + dittoEpochs) * stepsPerEpoch;
+      const fineTuneSteps = z?.kind === 'fine-tune' ? z.epochs * stepsPerEpoch : 0;
+      const sigma = this.noiseFor(q, steps, fineTuneSteps);
       try {
         epsilon = this.budget!.charge(dpSgdEvent({ sampleRate: q, noiseMultiplier: sigma, steps }));
       } catch (err) {
@@ -437,12 +529,12 @@ export class FederatedNode {
       epochs: cfg.localEpochs,
       batchSize,
       optimizer: { kind: 'sgd', learningRate: cfg.learningRate, momentum: cfg.momentum },
-      privacy: dp ? { kind: 'dp', delta: dp.delta, noiseMultiplier: this.sigma } : { kind: 'non-private' },
-      ...(dp ? { clipping: { kind: 'flat' as const, maxGradNorm: dp.maxGradNorm ?? 1 } } : {}),
-      ...(this.o.maxPhysicalBatch ? { maxPhysicalBatch: this.o.maxPhysicalBatch } : {}),
+      ...this.privacyOptions(),
       ...(anchor ? { proximal: { mu: cfg.proximalMu, anchor } } : {}),
       rng,
     });
+    this.lastBatchSize = batchSize;
+    this.lastLearningRate = cfg.learningRate;
     const local = flattenParams(model.params);
     let delta: Float32Array = new Float32Array(size);
     for (let i = 0; i < size; i++) delta[i] = local[i]! - global[i]!;
@@ -450,6 +542,7 @@ export class FederatedNode {
       this.personal = local;
       for (let i = 0; i < size; i++) if (this.localMask[i]) delta[i] = 0;
     }
+    if (z?.kind === 'ditto') this.trainDitto(z, global, cfg, batchSize, task.round);
     if (this.o.tamper) delta = this.o.tamper(delta, task.round, this.o.rng(`round/${task.round}/tamper`));
     const encoded = encodeDelta(
       delta,
@@ -491,6 +584,109 @@ export class FederatedNode {
       downloadBytes: t.received,
     });
     return null;
+  }
+
+  /** Local DP-SGD options shared by the shared model's and the personal model's training. */
+  private privacyOptions(): Pick<
+    Parameters<typeof trainModel>[0],
+    'privacy' | 'clipping' | 'maxPhysicalBatch'
+  > {
+    const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+    return {
+      privacy: dp ? { kind: 'dp', delta: dp.delta, noiseMultiplier: this.sigma } : { kind: 'non-private' },
+      ...(dp ? { clipping: { kind: 'flat' as const, maxGradNorm: dp.maxGradNorm ?? 1 } } : {}),
+      ...(this.o.maxPhysicalBatch ? { maxPhysicalBatch: this.o.maxPhysicalBatch } : {}),
+    };
+  }
+
+  /** One round of Ditto: the personal model takes its steps toward this round's global model (charged above). */
+  private trainDitto(
+    z: Extract<PersonalizationSpec, { kind: 'ditto' }>,
+    global: Float32Array,
+    cfg: NonNullable<TrainTask['config']>,
+    batchSize: number,
+    round: number,
+  ): void {
+    const model = this.model!;
+    const shared = flattenParams(model.params);
+    this.loadGlobal(global);
+    const anchor = model.params.map((p) => Float32Array.from(p.value));
+    if (this.ditto) loadParams(model.params, this.ditto);
+    trainModel({
+      model,
+      train: this.o.train,
+      epochs: z.epochs ?? cfg.localEpochs,
+      batchSize,
+      optimizer: { kind: 'sgd', learningRate: z.learningRate ?? cfg.learningRate, momentum: cfg.momentum },
+      ...this.privacyOptions(),
+      ...(z.lambda > 0 ? { proximal: { mu: z.lambda, anchor } } : {}),
+      rng: this.o.rng(`round/${round}/ditto`),
+    });
+    this.ditto = flattenParams(model.params);
+    loadParams(model.params, shared);
+  }
+
+  /** At the end: fine-tunes from the final global model, or evaluates Ditto's personal model. */
+  private personalize(global: Float32Array): void {
+    const z = this.o.personalization;
+    if (!z || z.kind === 'none' || !this.model) return;
+    const model = this.model;
+    const data = this.o.test ?? this.o.train;
+    this.loadGlobal(global);
+    const before = evaluateModel(model, data);
+    let epsilon: number | null = null;
+    if (z.kind === 'ditto') {
+      if (!this.ditto) {
+        this.personalizationSkipped = 'the node trained in no round, so it has no Ditto model';
+        return;
+      }
+      loadParams(model.params, this.ditto);
+    } else {
+      const n = this.o.train.numExamples;
+      const batchSize = Math.min(this.lastBatchSize || 32, n);
+      const q = batchSize / n;
+      const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+      if (dp) {
+        if (!(this.sigma > 0)) {
+          this.personalizationSkipped = 'the node trained in no round, so no noise was calibrated';
+          return;
+        }
+        const steps = z.epochs * Math.max(1, Math.round(1 / q));
+        try {
+          epsilon = this.budget!.charge(dpSgdEvent({ sampleRate: q, noiseMultiplier: this.sigma, steps }));
+        } catch (err) {
+          if (!(err instanceof BudgetExceededError)) throw err;
+          this.personalizationSkipped = `fine-tuning skipped: ${err.message}`;
+          return;
+        }
+      }
+      trainModel({
+        model,
+        train: this.o.train,
+        epochs: z.epochs,
+        batchSize,
+        optimizer: { kind: 'sgd', learningRate: z.learningRate ?? this.lastLearningRate ?? 0.1 },
+        ...this.privacyOptions(),
+        rng: this.o.rng('fine-tune'),
+      });
+    }
+    const after = evaluateModel(model, data);
+    this.personalModel = flattenParams(model.params);
+    this.personalized = {
+      method: z.kind,
+      accuracy: after.accuracy,
+      loss: after.loss,
+      globalAccuracy: before.accuracy,
+      globalLoss: before.loss,
+    };
+    this.o.onEvent?.({
+      kind: 'personalized',
+      method: z.kind,
+      accuracy: after.accuracy,
+      loss: after.loss,
+      epsilon,
+    });
+    this.loadGlobal(global);
   }
 
   private async evaluate(task: EvaluateTask): Promise<void> {
@@ -540,6 +736,9 @@ export class FederatedNode {
             }
           : null,
       lastEvaluation: this.lastEvaluation,
+      personalized: this.personalized,
+      personalizationSkipped: this.personalizationSkipped,
+      personalModel: this.personalModel,
       finalGlobal,
       traffic: this.traffic,
     };

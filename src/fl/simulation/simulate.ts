@@ -30,6 +30,7 @@ import {
   memorySpendStore,
   type NodeEvent,
   type NodeSummary,
+  type PersonalizationSpec,
 } from '../node/index.js';
 import { flattenParams, loadParams } from '../protocol/index.js';
 import type { SelectionSpec } from '../selection/index.js';
@@ -50,6 +51,8 @@ export interface SimulationOptions {
   readonly federation: FederationConfig;
   readonly data: FederatedData;
   readonly localPrivacy?: LocalPrivacySpec;
+  /** Every node's personalisation (default none). */
+  readonly personalization?: PersonalizationSpec;
   readonly byzantine?: ByzantineSpec;
   /** Seed: reproducible, and not private. Absent: the CSPRNG. */
   readonly seed?: number;
@@ -188,6 +191,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       train: part.train,
       test: part.test,
       privacy: options.localPrivacy ?? { kind: 'non-private' },
+      ...(options.personalization ? { personalization: options.personalization } : {}),
       spendStore: memorySpendStore(),
       rng: rngFactory(seed, `node/${part.name}`),
       traffic: counter,
