@@ -172,7 +172,9 @@ function run(cwd: string, a: string[]): { child: ChildProcess; done: Promise<str
     err += c.toString('utf8');
   });
   const done = new Promise<string>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`veil ${a[1]} exited ${code}: ${err}`)))),
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`veil ${a[1]} exited ${code}: ${err}`)),
+    ),
   );
   return { child, done };
 }
@@ -183,14 +185,31 @@ async function realProcesses(): Promise<Record<string, unknown>> {
   try {
     const hospitals = ['city-clinic', 'cardiology-centre', 'rural-hospital'];
     veilSync(dir, 'certs', 'init', '--dir', 'ca');
-    veilSync(dir, 'certs', 'issue', '--ca', 'ca', '--name', 'coordinator', '--role', 'coordinator', '--out', 'coord');
+    veilSync(
+      dir,
+      'certs',
+      'issue',
+      '--ca',
+      'ca',
+      '--name',
+      'coordinator',
+      '--role',
+      'coordinator',
+      '--out',
+      'coord',
+    );
     for (const h of hospitals) veilSync(dir, 'certs', 'issue', '--ca', 'ca', '--name', h);
     const port = await freePort();
     writeFileSync(
       join(dir, 'coordinator.json'),
       JSON.stringify({
         listen: { host: '127.0.0.1', port },
-        tls: { cert: 'coord/coordinator.crt', key: 'coord/coordinator.key', ca: 'ca/ca.crt', crl: 'ca/crl.pem' },
+        tls: {
+          cert: 'coord/coordinator.crt',
+          key: 'coord/coordinator.key',
+          ca: 'ca/ca.crt',
+          crl: 'ca/crl.pem',
+        },
         task: { inputShape: [5], numClasses: 2 },
         checkpoint: 'checkpoint.json',
         output: 'model',
