@@ -166,7 +166,14 @@ beforeAll(async () => {
   const steps = [
     ['certs', 'init', '--dir', 'ca'],
     ['certs', 'issue', '--ca', 'ca', '--name', 'coordinator', '--role', 'coordinator', '--out', 'coord'],
-    ...['hospital-1', 'hospital-2', 'hospital-3'].map((n) => ['certs', 'issue', '--ca', 'ca', '--name', n]),
+    ...['hospital-1', 'hospital-2', 'hospital-3', 'hospital-4'].map((n) => [
+      'certs',
+      'issue',
+      '--ca',
+      'ca',
+      '--name',
+      n,
+    ]),
     ['certs', 'init', '--dir', 'other-ca', '--name', 'somebody-else'],
     ['certs', 'issue', '--ca', 'other-ca', '--name', 'hospital-1', '--out', 'intruder'],
   ];
@@ -312,5 +319,40 @@ describe('a federation of real processes over mutual TLS', () => {
     const reference = new RdpAccountant();
     for (let i = 0; i < 5; i++) reference.compose(gaussianEvent({ sigma: 2 }));
     expect(s.central.epsilonRdp).toBeCloseTo(reference.epsilon({ delta: 1e-5 }), 10);
+  });
+
+  it('a node killed mid-federation is dropped at the round deadline and the quorum carries on', async () => {
+    const port = await freePort();
+    const config = coordinatorConfig('straggler', port, { minNodes: 3, roundTimeoutMs: 2_000 });
+    const coordinator = start(['--json', 'coordinator', '--config', config]);
+    await waitFor(coordinator, /listening on/);
+    const nodes = [0, 1, 2].map((i) =>
+      start(['--json', 'node', '--config', nodeConfig(`hospital-${i + 1}`, port, i)]),
+    );
+    let killed = false;
+    const victim = start(['--json', 'node', '--config', nodeConfig('hospital-4', port, 0)], (err, child) => {
+      if (!killed && /round 2: trained/.test(err)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    const c = await coordinator.done;
+    expect((await victim.done).signal).toBe('SIGKILL');
+    for (const n of await Promise.all(nodes.map((x) => x.done))) expect(n.code, n.stderr).toBe(0);
+    expect(c.code, c.stderr).toBe(0);
+    const summary = JSON.parse(c.stdout) as {
+      status: string;
+      roundsCompleted: number;
+      history: { round: number; used: number; dropped: string[] }[];
+    };
+    expect(summary.status).toBe('finished');
+    expect(summary.roundsCompleted).toBe(5);
+    const firstDrop = summary.history.findIndex((h) => h.dropped.includes('hospital-4'));
+    expect(firstDrop).toBeGreaterThanOrEqual(1);
+    for (const h of summary.history.slice(firstDrop)) {
+      expect(h.used).toBe(3);
+      expect(h.dropped).toEqual(['hospital-4']);
+    }
+    expect(c.stderr).toMatch(/1 dropped/);
   });
 });
