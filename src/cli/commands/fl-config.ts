@@ -168,6 +168,11 @@ export const NodeFileSchema = z
     tls: ClientTlsSchema,
     data: NodeDataSchema,
     privacy: LocalPrivacySchema,
+    /**
+     * Send training loss and evaluation metrics on this node's data to the coordinator (they are not noised:
+     * default true without local DP, false with it).
+     */
+    releaseMetrics: z.boolean().optional(),
     /** The node's personal model: none, fine-tune after the last round, or Ditto. */
     personalization: PersonalizationSchema.default({ kind: 'none' }),
     /** Where to save the personal model (a TensorFlow.js LayersModel directory); absent: not saved. */

@@ -108,6 +108,7 @@ export async function nodeCommand(
       test,
       privacy,
       personalization: file.personalization as PersonalizationSpec,
+      ...(file.releaseMetrics !== undefined ? { releaseMetrics: file.releaseMetrics } : {}),
       spendStore: fileSpendStore(join(file.stateDir, 'privacy-spends.json')),
       rng: seeded ? (purpose) => seededRng(`${global.seed}/node/${purpose}`) : () => shared,
       traffic,
@@ -123,7 +124,9 @@ export async function nodeCommand(
           );
         }
         if (e.kind === 'evaluated')
-          log(`round ${e.round}: evaluated the global model: accuracy ${(e.accuracy * 100).toFixed(2)}%`);
+          log(
+            `round ${e.round}: evaluated the global model: accuracy ${(e.accuracy * 100).toFixed(2)}%${e.released ? (e.accepted ? '' : ' (the coordinator refused the result)') : ' (kept here: metrics are not released under local DP)'}`,
+          );
         if (e.kind === 'left') log(`leaving: ${e.reason}`);
         if (e.kind === 'personalized')
           log(

@@ -558,7 +558,6 @@ describe('Coordinator: evaluation and the end', () => {
     expect(await refused({ accuracy: -0.1 })).toBe(false);
     expect(await refused({ loss: Number.NaN })).toBe(false);
     expect(await refused({ loss: Number.POSITIVE_INFINITY })).toBe(false);
-    expect(await refused({ numExamples: 0n })).toBe(false);
     expect(await refused({ round: 2 })).toBe(false);
     expect(await submit(coordinator, 'a', 1, [1, 1, 1, 1])).toMatchObject({ accepted: false });
     expect(coordinator.status().phase).toBe('evaluating');
@@ -596,6 +595,24 @@ describe('Coordinator: evaluation and the end', () => {
       expect([...decodeParameters(r.task.value.global, 4, 'final')]).toEqual([3, 3, 3, 3]);
     }
     expect(clock.pending).toBe(0);
+  });
+
+  it('counts a node that declines to release its metrics (numExamples 0) as answered, with no result', async () => {
+    const { coordinator } = setup({ minNodes: 2, rounds: 2, evaluateEvery: 1 });
+    await register(coordinator, 'a', 'b');
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await submit(coordinator, 'b', 1, [3, 3, 3, 3]);
+    await poll(coordinator, 'a');
+    await poll(coordinator, 'b');
+    const declined = await evaluation(coordinator, 'a', { round: 1, numExamples: 0n, accuracy: 0, loss: 0 });
+    expect(declined.accepted).toBe(true);
+    expect(coordinator.status().phase).toBe('evaluating');
+    // no second answer after declining
+    const late = await evaluation(coordinator, 'a', { round: 1, numExamples: 5n, accuracy: 0.9, loss: 0.1 });
+    expect(late.accepted).toBe(false);
+    await evaluation(coordinator, 'b', { round: 1, numExamples: 30n, accuracy: 0.5, loss: 1 });
+    const record = coordinator.summary().history[0]!.evaluation!;
+    expect(record).toMatchObject({ nodes: 1, examples: 30, accuracy: 0.5 });
   });
 
   it('evaluates only every k-th round and after the last one', async () => {

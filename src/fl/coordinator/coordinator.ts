@@ -483,6 +483,12 @@ export class Coordinator implements CoordinatorHandler {
       return no;
     const examples = Number(request.numExamples);
     const { accuracy, loss } = request;
+    if (examples === 0) {
+      // The node declines to release metrics on its data (its choice under local DP): answered, no result.
+      p.asked.delete(node.id);
+      if (p.results.size >= p.asked.size) this.closeEvaluation();
+      return create(SubmitEvaluationResponseSchema, { accepted: true });
+    }
     if (
       !(examples >= 1 && Number.isSafeInteger(examples)) ||
       !(accuracy >= 0 && accuracy <= 1) ||

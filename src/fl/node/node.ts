@@ -91,6 +91,13 @@ export interface NodeOptions {
   /** Local test data for evaluation tasks (default: the training data). */
   readonly test?: Dataset;
   readonly privacy: LocalPrivacySpec;
+  /**
+   * Whether to send the coordinator metrics computed on the node's data: the mean training loss with each
+   * update and the federated evaluation's accuracy and loss. They are not noised, so they are outside the
+   * local DP guarantee; the default is to release them only without local DP. (The example count, sent at
+   * registration as FedAvg's weight, is treated as public.)
+   */
+  readonly releaseMetrics?: boolean;
   /** The node's personal model, if any (default none). */
   readonly personalization?: PersonalizationSpec;
   /** Where local-DP spends persist (default: memory; use a file for a real node). */
@@ -130,7 +137,15 @@ export type NodeEvent =
       readonly uploadBytes: number;
       readonly downloadBytes: number;
     }
-  | { readonly kind: 'evaluated'; readonly round: number; readonly accuracy: number; readonly loss: number }
+  | {
+      readonly kind: 'evaluated';
+      readonly round: number;
+      readonly accuracy: number;
+      readonly loss: number;
+      /** Whether the metrics were sent (see `releaseMetrics`); they always stay in the node's own log. */
+      readonly released: boolean;
+      readonly accepted: boolean;
+    }
   | { readonly kind: 'left'; readonly reason: string }
   | {
       readonly kind: 'personalized';
@@ -557,7 +572,8 @@ export class FederatedNode {
           round: task.round,
           update: toUpdateMessage(encoded),
           numExamples: BigInt(n),
-          trainLoss: Number.isFinite(loss) ? loss : 0,
+          // NaN = withheld (the coordinator leaves it out of the round's mean loss)
+          trainLoss: this.releasesMetrics() && Number.isFinite(loss) ? loss : Number.NaN,
           localEpsilon: epsilon ?? 0,
           localDelta: dp?.delta ?? 0,
         }),
@@ -584,6 +600,10 @@ export class FederatedNode {
       downloadBytes: t.received,
     });
     return null;
+  }
+
+  private releasesMetrics(): boolean {
+    return this.o.releaseMetrics ?? this.o.privacy.kind !== 'dp';
   }
 
   /** Local DP-SGD options shared by the shared model's and the personal model's training. */
@@ -699,18 +719,27 @@ export class FederatedNode {
     this.loadGlobal(global);
     const data = this.o.test ?? this.o.train;
     const { accuracy, loss } = evaluateModel(model, data);
-    await this.call(() =>
+    const release = this.releasesMetrics();
+    // numExamples 0 declines: the coordinator counts the node as answered, with no result
+    const answer = await this.call(() =>
       this.o.client.submitEvaluation(
         create(SubmitEvaluationRequestSchema, {
           round: task.round,
-          numExamples: BigInt(data.numExamples),
-          loss,
-          accuracy,
+          numExamples: release ? BigInt(data.numExamples) : 0n,
+          loss: release ? loss : 0,
+          accuracy: release ? accuracy : 0,
         }),
       ),
     );
     this.lastEvaluation = { round: task.round, accuracy, loss };
-    this.o.onEvent?.({ kind: 'evaluated', round: task.round, accuracy, loss });
+    this.o.onEvent?.({
+      kind: 'evaluated',
+      round: task.round,
+      accuracy,
+      loss,
+      released: release,
+      accepted: answer.accepted,
+    });
   }
 
   private summary(

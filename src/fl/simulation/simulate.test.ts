@@ -94,6 +94,27 @@ describe('simulate', () => {
     expect(whole.coordinator.central!.events[0]!.kind).toBe('poisson-sampled');
   });
 
+  it('under local DP, nodes keep their loss and evaluation metrics unless told to release them', async () => {
+    const federation = parseFederation({ rounds: 2, minNodes: 3, train, evaluateEvery: 1 });
+    const localPrivacy = { kind: 'dp', epsilon: 5, delta: 1e-5 } as const;
+    const kept = await simulate({ federation, data: hospitals(3), seed: 5, localPrivacy });
+    for (const h of kept.coordinator.history) {
+      expect(h.meanTrainLoss).toBeNull();
+      expect(h.evaluation).toBeNull();
+    }
+    // the nodes still evaluated, for their own records
+    expect(kept.nodes.every((n) => n.lastEvaluation !== null)).toBe(true);
+    const released = await simulate({
+      federation,
+      data: hospitals(3),
+      seed: 5,
+      localPrivacy,
+      releaseMetrics: true,
+    });
+    expect(released.coordinator.history[1]!.meanTrainLoss).toBeGreaterThan(0);
+    expect(released.coordinator.history[1]!.evaluation!.nodes).toBe(3);
+  });
+
   it('a robust aggregator holds against 20% sign-flipping nodes while FedAvg degrades', async () => {
     const data = hospitals(10);
     const run = async (aggregator: Record<string, unknown>, attack?: 'sign-flip' | 'random' | 'nan') =>

@@ -51,6 +51,8 @@ export interface SimulationOptions {
   readonly federation: FederationConfig;
   readonly data: FederatedData;
   readonly localPrivacy?: LocalPrivacySpec;
+  /** Whether nodes send loss and evaluation metrics (default: only without local DP; see NodeOptions). */
+  readonly releaseMetrics?: boolean;
   /** Every node's personalisation (default none). */
   readonly personalization?: PersonalizationSpec;
   readonly byzantine?: ByzantineSpec;
@@ -192,6 +194,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       test: part.test,
       privacy: options.localPrivacy ?? { kind: 'non-private' },
       ...(options.personalization ? { personalization: options.personalization } : {}),
+      ...(options.releaseMetrics !== undefined ? { releaseMetrics: options.releaseMetrics } : {}),
       spendStore: memorySpendStore(),
       rng: rngFactory(seed, `node/${part.name}`),
       traffic: counter,
