@@ -355,4 +355,34 @@ describe('a federation of real processes over mutual TLS', () => {
     }
     expect(c.stderr).toMatch(/1 dropped/);
   });
+
+  it('a certificate revoked during the federation is refused on its next call, without restarting', async () => {
+    const port = await freePort();
+    const config = coordinatorConfig('revoke', port, {
+      rounds: 40,
+      minNodes: 2,
+      roundTimeoutMs: 30_000,
+      evaluateEvery: 40,
+    });
+    const coordinator = start(['--json', 'coordinator', '--config', config]);
+    await waitFor(coordinator, /listening on/);
+    const nodes = [0, 1].map((i) =>
+      start(['--json', 'node', '--config', nodeConfig(`hospital-${i + 1}`, port, i)]),
+    );
+    const revoked = start(['--json', 'node', '--config', nodeConfig('hospital-4', port, 2)]);
+    await waitFor(coordinator, /round 2\/40 done/);
+    const r = await veil(['--json', 'certs', 'revoke', '--ca', 'ca', '--name', 'hospital-4']);
+    expect(r.code, r.stderr).toBe(0);
+    const gone = await revoked.done;
+    expect(gone.code).not.toBe(0);
+    expect(gone.stdout).toMatch(/revoked|permission|unauthenticated/i);
+    const c = await coordinator.done;
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/CRL reloaded \(file changed\)/);
+    expect(c.stderr).toMatch(/node hospital-4 expelled: certificate revoked/);
+    for (const n of await Promise.all(nodes.map((x) => x.done))) expect(n.code, n.stderr).toBe(0);
+    const summary = JSON.parse(c.stdout) as { roundsCompleted: number; history: { used: number }[] };
+    expect(summary.roundsCompleted).toBe(40);
+    expect(summary.history[39]!.used).toBe(2);
+  });
 });

@@ -133,7 +133,7 @@ export async function certsRevoke(flags: {
     text: [
       `revoked ${result.serials.length} certificate(s): ${result.serials.join(', ')}`,
       `  CRL rewritten: ${result.crlPath}`,
-      '  restart the coordinator with this CRL (tls.crl), or reload it, for the refusal to take effect',
+      '  a coordinator whose tls.crl is this file re-reads it within a second (or on SIGHUP); copy it there otherwise',
     ],
   };
 }

@@ -5,7 +5,8 @@
  * An existing checkpoint is never overwritten silently: without --resume the command refuses to start; with
  * it, the federation continues after the last completed round and no round is charged twice.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, csprng, seededRng } from '../../core/index.js';
 import {
   buildStrategy,
@@ -49,6 +50,19 @@ export async function coordinatorCommand(
           value: file.checkpoint,
           allowed:
             'a path with no checkpoint yet: add --resume to continue the federation saved there, or move the file away to start a new one',
+        },
+      ],
+      `coordinator configuration ${flags.config}`,
+    );
+  }
+  if (file.output && existsSync(join(file.output, 'model.json'))) {
+    // refused now, not after the last round
+    throw new ConfigError(
+      [
+        {
+          path: 'output',
+          value: file.output,
+          allowed: 'a directory without a saved model (the final model is never written over one)',
         },
       ],
       `coordinator configuration ${flags.config}`,
@@ -103,9 +117,35 @@ export async function coordinatorCommand(
         `internal error in ${context.rpc} from ${context.peer.id}: ${(error as Error)?.message ?? String(error)}`,
       ),
   });
-  log(
-    `listening on https://${file.listen.host}:${server.port} (model ${model.specSha256.slice(0, 16)}…, ${federation.rounds} rounds)`,
-  );
+  log(`listening on https://${file.listen.host}:${server.port} (${federation.rounds} rounds)`);
+  log(`model spec SHA-256 ${model.specSha256} (nodes may pin it as expectedModelSha256)`);
+  // A revocation takes effect without a restart: the CRL file is re-read when it changes (or on SIGHUP), and
+  // the server applies it to open connections too. A CRL that fails to load is reported and the old one kept.
+  const crlPath = file.tls.crl;
+  const reloadCrl = async (why: string) => {
+    if (!crlPath) return;
+    try {
+      const cut = await server.updateRevocations({
+        crl: { path: crlPath },
+        ...(file.tls.revokedSerials ? { revokedSerials: file.tls.revokedSerials } : {}),
+      });
+      log(`CRL reloaded (${why}): ${crlPath}`);
+      for (const id of cut) {
+        if (coordinator.expel(id, 'its certificate was revoked'))
+          log(`node ${id} expelled: certificate revoked`);
+      }
+    } catch (err) {
+      log(
+        `CRL ${crlPath} could not be reloaded (${why}), keeping the previous one: ${(err as Error).message}`,
+      );
+    }
+  };
+  const onCrlChange = (cur: Stats, prev: Stats) => {
+    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void reloadCrl('file changed');
+  };
+  const onHup = () => void reloadCrl('SIGHUP');
+  if (crlPath) watchFile(crlPath, { interval: 1000 }, onCrlChange);
+  process.on('SIGHUP', onHup);
   const stop = (signal: string) => {
     log(`${signal}: stopping (the checkpoint of the last completed round is kept; continue with --resume)`);
     coordinator.stop(`interrupted by ${signal}`);
@@ -125,6 +165,8 @@ export async function coordinatorCommand(
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
+    if (crlPath) unwatchFile(crlPath, onCrlChange);
     await server.close();
   }
   let saved: string | null = null;

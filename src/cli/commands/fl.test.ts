@@ -159,6 +159,14 @@ describe('veil simulate', () => {
     const bad = await runVeil('simulate', '--sample-rate', '1.5');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--sample-rate/);
+    const hospitalsAlpha = await runVeil('simulate', '--alpha', '0.5');
+    expect(hospitalsAlpha.code).toBe(2);
+    expect(hospitalsAlpha.stderr).toMatch(
+      /--alpha: must be used only with --data synthetic or fashion-mnist/,
+    );
+    const mixed = await runVeil('simulate', '--config', join(dir, 'sim.yaml'), '--rounds', '3');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/--rounds: must be left out with --config FILE/);
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'nodes: 3\nfederation: { rounds: 0 }\n');
     const file = await runVeil('simulate', '--config', path);

@@ -3,7 +3,7 @@
  * deployment, over the in-memory transport. Configured by a file (`--config`, the `federation` section is the
  * one `veil coordinator` reads) or by flags for the common cases.
  */
-import { seededRng } from '../../core/index.js';
+import { ConfigError, seededRng } from '../../core/index.js';
 import {
   type ByzantineSpec,
   type FederationConfig,
@@ -67,6 +67,12 @@ function fromFlags(flags: SimulateFlags): Plan {
     'hospitals',
   );
   const alpha = p.optionalNumber('alpha', flags.alpha, { kind: 'positive' });
+  if (alpha !== undefined && dataKind === 'hospitals')
+    p.problem(
+      '--alpha',
+      flags.alpha,
+      'used only with --data synthetic or fashion-mnist (the hospitals are non-IID by construction)',
+    );
   const strategy = p.choice(
     'strategy',
     flags.strategy,
@@ -194,6 +200,24 @@ export async function simulateCommand(
   global: GlobalOptions,
   io: Io,
 ): Promise<CommandResult> {
+  if (flags.config) {
+    const others = Object.entries(flags)
+      .filter(([k, v]) => k !== 'config' && v !== undefined)
+      .map(([k, v]) => ({
+        flag: `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        value: v as unknown,
+      }));
+    if (others.length > 0) {
+      throw new ConfigError(
+        others.map(({ flag, value }) => ({
+          path: flag,
+          value,
+          allowed: 'left out with --config FILE (set it in the file: flags and a config file do not mix)',
+        })),
+        'command-line flags',
+      );
+    }
+  }
   const plan = flags.config ? fromFile(flags.config) : fromFlags(flags);
   const log = (line: string) => io.stderr(`veil simulate: ${line}\n`);
   const dataRng = seededRng(global.seed ?? 0);

@@ -524,6 +524,21 @@ describe('Coordinator: leaving', () => {
     expect(clock.pending).toBe(1); // the evaluation timer only: no stale round deadline left
   });
 
+  it('expels a node (its certificate was revoked) as if it had left: the round closes without it', async () => {
+    const { coordinator, events } = setup({ minNodes: 2, startAfterNodes: 3, rounds: 2, evaluateEvery: 0 });
+    await register(coordinator, 'a', 'b', 'c');
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await submit(coordinator, 'b', 1, [1, 1, 1, 1]);
+    expect(coordinator.status()).toMatchObject({ phase: 'training', round: 1 });
+    expect(coordinator.expel('c', 'its certificate was revoked')).toBe(true);
+    expect(coordinator.expel('c', 'again')).toBe(false);
+    expect(coordinator.expel('nobody', 'unknown')).toBe(false);
+    expect(coordinator.status()).toMatchObject({ phase: 'training', round: 2 });
+    expect(events).toContainEqual({ kind: 'left', node: 'c', reason: 'its certificate was revoked' });
+    const r = await poll(coordinator, 'c');
+    expect(r.task.case).not.toBe('train');
+  });
+
   it('closes an evaluation when the last node it waits for leaves', async () => {
     const { coordinator } = setup({ minNodes: 2, rounds: 1 });
     await register(coordinator, 'a', 'b');

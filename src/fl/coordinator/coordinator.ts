@@ -503,8 +503,23 @@ export class Coordinator implements CoordinatorHandler {
 
   async leave(request: LeaveRequest, peer: PeerIdentity): Promise<LeaveResponse> {
     const node = this.requireNode(peer, 'Leave');
+    this.markLeft(node, request.reason.slice(0, 500));
+    return create(LeaveResponseSchema, {});
+  }
+
+  /**
+   * Stops counting on a node the operator has excluded (e.g. its certificate was revoked): as if it had left.
+   * Returns false for an unknown node.
+   */
+  expel(nodeId: string, reason: string): boolean {
+    const node = this.nodes.get(nodeId);
+    if (!node || node.left) return false;
+    this.markLeft(node, reason);
+    return true;
+  }
+
+  private markLeft(node: NodeRecord, reason: string): void {
     node.left = true;
-    const reason = request.reason.slice(0, 500);
     this.emit({ kind: 'left', node: node.id, reason });
     this.maybeCloseRound();
     const p = this.phase;
@@ -512,7 +527,6 @@ export class Coordinator implements CoordinatorHandler {
       p.asked.delete(node.id);
       if (p.results.size >= p.asked.size) this.closeEvaluation();
     }
-    return create(LeaveResponseSchema, {});
   }
 
   // ---- the state machine ------------------------------------------------------------------------------------

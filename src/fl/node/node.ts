@@ -415,7 +415,7 @@ export class FederatedNode {
         [
           {
             path: 'train.featureShape',
-            value: shape,
+            value: `[${shape.join(', ')}] (this node's data)`,
             allowed: `the federation's input shape [${inputShape.join(', ')}]`,
           },
         ],

@@ -157,7 +157,8 @@ describe('startCoordinatorServer + createCoordinatorClient (mutual TLS 1.3, loop
 
     const c = await client(server.url);
     expect((await c.register(register)).accepted).toBe(true);
-    await server.updateRevocations({ revokedSerials: [pki.node.serial] });
+    // the connected peer that is now revoked is named, so the coordinator can expel it
+    expect(await server.updateRevocations({ revokedSerials: [pki.node.serial] })).toEqual(['hospital-1']);
     const error = await refusal(c.register(register));
     expect(error.status).toBe('permission_denied');
     expect(error.message).toMatch(/revoked/);

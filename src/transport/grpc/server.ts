@@ -62,10 +62,12 @@ export interface CoordinatorServer {
   /**
    * Replaces the revocations (CRL and serial list; a field left out means none) for new handshakes and for
    * every later call on open connections, e.g. after revokeCertificate rewrote the CRL. Nothing changes when
-   * the new material is refused.
+   * the new material is refused. Returns the ids of connected peers that are now revoked, so the coordinator
+   * can stop counting on them (their connections stay open so that their next call gets a clear
+   * PERMISSION_DENIED naming the revocation, rather than a torn connection).
    * @throws {ConfigError} VEIL_CONFIG_INVALID when the CRL cannot be read, is not signed by a trusted CA or is expired
    */
-  updateRevocations(revocations: RevocationOptions): Promise<void>;
+  updateRevocations(revocations: RevocationOptions): Promise<readonly string[]>;
   /** Stops accepting connections, ends in-flight calls (UNAVAILABLE), closes every connection. */
   close(): Promise<void>;
 }
@@ -199,7 +201,16 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
         ...(next.crl !== undefined ? { crl: next.crl } : {}),
         minVersion: 'TLSv1.3',
       });
+      const before = revoked;
       revoked = next.serials;
+      const now: string[] = [];
+      for (const session of sessions) {
+        const socket = session.socket as TLSSocket | undefined;
+        if (!socket) continue;
+        const was = checkTlsPeer(socket, before);
+        if (was.ok && !checkTlsPeer(socket, revoked).ok) now.push(was.peer.id);
+      }
+      return [...new Set(now)].sort();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
