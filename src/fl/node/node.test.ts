@@ -113,7 +113,11 @@ describe('FederatedNode', () => {
     expect(shapeError).toBeInstanceOf(ConfigError);
     expect((shapeError as ConfigError).message).toMatch(/^invalid node "wide": train\.featureShape: /);
     expect((shapeError as ConfigError).issues).toEqual([
-      { path: 'train.featureShape', value: [4], allowed: "the federation's input shape [3]" },
+      {
+        path: 'train.featureShape',
+        value: "[4] (this node's data)",
+        allowed: "the federation's input shape [3]",
+      },
     ]);
     const threeClasses = makeNode(coordinator, 'three', dataset(8, 'three', [3], 3));
     const classError = await threeClasses.node.run().catch((e: unknown) => e);
