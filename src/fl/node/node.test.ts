@@ -288,4 +288,32 @@ describe('FederatedNode', () => {
     expect(after.events.map((e) => e.kind)).toEqual(['registered', 'left']);
     expect(new LocalBudget(epsilon, 1e-5, fileSpendStore(path)).events()).toHaveLength(1);
   });
+
+  it('a restarted node keeps the noise of its persisted spends instead of recalibrating', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'veil-node-'));
+    dirs.push(dir);
+    const path = join(dir, 'spends.json');
+    const data = dataset(32, 'dp');
+    // a budget calibrated over 4 planned rounds; the federation has 2 rounds per run
+    const privacy = { kind: 'dp', epsilon: 2, delta: 1e-5, plannedRounds: 4 } as const;
+    const first = coordinatorFor('logreg', { rounds: 2 });
+    const a = await makeNode(first.coordinator, 'h', data, {
+      privacy,
+      spendStore: fileSpendStore(path),
+    }).node.run();
+    expect(a.status).toBe('finished');
+    const sigma = a.localPrivacy!.noiseMultiplier;
+    // restarted with a plan edited to the 2 rounds left: calibrating afresh would aim the whole budget at them
+    // (less noise, and the node would leave at once); the noise of the spends already made is kept instead
+    const second = coordinatorFor('logreg', { rounds: 2 });
+    const b = await makeNode(second.coordinator, 'h', data, {
+      privacy: { ...privacy, plannedRounds: 2 },
+      spendStore: fileSpendStore(path),
+    }).node.run();
+    expect(b.status).toBe('finished');
+    expect(b.localPrivacy!.noiseMultiplier).toBe(sigma);
+    expect(b.localPrivacy!.events).toHaveLength(4);
+    expect(b.localPrivacy!.epsilonSpent).toBeLessThanOrEqual(2);
+    expect(b.localPrivacy!.epsilonSpent).toBeGreaterThan(1.9);
+  });
 });

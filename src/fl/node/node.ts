@@ -221,6 +221,14 @@ function isNotRegistered(err: unknown): boolean {
   );
 }
 
+/** The noise multiplier of a DP-SGD event (self-composed Poisson-sampled Gaussian), if it is one. */
+function sigmaOf(event: PrivacyEvent | undefined): number | undefined {
+  if (event?.kind !== 'self-composed') return undefined;
+  const sampled = event.event;
+  if (sampled.kind !== 'poisson-sampled' || sampled.event.kind !== 'gaussian') return undefined;
+  return sampled.event.sigma;
+}
+
 /** A federated node. `await new FederatedNode(options).run()`. */
 export class FederatedNode {
   private readonly o: NodeOptions;
@@ -453,8 +461,12 @@ export class FederatedNode {
     const p = this.o.privacy;
     if (p.kind !== 'dp') return 0;
     if (this.sigma > 0) return this.sigma;
+    // A restarted node keeps the noise of its earlier rounds (read back from its persisted spends): calibrating
+    // afresh for the whole plan would spend the remaining budget too fast.
+    const earlier = p.noiseMultiplier === undefined ? sigmaOf(this.budget?.events()[0]) : undefined;
     this.sigma =
       p.noiseMultiplier ??
+      earlier ??
       calibrateNoiseMultiplier({
         targetEpsilon: p.epsilon,
         delta: p.delta,
