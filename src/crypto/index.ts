@@ -1,6 +1,13 @@
 /**
- * crypto: key agreement, signatures, AEAD, PRG, HKDF, constant-time comparison (node:crypto first) and Shamir
- * secret sharing. Building blocks of secure aggregation (secagg) and the ledger's signed tree heads.
+ * @module veil/crypto
+ *
+ * Key agreement (X25519), signatures (Ed25519), AEAD (AES-256-GCM), a mask PRG (AES-256-CTR), HKDF-SHA-256 and
+ * constant-time comparison, all on node:crypto, plus Shamir t-of-n secret sharing over GF(2^31-1). Building
+ * blocks of secure aggregation (veil/secagg) and the ledger's signed tree heads.
+ *
+ * @example
+ * import { generateAgreementKeyPair, agree, shareSecret, reconstructSecret } from 'veil/crypto';
+ * const shares = shareSecret(secret, 3, 5, rng); // any 3 of the 5 shares rebuild `secret`
  */
 export {
   agree,
