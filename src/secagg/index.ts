@@ -1,0 +1,20 @@
+/**
+ * @module veil/secagg
+ *
+ * Secure aggregation (Bonawitz et al., CCS 2017) as client and server state machines that know nothing of the
+ * transport. The server learns the sum of the surviving clients' inputs (mod 2^32) and nothing else, as long
+ * as at least the threshold of clients survive every stage; below it the round is aborted.
+ *
+ * @example
+ * import { SecAggClient, SecAggServer } from 'veil/secagg';
+ */
+
+export { SecAggClient, type SecAggClientOptions } from './client.js';
+export type {
+  AdvertiseMessage,
+  ConsistencyMessage,
+  MaskedInputMessage,
+  ShareKeysMessage,
+  UnmaskMessage,
+} from './common.js';
+export { type SecAggResult, SecAggServer, type SecAggServerOptions } from './server.js';
