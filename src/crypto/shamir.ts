@@ -89,6 +89,32 @@ export function shareSecret(secret: Uint8Array, threshold: number, n: number, rn
 }
 
 /**
+ * Lagrange basis at 0 for the points `xs`: l_j = prod_{m != j} x_m / (x_m - x_j). O(t^2); the points are public
+ * (share indices), and a server rebuilding hundreds of secrets from the same holders reuses one basis, so the
+ * last few are cached.
+ */
+const basisCache = new Map<string, Float64Array>();
+function lagrangeAtZero(xs: readonly number[]): Float64Array {
+  const key = xs.join(',');
+  const hit = basisCache.get(key);
+  if (hit) return hit;
+  const basis = new Float64Array(xs.length);
+  for (let j = 0; j < xs.length; j++) {
+    let num = 1;
+    let den = 1;
+    for (let m = 0; m < xs.length; m++) {
+      if (m === j) continue;
+      num = mulMod(num, xs[m]!);
+      den = mulMod(den, (xs[m]! - xs[j]! + P) % P);
+    }
+    basis[j] = mulMod(num, invMod(den));
+  }
+  if (basisCache.size >= 16) basisCache.delete(basisCache.keys().next().value!);
+  basisCache.set(key, basis);
+  return basis;
+}
+
+/**
  * Reconstructs a secret of `length` bytes from at least `threshold` shares (extra shares are ignored; the
  * first `threshold` distinct ones are used).
  * @throws {InvalidParameterError} for fewer than `threshold` distinct shares, bad points, or shares of different
@@ -133,17 +159,7 @@ export function reconstructSecret(shares: readonly Share[], threshold: number, l
       allowed: `at least ${threshold} (the threshold)`,
     });
   }
-  // Lagrange basis at 0: l_j = prod_{m != j} x_m / (x_m - x_j)
-  const basis = use.map((sj, j) => {
-    let num = 1;
-    let den = 1;
-    use.forEach((sm, m) => {
-      if (m === j) return;
-      num = mulMod(num, sm.x);
-      den = mulMod(den, (sm.x - sj.x + P) % P);
-    });
-    return mulMod(num, invMod(den));
-  });
+  const basis = lagrangeAtZero(use.map((u) => u.x));
   const out = new Uint8Array(length);
   for (let c = 0; c < chunks; c++) {
     let v = 0;

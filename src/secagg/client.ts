@@ -11,6 +11,7 @@ import {
   agreementKeyPairFromPrivate,
   type KeyPair,
   open,
+  type Share,
   seal,
   shareSecret,
   sign,
@@ -32,6 +33,7 @@ import {
   type UnmaskMessage,
   unpackShares,
 } from './common.js';
+import { COMPLETE_GRAPH, isConnected, neighbourhoods, type SecAggGraph, validateGraph } from './graph.js';
 
 type Stage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done';
 
@@ -40,8 +42,13 @@ export interface SecAggClientOptions {
   readonly id: string;
   /** The aggregation's unique id (a fresh one per round: it binds every signature and key). */
   readonly session: string;
-  /** Minimum number of clients that must survive each stage (Shamir threshold). */
+  /**
+   * Shamir threshold: the minimum number of clients of this client's neighbourhood (itself included; the whole
+   * roster under the complete graph) that must survive each stage.
+   */
   readonly threshold: number;
+  /** SecAgg's complete graph (default) or SecAgg+'s random k-regular graph; the server must use the same. */
+  readonly graph?: SecAggGraph;
   /** This client's long-term Ed25519 key (its public half is known to everyone, e.g. through the PKI). */
   readonly signingKey: KeyObject;
   /** Long-term Ed25519 public keys of the other clients, by id. */
@@ -60,14 +67,16 @@ export class SecAggClient {
   private readonly mask: KeyPair;
   private readonly selfSeed = new Uint8Array(32);
   private roster = new Map<string, AdvertiseMessage>();
+  /** Every client's neighbours (fixed by the roster). */
+  private graph = new Map<string, readonly string[]>();
+  /** This client and its neighbours. */
+  private scope = new Set<string>();
   /** Shares received from each peer in stage 1 (the clients of U2 as this client knows them). */
-  private received = new Map<
-    string,
-    { mask: import('../crypto/index.js').Share; self: import('../crypto/index.js').Share }
-  >();
+  private received = new Map<string, { mask: Share; self: Share }>();
   private maskedFor: readonly string[] = [];
 
   constructor(options: SecAggClientOptions) {
+    validateGraph(options.graph ?? COMPLETE_GRAPH, 'SecAggClient');
     this.o = options;
     const secret = new Uint8Array(32);
     options.rng.fillBytes(secret);
@@ -112,21 +121,22 @@ export class SecAggClient {
     }
     if (!ids.has(this.o.id))
       throw new ProtocolError('secagg: this client is missing from the roster', { stage: 'share-keys' });
-    if (roster.length < this.o.threshold) {
-      throw new ProtocolError(
-        `secagg: ${roster.length} clients in the roster, fewer than the threshold ${this.o.threshold}`,
-        {
-          stage: 'share-keys',
-        },
-      );
-    }
     const sorted = [...roster].sort((a, b) => (a.from < b.from ? -1 : 1));
     this.roster = new Map(sorted.map((a) => [a.from, a]));
-    const n = sorted.length;
+    this.graph = neighbourhoods(this.o.session, [...this.roster.keys()], this.o.graph ?? COMPLETE_GRAPH);
+    this.scope = new Set([this.o.id, ...this.graph.get(this.o.id)!]);
+    if (this.scope.size < this.o.threshold) {
+      throw new ProtocolError(
+        `secagg: ${this.scope.size} clients in this client's neighbourhood, fewer than the threshold ${this.o.threshold}`,
+        { stage: 'share-keys' },
+      );
+    }
+    const group = sorted.filter((a) => this.scope.has(a.from));
+    const n = group.length;
     const maskShares = shareSecret(this.maskSecret, this.o.threshold, n, this.o.rng);
     const selfShares = shareSecret(this.selfSeed, this.o.threshold, n, this.o.rng);
     const shares: { to: string; ciphertext: Uint8Array }[] = [];
-    sorted.forEach((a, i) => {
+    group.forEach((a, i) => {
       if (a.from === this.o.id) {
         this.received.set(this.o.id, { mask: maskShares[i]!, self: selfShares[i]! });
         return;
@@ -157,7 +167,7 @@ export class SecAggClient {
     this.expect('masked-input');
     for (const { from, ciphertext } of incoming) {
       const a = this.roster.get(from);
-      if (!a || from === this.o.id || this.received.has(from)) {
+      if (!a || from === this.o.id || !this.scope.has(from) || this.received.has(from)) {
         throw new ProtocolError(`secagg: unexpected shares from "${from}"`, { stage: 'masked-input' });
       }
       const key = shareKey(this.o.session, this.encryption.privateKey, a.encryptionKey, from, this.o.id);
@@ -206,26 +216,28 @@ export class SecAggClient {
     };
   }
 
+  /**
+   * The survivor list must name this client, no client twice, only roster clients, and, of this client's
+   * neighbours, only those whose shares it holds (it masked against exactly those); at least `threshold` of its
+   * neighbourhood must survive.
+   */
   private checkSurvivors(survivors: readonly string[]): void {
     const known = new Set(this.maskedFor);
     if (
       new Set(survivors).size !== survivors.length ||
-      survivors.some((s) => !known.has(s)) ||
+      survivors.some((s) => !this.roster.has(s) || (this.scope.has(s) && !known.has(s))) ||
       !survivors.includes(this.o.id)
     ) {
       throw new ProtocolError(
         'secagg: the survivor list names a client that did not share with this one, or repeats one',
-        {
-          stage: 'consistency',
-        },
+        { stage: 'consistency' },
       );
     }
-    if (survivors.length < this.o.threshold) {
+    const near = survivors.filter((s) => this.scope.has(s)).length;
+    if (near < this.o.threshold) {
       throw new ProtocolError(
-        `secagg: ${survivors.length} survivors, fewer than the threshold ${this.o.threshold}`,
-        {
-          stage: 'consistency',
-        },
+        `secagg: ${near} survivors in this client's neighbourhood, fewer than the threshold ${this.o.threshold}`,
+        { stage: 'consistency' },
       );
     }
   }
@@ -241,13 +253,20 @@ export class SecAggClient {
     const bytes = consistencyBytes(this.o.session, [...survivors].sort());
     const signers = new Set<string>();
     for (const s of signatures) {
+      if (!this.scope.has(s.from) || !survivors.includes(s.from)) continue;
       const pk = s.from === this.o.id ? null : this.o.peers.get(s.from);
-      if (s.from === this.o.id || (pk && survivors.includes(s.from) && verify(pk, bytes, s.signature)))
-        signers.add(s.from);
+      if (s.from === this.o.id || (pk && verify(pk, bytes, s.signature))) signers.add(s.from);
     }
     if (signers.size < this.o.threshold) {
       throw new ProtocolError(
-        `secagg: only ${signers.size} valid signatures on the survivor list, fewer than the threshold ${this.o.threshold}: refusing to unmask`,
+        `secagg: only ${signers.size} valid signatures on the survivor list from this client's neighbourhood, fewer than the threshold ${this.o.threshold}: refusing to unmask`,
+        { stage: 'unmask' },
+      );
+    }
+    // With a sparse graph, survivors split into components would let the server unmask each component's sum.
+    if (!isConnected(survivors, this.graph)) {
+      throw new ProtocolError(
+        'secagg: the survivors do not form a connected graph, so unmasking would reveal partial sums: refusing to unmask',
         { stage: 'unmask' },
       );
     }

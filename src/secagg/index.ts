@@ -1,8 +1,8 @@
 /**
  * @module veil/secagg
  *
- * Secure aggregation (Bonawitz et al., CCS 2017) as client and server state machines that know nothing of the
- * transport. The server learns the sum of the surviving clients' inputs (mod 2^32) and nothing else, as long
+ * Secure aggregation (Bonawitz et al., CCS 2017) and SecAgg+ (Bell et al., CCS 2020: the same protocol over a
+ * random k-regular graph, k = O(log n)) as client and server state machines that know nothing of the transport. The server learns the sum of the surviving clients' inputs (mod 2^32) and nothing else, as long
  * as at least the threshold of clients survive every stage; below it the round is aborted.
  *
  * @example
@@ -17,4 +17,12 @@ export type {
   ShareKeysMessage,
   UnmaskMessage,
 } from './common.js';
+export {
+  COMPLETE_GRAPH,
+  isConnected,
+  neighbourhoods,
+  type SecAggGraph,
+  type SecAggPlusParameters,
+  secAggPlusParameters,
+} from './graph.js';
 export { type SecAggResult, SecAggServer, type SecAggServerOptions } from './server.js';

@@ -2,15 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { csprng, ProtocolError, seededRng } from '../core/index.js';
 import { generateSigningKeyPair, type KeyPair } from '../crypto/index.js';
 import { SecAggClient } from './client.js';
+import {
+  COMPLETE_GRAPH,
+  isConnected,
+  neighbourhoods,
+  type SecAggGraph,
+  secAggPlusParameters,
+} from './graph.js';
 import { SecAggServer } from './server.js';
 
 type Stage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
 
-function setup(n: number, threshold: number, length: number, session = 'round-1') {
+function setup(
+  n: number,
+  threshold: number,
+  length: number,
+  session = 'round-1',
+  graph: SecAggGraph = COMPLETE_GRAPH,
+  rng = csprng(),
+) {
   const ids = Array.from({ length: n }, (_, i) => `c${String(i).padStart(3, '0')}`);
   const keys = new Map<string, KeyPair>(ids.map((id) => [id, generateSigningKeyPair()]));
   const publicKeys = new Map(ids.map((id) => [id, keys.get(id)!.publicKey]));
-  const rng = csprng();
   const clients = new Map(
     ids.map((id) => [
       id,
@@ -21,18 +34,25 @@ function setup(n: number, threshold: number, length: number, session = 'round-1'
         signingKey: keys.get(id)!.privateKey,
         peers: publicKeys,
         rng,
+        graph,
       }),
     ]),
   );
-  const server = new SecAggServer({ session, threshold, length, clients: publicKeys });
+  const server = new SecAggServer({ session, threshold, length, clients: publicKeys, graph });
   const data = seededRng(`inputs/${n}`);
   const inputs = new Map(ids.map((id) => [id, Uint32Array.from({ length }, () => data.uniformInt(2 ** 32))]));
   return { ids, keys, publicKeys, clients, server, inputs };
 }
 
 /** Runs the protocol; clients in drop[stage] stop before answering that stage. */
-function run(n: number, threshold: number, length: number, drop: Partial<Record<Stage, string[]>> = {}) {
-  const s = setup(n, threshold, length);
+function run(
+  n: number,
+  threshold: number,
+  length: number,
+  drop: Partial<Record<Stage, string[]>> = {},
+  graph: SecAggGraph = COMPLETE_GRAPH,
+) {
+  const s = setup(n, threshold, length, 'round-1', graph);
   const gone = new Set<string>();
   const alive = (stage: Stage) => {
     for (const id of drop[stage] ?? []) gone.add(id);
@@ -162,5 +182,133 @@ describe('SecAgg', () => {
     expect(() => c0.shareKeys([ad, forged, s.clients.get('c003')!.advertise()])).toThrow(
       /not signed by its key/,
     );
+  });
+});
+
+describe('a single masked input', () => {
+  it('is indistinguishable from uniform: chi-square over its bytes for a constant input (alpha = 1e-4)', () => {
+    // Fixed seed so the test is deterministic; a broken mask (zero, short, reused) fails it by a wide margin.
+    const m = 50_000;
+    const s = setup(3, 2, m, 'uniformity', COMPLETE_GRAPH, seededRng(7));
+    for (const id of s.ids) s.server.receiveAdvertise(s.clients.get(id)!.advertise());
+    s.server.close();
+    const roster = s.server.roster();
+    for (const id of s.ids) s.server.receiveShareKeys(s.clients.get(id)!.shareKeys(roster));
+    s.server.close();
+    const input = new Uint32Array(m).fill(0x01020304);
+    const masked = s.clients.get('c000')!.maskedInput(s.server.sharesFor('c000'), input).masked;
+    const bytes = new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength);
+    const counts = new Float64Array(256);
+    for (const b of bytes) counts[b]! += 1;
+    const expected = bytes.length / 256;
+    const chi2 = counts.reduce((acc, c) => acc + (c - expected) ** 2 / expected, 0);
+    // Wilson-Hilferty upper 1e-4 point of chi-square with 255 degrees of freedom (z = 3.719): 347.7
+    const df = 255;
+    const critical = df * (1 - 2 / (9 * df) + 3.719 * Math.sqrt(2 / (9 * df))) ** 3;
+    expect(critical).toBeCloseTo(347.7, 0);
+    expect(chi2).toBeLessThan(critical);
+    // and the word-level mean is that of a uniform word (sd of the mean of m uniforms: 2^32 / sqrt(12 m))
+    const mean = masked.reduce((a, w) => a + w, 0) / m;
+    expect(Math.abs(mean - 2 ** 31) / (2 ** 32 / Math.sqrt(12 * m))).toBeLessThan(3.9);
+    // the unmasked input fails the same test
+    const raw = new Uint8Array(input.buffer);
+    const rawCounts = new Float64Array(256);
+    for (const b of raw) rawCounts[b]! += 1;
+    expect(rawCounts.reduce((acc, c) => acc + (c - expected) ** 2 / expected, 0)).toBeGreaterThan(critical);
+  });
+});
+
+describe('SecAgg+ (random k-regular graph)', () => {
+  it('builds the same k-regular, symmetric graph on both sides, a new one per session', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `n${i}`);
+    const g = neighbourhoods('s1', ids, { kind: 'harary', degree: 6 });
+    for (const id of ids) {
+      expect(g.get(id)).toHaveLength(6);
+      expect(g.get(id)).not.toContain(id);
+      for (const v of g.get(id)!) expect(g.get(v)).toContain(id);
+    }
+    expect(neighbourhoods('s1', [...ids].reverse(), { kind: 'harary', degree: 6 })).toEqual(g);
+    expect(neighbourhoods('s2', ids, { kind: 'harary', degree: 6 })).not.toEqual(g);
+    expect(isConnected(ids, g)).toBe(true);
+    // degree >= n - 1 is the complete graph
+    expect(neighbourhoods('s1', ids.slice(0, 5), { kind: 'harary', degree: 6 }).get('n0')).toHaveLength(4);
+  });
+
+  it('picks k = O(log n) and a threshold with both failure bounds below the target', () => {
+    const ks: number[] = [];
+    for (const n of [100, 1000, 10_000]) {
+      const p = secAggPlusParameters(n, { dropout: 0.1, corrupt: 0.05, failure: 1e-6 });
+      expect(p.graph.kind).toBe('harary');
+      const k = p.graph.kind === 'harary' ? p.graph.degree : n;
+      ks.push(k);
+      expect(p.abortBound).toBeLessThanOrEqual(1e-6);
+      expect(p.exposureBound).toBeLessThanOrEqual(1e-6);
+      expect(p.threshold).toBeGreaterThan(1);
+      expect(p.threshold).toBeLessThanOrEqual(k + 1);
+    }
+    // ten times more clients adds a roughly constant number of neighbours (logarithmic growth)
+    expect(ks[2]! - ks[1]!).toBeLessThanOrEqual(ks[1]! - ks[0]! + 6);
+    expect(ks[2]!).toBeLessThan(150);
+    // a handful of clients fall back to the complete graph
+    expect(secAggPlusParameters(8).graph.kind).toBe('complete');
+    expect(() => secAggPlusParameters(100, { dropout: 0.6 })).toThrow(/dropout/);
+  });
+
+  it('n = 100, k from the parameter rule: the sum with drops at every stage', () => {
+    const p = secAggPlusParameters(100, { dropout: 0.1, corrupt: 0.05, failure: 1e-3 });
+    const ids = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => `c${String(from + i).padStart(3, '0')}`);
+    const r = run(
+      100,
+      p.threshold,
+      32,
+      {
+        advertise: ids(0, 2),
+        'share-keys': ids(10, 2),
+        'masked-input': ids(20, 2),
+        consistency: ids(30, 2),
+        unmask: ids(40, 2),
+      },
+      p.graph,
+    );
+    expect(r.result.survivors).toHaveLength(94);
+    expect(r.result.sum).toEqual(r.expected);
+  });
+
+  it('each client shares with its k neighbours only', () => {
+    const graph: SecAggGraph = { kind: 'harary', degree: 4 };
+    const s = setup(12, 3, 8, 'round-1', graph);
+    for (const id of s.ids) s.server.receiveAdvertise(s.clients.get(id)!.advertise());
+    s.server.close();
+    const roster = s.server.roster();
+    const m = s.clients.get('c000')!.shareKeys(roster);
+    expect(m.shares.map((x) => x.to).sort()).toEqual([...s.server.neighboursOf('c000')].sort());
+    expect(m.shares).toHaveLength(4);
+  });
+
+  it('honest clients refuse to unmask survivors that split into components (partial sums would leak)', () => {
+    // degree 2 is a ring: removing two non-adjacent clients splits it
+    const graph: SecAggGraph = { kind: 'harary', degree: 2 };
+    const s = setup(8, 2, 4, 'round-1', graph);
+    for (const id of s.ids) s.server.receiveAdvertise(s.clients.get(id)!.advertise());
+    s.server.close();
+    const roster = s.server.roster();
+    for (const id of s.ids) s.server.receiveShareKeys(s.clients.get(id)!.shareKeys(roster));
+    s.server.close();
+    const g = neighbourhoods('round-1', s.ids, graph);
+    // walk the ring from c000 and drop the clients at positions 2 and 5
+    const ring = ['c000'];
+    while (ring.length < 8) ring.push(g.get(ring.at(-1)!)!.find((v) => !ring.includes(v))!);
+    const gone = new Set([ring[2]!, ring[5]!]);
+    const alive = s.ids.filter((id) => !gone.has(id));
+    for (const id of alive)
+      s.server.receiveMaskedInput(s.clients.get(id)!.maskedInput(s.server.sharesFor(id), s.inputs.get(id)!));
+    s.server.close();
+    const survivors = s.server.survivors();
+    expect(isConnected(survivors, g)).toBe(false);
+    const sigs = alive.map((id) => s.clients.get(id)!.consistency(survivors));
+    for (const sig of sigs) s.server.receiveConsistency(sig);
+    s.server.close();
+    expect(() => s.clients.get(ring[0]!)!.unmask(survivors, sigs)).toThrow(/do not form a connected graph/);
   });
 });

@@ -17,6 +17,7 @@ import {
   type ShareKeysMessage,
   type UnmaskMessage,
 } from './common.js';
+import { COMPLETE_GRAPH, neighbourhoods, type SecAggGraph, validateGraph } from './graph.js';
 
 type Stage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done' | 'failed';
 const ORDER: Stage[] = ['advertise', 'share-keys', 'masked-input', 'consistency', 'unmask', 'done'];
@@ -24,7 +25,10 @@ const ORDER: Stage[] = ['advertise', 'share-keys', 'masked-input', 'consistency'
 /** Options of {@link SecAggServer}. */
 export interface SecAggServerOptions {
   readonly session: string;
+  /** Shamir threshold within each neighbourhood (the whole roster under the complete graph). */
   readonly threshold: number;
+  /** SecAgg's complete graph (default) or SecAgg+'s random k-regular graph; the clients must use the same. */
+  readonly graph?: SecAggGraph;
   /** Length of every input vector (words of Z_2^32). */
   readonly length: number;
   /** Long-term Ed25519 public keys of the clients allowed to take part, by id. */
@@ -48,14 +52,28 @@ export class SecAggServer {
   private readonly o: SecAggServerOptions;
   private readonly adverts = new Map<string, AdvertiseMessage>();
   private readonly shares = new Map<string, ShareKeysMessage>();
-  private readonly masked = new Map<string, Uint32Array>();
+  /** Clients whose masked input is in {@link sum}. */
+  private readonly masked = new Set<string>();
+  /** Running sum of the masked inputs (the server never keeps one client's masked input apart). */
+  private readonly sum: Uint32Array;
+  private graph = new Map<string, readonly string[]>();
   private readonly signatures = new Map<string, ConsistencyMessage>();
-  private readonly unmasks = new Map<string, UnmaskMessage>();
+  private readonly unmasks = new Set<string>();
+  /** Unmask-stage shares by the client whose secret they rebuild. */
+  private readonly selfShares = new Map<string, Share[]>();
+  private readonly keyShares = new Map<string, Share[]>();
   private readonly dropped: Record<string, string[]> = {};
   private failure: string | null = null;
 
   constructor(options: SecAggServerOptions) {
+    validateGraph(options.graph ?? COMPLETE_GRAPH, 'SecAggServer');
     this.o = options;
+    this.sum = new Uint32Array(options.length);
+  }
+
+  /** Neighbours of `client` in this aggregation's graph (fixed once the advertise stage is closed). */
+  neighboursOf(client: string): readonly string[] {
+    return this.graph.get(client) ?? [];
   }
 
   get currentStage(): Stage {
@@ -69,7 +87,7 @@ export class SecAggServer {
   private accept(
     stage: Stage,
     from: string,
-    seen: Map<string, unknown>,
+    seen: { has(id: string): boolean },
     eligible: (id: string) => boolean,
   ): void {
     if (this.stage !== stage) this.refuse(`a ${stage} message from "${from}" arrived during ${this.stage}`);
@@ -93,24 +111,24 @@ export class SecAggServer {
   receiveShareKeys(m: ShareKeysMessage): void {
     this.accept('share-keys', m.from, this.shares, (id) => this.adverts.has(id));
     const to = m.shares.map((s) => s.to);
-    const expected = [...this.adverts.keys()].filter((id) => id !== m.from);
+    const expected = this.neighboursOf(m.from);
     if (
       new Set(to).size !== to.length ||
       to.length !== expected.length ||
       expected.some((id) => !to.includes(id))
     ) {
-      this.refuse(`"${m.from}" must send exactly one ciphertext to each other client of the roster`);
+      this.refuse(`"${m.from}" must send exactly one ciphertext to each of its neighbours in the roster`);
     }
     this.shares.set(m.from, m);
   }
 
-  /** The ciphertexts addressed to `client`, from every client that completed stage 1. */
+  /** The ciphertexts addressed to `client`, from every neighbour that completed stage 1. */
   sharesFor(client: string): { from: string; ciphertext: Uint8Array }[] {
     if (!this.shares.has(client)) return [];
     const out: { from: string; ciphertext: Uint8Array }[] = [];
-    for (const [from, m] of this.shares) {
-      if (from === client) continue;
-      out.push({ from, ciphertext: m.shares.find((s) => s.to === client)!.ciphertext });
+    for (const from of this.neighboursOf(client)) {
+      const m = this.shares.get(from);
+      if (m) out.push({ from, ciphertext: m.shares.find((s) => s.to === client)!.ciphertext });
     }
     return out;
   }
@@ -120,12 +138,15 @@ export class SecAggServer {
     if (!(m.masked instanceof Uint32Array) || m.masked.length !== this.o.length) {
       this.refuse(`the masked input of "${m.from}" must have ${this.o.length} words`);
     }
-    this.masked.set(m.from, Uint32Array.from(m.masked));
+    const sum = this.sum;
+    const v = m.masked;
+    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) >>> 0;
+    this.masked.add(m.from);
   }
 
   /** The clients whose masked input the server holds (stage 3's list). */
   survivors(): string[] {
-    return [...this.masked.keys()].sort();
+    return [...this.masked].sort();
   }
 
   receiveConsistency(m: ConsistencyMessage): void {
@@ -145,15 +166,39 @@ export class SecAggServer {
 
   receiveUnmask(m: UnmaskMessage): void {
     this.accept('unmask', m.from, this.unmasks, (id) => this.signatures.has(id));
-    const alive = new Set(this.survivors());
-    const sharedWith = new Set(this.shares.keys());
-    for (const s of m.selfMaskShares)
-      if (!alive.has(s.of)) this.refuse(`"${m.from}" sent a self-mask share of non-survivor "${s.of}"`);
-    for (const s of m.maskKeyShares) {
-      if (alive.has(s.of) || !sharedWith.has(s.of))
-        this.refuse(`"${m.from}" sent a mask-key share of "${s.of}", which is not a dropped client`);
+    const near = new Set([m.from, ...this.neighboursOf(m.from)]);
+    const seen = new Set<string>();
+    for (const s of m.selfMaskShares) {
+      if (!this.masked.has(s.of) || !near.has(s.of) || seen.has(s.of))
+        this.refuse(`"${m.from}" sent a self-mask share of "${s.of}", which is not a surviving neighbour`);
+      seen.add(s.of);
     }
-    this.unmasks.set(m.from, m);
+    for (const s of m.maskKeyShares) {
+      if (this.masked.has(s.of) || !this.shares.has(s.of) || !near.has(s.of) || seen.has(s.of))
+        this.refuse(`"${m.from}" sent a mask-key share of "${s.of}", which is not a dropped neighbour`);
+      seen.add(s.of);
+    }
+    for (const [list, into] of [
+      [m.selfMaskShares, this.selfShares],
+      [m.maskKeyShares, this.keyShares],
+    ] as const) {
+      for (const s of list) {
+        const got = into.get(s.of);
+        if (got) got.push(s.share);
+        else into.set(s.of, [s.share]);
+      }
+    }
+    this.unmasks.add(m.from);
+  }
+
+  /** Shares of one secret of `of` received in the unmask stage. */
+  private collect(kind: 'self' | 'key', of: string): Share[] {
+    return (kind === 'self' ? this.selfShares : this.keyShares).get(of) ?? [];
+  }
+
+  /** Clients whose mask key must be rebuilt: they shared keys but their masked input never came. */
+  private droppedAfterSharing(): string[] {
+    return [...this.shares.keys()].filter((id) => !this.masked.has(id)).sort();
   }
 
   /**
@@ -163,7 +208,7 @@ export class SecAggServer {
   close(): void {
     const stage = this.stage;
     if (stage === 'done' || stage === 'failed') this.refuse(`no stage to close (${stage})`);
-    const [answered, eligible]: [Map<string, unknown>, string[]] =
+    const [answered, eligible]: [{ has(id: string): boolean; size: number }, string[]] =
       stage === 'advertise'
         ? [this.adverts, [...this.o.clients.keys()]]
         : stage === 'share-keys'
@@ -174,10 +219,28 @@ export class SecAggServer {
               ? [this.signatures, [...this.masked.keys()]]
               : [this.unmasks, [...this.signatures.keys()]];
     this.dropped[stage] = eligible.filter((id) => !answered.has(id)).sort();
-    if (answered.size < this.o.threshold) {
+    const fail = (why: string): never => {
       this.stage = 'failed';
-      this.failure = `${stage}: ${answered.size} clients answered, fewer than the threshold ${this.o.threshold}; the round is aborted and nothing is unmasked`;
+      this.failure = `${stage}: ${why}; the round is aborted and nothing is unmasked`;
       throw new ProtocolError(`secagg server: ${this.failure}`, { stage });
+    };
+    if (answered.size < this.o.threshold)
+      fail(`${answered.size} clients answered, fewer than the threshold ${this.o.threshold}`);
+    if (stage === 'advertise')
+      this.graph = neighbourhoods(this.o.session, [...this.adverts.keys()], this.o.graph ?? COMPLETE_GRAPH);
+    if (stage === 'unmask') {
+      for (const u of this.survivors()) {
+        const got = this.collect('self', u).length;
+        if (got < this.o.threshold)
+          fail(`${got} shares of the self mask of "${u}", fewer than the threshold ${this.o.threshold}`);
+      }
+      for (const u of this.droppedAfterSharing()) {
+        const got = this.collect('key', u).length;
+        if (got < this.o.threshold)
+          fail(
+            `${got} shares of the mask key of dropped "${u}", fewer than the threshold ${this.o.threshold}`,
+          );
+      }
     }
     this.stage = ORDER[ORDER.indexOf(stage) + 1]!;
   }
@@ -186,24 +249,17 @@ export class SecAggServer {
   result(): SecAggResult {
     if (this.stage !== 'done') this.refuse('the result exists only after the unmask stage is closed');
     const survivors = this.survivors();
-    const alive = new Set(survivors);
-    const sum = new Uint32Array(this.o.length);
-    for (const v of this.masked.values())
-      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) >>> 0;
-    const collect = (kind: 'selfMaskShares' | 'maskKeyShares', of: string): Share[] => {
-      const out: Share[] = [];
-      for (const m of this.unmasks.values()) for (const s of m[kind]) if (s.of === of) out.push(s.share);
-      return out;
-    };
+    const sum = Uint32Array.from(this.sum);
     const t = this.o.threshold;
     for (const u of survivors) {
-      const seed = reconstructSecret(collect('selfMaskShares', u), t, 32);
+      const seed = reconstructSecret(this.collect('self', u), t, 32);
       applyMask(sum, seed, -1);
     }
-    const droppedAfterSharing = [...this.shares.keys()].filter((id) => !alive.has(id));
-    for (const u of droppedAfterSharing) {
-      const sk = agreementKeyPairFromPrivate(reconstructSecret(collect('maskKeyShares', u), t, 32));
-      for (const v of survivors) {
+    for (const u of this.droppedAfterSharing()) {
+      const sk = agreementKeyPairFromPrivate(reconstructSecret(this.collect('key', u), t, 32));
+      // survivors that held u's shares masked against u
+      for (const v of this.neighboursOf(u)) {
+        if (!this.masked.has(v)) continue;
         // v added +PRG if v < u, -PRG otherwise: subtract what v added
         const seed = pairSeed(this.o.session, sk.privateKey, this.adverts.get(v)!.maskKey, u, v);
         applyMask(sum, seed, v < u ? -1 : 1);
