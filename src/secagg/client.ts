@@ -6,7 +6,7 @@
  * survivor list that was not signed by at least `threshold` clients) is refused.
  */
 import type { KeyObject } from 'node:crypto';
-import { ProtocolError, type Rng } from '../core/index.js';
+import { assertInteger, ProtocolError, type Rng } from '../core/index.js';
 import {
   agreementKeyPairFromPrivate,
   type KeyPair,
@@ -77,6 +77,8 @@ export class SecAggClient {
 
   constructor(options: SecAggClientOptions) {
     validateGraph(options.graph ?? COMPLETE_GRAPH, 'SecAggClient');
+    // A threshold of 1 would let a sum of one input, which is that input, be unmasked.
+    assertInteger('SecAggClient', 'threshold', options.threshold, 2, 65535);
     this.o = options;
     const secret = new Uint8Array(32);
     options.rng.fillBytes(secret);

@@ -157,7 +157,7 @@ export function secAggPlusParameters(
   };
   for (let k = 2; k < n - 1; k += 2) {
     const m = k + 1;
-    for (let t = 1; t <= m; t++) {
+    for (let t = 2; t <= m; t++) {
       const b = bounds(m, t);
       if (b.exposure > failure) continue;
       if (b.abort <= failure)

@@ -4,7 +4,7 @@
  * the caller decides (deadline or everyone answered) with {@link SecAggServer.close}, and fails with a
  * ProtocolError when fewer than `threshold` clients are left, revealing nothing.
  */
-import { ProtocolError } from '../core/index.js';
+import { assertInteger, ProtocolError } from '../core/index.js';
 import { agreementKeyPairFromPrivate, reconstructSecret, type Share, verify } from '../crypto/index.js';
 import {
   type AdvertiseMessage,
@@ -67,6 +67,7 @@ export class SecAggServer {
 
   constructor(options: SecAggServerOptions) {
     validateGraph(options.graph ?? COMPLETE_GRAPH, 'SecAggServer');
+    assertInteger('SecAggServer', 'threshold', options.threshold, 2, 65535);
     this.o = options;
     this.sum = new Uint32Array(options.length);
   }
