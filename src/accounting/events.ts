@@ -9,6 +9,10 @@
 
 import { z } from 'zod';
 import { assertInteger, assertPositive, assertRate, InvalidParameterError } from '../core/index.js';
+import {
+  assertParameters as assertDistributedDiscreteGaussian,
+  MIN_DISTRIBUTED_DISCRETE_GAUSSIAN_SIGMA,
+} from './analysis/distributed-discrete-gaussian.js';
 
 /** Gaussian noise N(0, sigma^2) per coordinate on a query of L2 sensitivity `l2Sensitivity`. */
 export interface GaussianEvent {
@@ -30,6 +34,22 @@ export interface DiscreteGaussianEvent {
   readonly kind: 'discrete-gaussian';
   readonly sigma: number;
   readonly l2Sensitivity: number;
+  readonly dimension: number;
+}
+/**
+ * Distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, arXiv:2102.06387): `parties` parties each add
+ * N_Z(0, sigma^2) per coordinate to their integer vectors and only the sum (e.g. from secure aggregation) is
+ * released. rho-zCDP with rho from `distributedDiscreteGaussianRho` (KLS21 Thm. 1). All in integer units.
+ */
+export interface DistributedDiscreteGaussianEvent {
+  readonly kind: 'distributed-discrete-gaussian';
+  /** Each party's discrete Gaussian parameter, >= 0.5 (KLS21 Thm. 1). */
+  readonly sigma: number;
+  /** Parties whose noise is in the released sum and unknown to the adversary, an integer >= 1. */
+  readonly parties: number;
+  /** L2 sensitivity of the integer sum. */
+  readonly l2Sensitivity: number;
+  /** Vector dimension, an integer >= 1. */
   readonly dimension: number;
 }
 /** Discrete Laplace with P(x) proportional to exp(-|x| / scale) on an integer query of L1 sensitivity. */
@@ -90,6 +110,7 @@ export type PrivacyEvent =
   | GaussianEvent
   | LaplaceEvent
   | DiscreteGaussianEvent
+  | DistributedDiscreteGaussianEvent
   | DiscreteLaplaceEvent
   | PureDpEvent
   | ApproxDpEvent
@@ -114,6 +135,18 @@ export const PrivacyEventSchema: z.ZodType<PrivacyEvent> = z.lazy(() =>
       .object({
         kind: z.literal('discrete-gaussian'),
         sigma: positive,
+        l2Sensitivity: positive,
+        dimension: z.number().int().gte(1),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('distributed-discrete-gaussian'),
+        sigma: z
+          .number()
+          .finite()
+          .gte(MIN_DISTRIBUTED_DISCRETE_GAUSSIAN_SIGMA, { message: 'a finite number >= 0.5 (KLS21 Thm. 1)' }),
+        parties: z.number().int().gte(1),
         l2Sensitivity: positive,
         dimension: z.number().int().gte(1),
       })
@@ -181,6 +214,23 @@ export function gaussianEvent(options: { sigma: number; l2Sensitivity?: number }
   assertPositive('gaussianEvent', 'sigma', options.sigma);
   assertPositive('gaussianEvent', 'l2Sensitivity', l2Sensitivity);
   return Object.freeze({ kind: 'gaussian', sigma: options.sigma, l2Sensitivity });
+}
+
+/**
+ * A distributed discrete Gaussian event (see {@link DistributedDiscreteGaussianEvent}).
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for sigma < 0.5, parties or dimension not an integer
+ *   >= 1, or l2Sensitivity <= 0.
+ * @example distributedDiscreteGaussianEvent({ sigma: 40, parties: 10, l2Sensitivity: 1100, dimension: 1000 })
+ */
+export function distributedDiscreteGaussianEvent(options: {
+  sigma: number;
+  parties: number;
+  l2Sensitivity: number;
+  dimension: number;
+}): DistributedDiscreteGaussianEvent {
+  assertDistributedDiscreteGaussian('distributedDiscreteGaussianEvent', options);
+  const { sigma, parties, l2Sensitivity, dimension } = options;
+  return Object.freeze({ kind: 'distributed-discrete-gaussian', sigma, parties, l2Sensitivity, dimension });
 }
 
 /** A Laplace event. @throws {InvalidParameterError} for scale or sensitivity <= 0. */

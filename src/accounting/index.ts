@@ -18,6 +18,13 @@ export {
   basicComposition,
 } from './analysis/composition.js';
 export {
+  type DistributedDiscreteGaussianParameters,
+  distributedDiscreteGaussianEpsilon,
+  distributedDiscreteGaussianRho,
+  distributedDiscreteGaussianTau,
+  MIN_DISTRIBUTED_DISCRETE_GAUSSIAN_SIGMA,
+} from './analysis/distributed-discrete-gaussian.js';
+export {
   calibrateGaussianSigma,
   type GaussianCalibrationOptions,
   gaussianDelta,
@@ -52,6 +59,8 @@ export {
   composedEvent,
   type DiscreteGaussianEvent,
   type DiscreteLaplaceEvent,
+  type DistributedDiscreteGaussianEvent,
+  distributedDiscreteGaussianEvent,
   dpSgdEvent,
   type GaussianEvent,
   gaussianEvent,

@@ -12,6 +12,7 @@ import {
   UnsupportedError,
 } from '../core/index.js';
 import type { ComposeOptions, PrivacyAccountant } from './accountant.js';
+import { distributedDiscreteGaussianRho } from './analysis/distributed-discrete-gaussian.js';
 import {
   type DeltaAtOrder,
   type EpsilonAtOrder,
@@ -252,6 +253,11 @@ export class RdpAccountant implements PrivacyAccountant {
         // rho-zCDP with rho = Delta_2^2 / (2 sigma^2) for any dimension: CKS20 Prop. 5 per coordinate, and
         // Rényi divergences of independent coordinates add.
         const rho = (event.l2Sensitivity * event.l2Sensitivity) / (2 * event.sigma * event.sigma);
+        return perOrder((a) => rho * a, times);
+      }
+      case 'distributed-discrete-gaussian': {
+        // rho-zCDP (KLS21 Thm. 1, arXiv:2102.06387), i.e. D_alpha <= rho * alpha at every order.
+        const rho = distributedDiscreteGaussianRho(event);
         return perOrder((a) => rho * a, times);
       }
       case 'zcdp':

@@ -10,6 +10,7 @@ import {
   UnsupportedError,
 } from '../core/index.js';
 import type { ComposeOptions, PrivacyAccountant } from './accountant.js';
+import { distributedDiscreteGaussianRho } from './analysis/distributed-discrete-gaussian.js';
 import { zcdpToDelta, zcdpToEpsilon } from './analysis/zcdp.js';
 import { type PrivacyEvent, validateEvent } from './events.js';
 
@@ -73,6 +74,9 @@ function rhoOf(event: PrivacyEvent): number {
     case 'discrete-gaussian':
       // CKS20 Prop. 5 per coordinate; zCDP of independent coordinates adds.
       return (event.l2Sensitivity * event.l2Sensitivity) / (2 * event.sigma * event.sigma);
+    case 'distributed-discrete-gaussian':
+      // KLS21 Thm. 1 (arXiv:2102.06387), with the post-processing minimum over fewer parties.
+      return distributedDiscreteGaussianRho(event);
     case 'laplace':
       return pureToRho(event.l1Sensitivity / event.scale);
     case 'discrete-laplace':

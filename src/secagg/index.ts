@@ -18,6 +18,18 @@ export type {
   UnmaskMessage,
 } from './common.js';
 export {
+  accountingEvent,
+  addDiscreteGaussianNoise,
+  type DistributedNoisePlan,
+  decodeSum,
+  distributedNoisePlan,
+  encodeClipped,
+  type FixedPointPlan,
+  type FixedPointPlanOptions,
+  integerL2Sensitivity,
+  planFixedPoint,
+} from './fixed-point.js';
+export {
   COMPLETE_GRAPH,
   isConnected,
   neighbourhoods,

@@ -58,8 +58,8 @@ interface AccountantState {
 /**
  * A stateful PLD accountant under add/remove adjacency. Supports 'gaussian', 'laplace', 'poisson-sampled'
  * (of a 'gaussian' or 'laplace' event), 'discrete-laplace', 'discrete-gaussian' (dimension 1), 'pure-dp',
- * 'approx-dp', 'self-composed', 'composed', 'no-op' and 'non-private' events; 'zcdp' events are refused (use
- * the RDP or zCDP accountant). Answers are upper bounds: the discretisation and every truncation are
+ * 'approx-dp', 'self-composed', 'composed', 'no-op' and 'non-private' events; 'zcdp' and
+ * 'distributed-discrete-gaussian' events (known only by a zCDP bound) are refused (use the RDP or zCDP accountant). Answers are upper bounds: the discretisation and every truncation are
  * pessimistic. A composition of Gaussian events only, whose grid would exceed 2^20 points, is answered by the
  * exact analytic Gaussian formulas instead (tighter, and instant).
  * @example
@@ -123,7 +123,7 @@ export class PldAccountant implements PrivacyAccountant {
    * Composes `event`, `times` times (default 1). Validates the event, builds the PLD of any new unit mechanism
    * and checks the composition fits, all before changing anything.
    * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a malformed event or times
-   * @throws {UnsupportedError} VEIL_UNSUPPORTED for zcdp events, Poisson sampling of other than a Gaussian or
+   * @throws {UnsupportedError} VEIL_UNSUPPORTED for zcdp and distributed-discrete-gaussian events, Poisson sampling of other than a Gaussian or
    *   Laplace event, discrete Gaussians of dimension > 1, or a composition too wide for the grid
    * @throws {NumericError} VEIL_NUMERIC_FAILURE if a PLD cannot be built soundly
    */

@@ -85,7 +85,7 @@ function poissonSampledTerm(
 
 /**
  * The terms of `event` run `times` times (flattening self-composed and composed events).
- * @throws {UnsupportedError} VEIL_UNSUPPORTED for zcdp events, multi-dimensional discrete Gaussians and
+ * @throws {UnsupportedError} VEIL_UNSUPPORTED for zcdp and distributed-discrete-gaussian events, multi-dimensional discrete Gaussians and
  *   Poisson sampling of anything but a Gaussian or Laplace event; the message names what to use instead.
  */
 export function eventTerms(event: PrivacyEvent, times: number): PldTerm[] {
@@ -111,6 +111,13 @@ function collect(event: PrivacyEvent, count: number, out: PldTerm[]): void {
       throw new UnsupportedError(
         "PldAccountant: 'zcdp' events carry no privacy-loss distribution; use the RDP or zCDP accountant",
         { event: 'zcdp' },
+      );
+    case 'distributed-discrete-gaussian':
+      // The sum of discrete Gaussians is not a discrete Gaussian; its privacy is known here only as zCDP.
+      throw new UnsupportedError(
+        "PldAccountant: 'distributed-discrete-gaussian' events have only a zCDP bound (KLS21 Thm. 1), no " +
+          'privacy-loss distribution; use the RDP or zCDP accountant',
+        { event: 'distributed-discrete-gaussian' },
       );
     case 'poisson-sampled': {
       const term = poissonSampledTerm(event, count);
