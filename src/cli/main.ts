@@ -122,6 +122,19 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--local-epsilon <e>', 'local DP: each node runs DP-SGD within this epsilon (delta 1e-5)')
     .option('--central-noise <z>', 'central DP (DP-FedAvg): noise multiplier on the clipped sum of updates')
     .option('--central-clip <s>', 'central DP clipping norm of each update (default 1)')
+    .option(
+      '--secure-aggregation <p>',
+      'none (default) | secagg | secagg+: the coordinator only learns the sum of the updates',
+    )
+    .option('--secagg-clip <s>', 'L2 clip of each update under secure aggregation (default 1)')
+    .option(
+      '--distributed-noise <z>',
+      'distributed DP under secure aggregation: each node adds discrete Gaussian noise, z x clip on the sum',
+    )
+    .option(
+      '--dropout <p>',
+      'under secure aggregation: each selected node drops out of a random protocol stage with probability p',
+    )
     .option('--byzantine <f>', 'share of nodes sending bad updates, in [0, 1)')
     .option('--attack <kind>', 'sign-flip (x10, default) | random | nan')
     .option('--personalization <kind>', "none (default) | fine-tune | ditto: each node's personal model")
@@ -134,6 +147,10 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .description('the coordinator service of a federation (gRPC over mutual TLS 1.3; docs/federated.md)')
     .option('--config <file>', 'coordinator config (YAML/JSON): listen, tls, task, checkpoint, federation')
     .option('--resume', 'continue the federation saved in the checkpoint')
+    .option(
+      '--secure-aggregation <p>',
+      "none | secagg | secagg+: overrides the config's federation.secureAggregation",
+    )
     .action(run((flags, global, io) => coordinatorCommand(flags as never, global, io)));
 
   program

@@ -49,6 +49,7 @@ export {
 } from './compression/index.js';
 export {
   buildStrategy,
+  centralDelta,
   configHash,
   configIssues,
   type FederationConfig,
@@ -56,6 +57,7 @@ export {
   federationModel,
   localTraining,
   parseFederation,
+  secureAggregationSpec,
 } from './config/index.js';
 export {
   type CheckpointStore,
@@ -72,6 +74,9 @@ export {
   memoryCheckpointStore,
   type NodeRecord,
   type RoundRecord,
+  type SecureAggregationSpec,
+  type SecureRoundRecord,
+  type SecureStage,
 } from './coordinator/index.js';
 export {
   FederatedNode,

@@ -2,10 +2,10 @@
 import { InvalidParameterError } from '../core/index.js';
 import type { CoordinatorHandler } from './service.js';
 
-const METHODS = ['register', 'getTask', 'submitUpdate', 'submitEvaluation', 'leave'] as const;
+const METHODS = ['register', 'getTask', 'submitUpdate', 'submitEvaluation', 'leave', 'submitSecAgg'] as const;
 
 /**
- * Asserts that `handler` has the four methods of a {@link CoordinatorHandler}.
+ * Asserts that `handler` has the methods of a {@link CoordinatorHandler}.
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER
  */
 export function assertCoordinatorHandler(

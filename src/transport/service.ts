@@ -12,6 +12,8 @@ import type {
   RegisterResponse,
   SubmitEvaluationRequest,
   SubmitEvaluationResponse,
+  SubmitSecAggRequest,
+  SubmitSecAggResponse,
   SubmitUpdateRequest,
   SubmitUpdateResponse,
 } from './gen/veil/v1/fl_pb.js';
@@ -36,6 +38,7 @@ export interface CoordinatorHandler {
   submitUpdate(request: SubmitUpdateRequest, peer: PeerIdentity): Promise<SubmitUpdateResponse>;
   submitEvaluation(request: SubmitEvaluationRequest, peer: PeerIdentity): Promise<SubmitEvaluationResponse>;
   leave(request: LeaveRequest, peer: PeerIdentity): Promise<LeaveResponse>;
+  submitSecAgg(request: SubmitSecAggRequest, peer: PeerIdentity): Promise<SubmitSecAggResponse>;
 }
 
 /** What a node calls. */
@@ -45,6 +48,7 @@ export interface CoordinatorClient {
   submitUpdate(request: SubmitUpdateRequest): Promise<SubmitUpdateResponse>;
   submitEvaluation(request: SubmitEvaluationRequest): Promise<SubmitEvaluationResponse>;
   leave(request: LeaveRequest): Promise<LeaveResponse>;
+  submitSecAgg(request: SubmitSecAggRequest): Promise<SubmitSecAggResponse>;
 }
 
 /** Bytes a client sent and received (protobuf encoding, as on the wire). */

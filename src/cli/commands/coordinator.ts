@@ -11,6 +11,7 @@ import { ConfigError, csprng, seededRng } from '../../core/index.js';
 import {
   buildStrategy,
   Coordinator,
+  centralDelta,
   configHash,
   federationModel,
   fileCheckpointStore,
@@ -19,6 +20,7 @@ import {
   localTraining,
   parseFederation,
   type SelectionSpec,
+  secureAggregationSpec,
 } from '../../fl/index.js';
 import { SequentialModel, saveModel } from '../../ml/index.js';
 import { startCoordinatorServer } from '../../transport/index.js';
@@ -29,7 +31,7 @@ import { coordinatorJson, coordinatorLine } from './fl-summary.js';
 
 /** Runs the coordinator until the federation finishes or fails. */
 export async function coordinatorCommand(
-  flags: { config?: string; resume?: boolean },
+  flags: { config?: string; resume?: boolean; secureAggregation?: string },
   global: GlobalOptions,
   io: Io,
 ): Promise<CommandResult> {
@@ -40,7 +42,20 @@ export async function coordinatorCommand(
     );
   }
   const file = parseCoordinatorFile(readConfigFile(flags.config), flags.config);
-  const federation = parseFederation(file.federation);
+  if (
+    flags.secureAggregation !== undefined &&
+    !['none', 'secagg', 'secagg+'].includes(flags.secureAggregation)
+  ) {
+    throw new ConfigError(
+      [{ path: '--secure-aggregation', value: flags.secureAggregation, allowed: 'none, secagg or secagg+' }],
+      'command-line flags',
+    );
+  }
+  const federation = parseFederation(
+    flags.secureAggregation !== undefined
+      ? { ...(file.federation as object), secureAggregation: flags.secureAggregation }
+      : file.federation,
+  );
   const { model, spec } = federationModel(federation, file.task.inputShape, file.task.numClasses);
   if (existsSync(file.checkpoint) && flags.resume !== true) {
     throw new ConfigError(
@@ -90,7 +105,8 @@ export async function coordinatorCommand(
     maxRoundAttempts: federation.maxRoundAttempts,
     evaluateEvery: federation.evaluateEvery,
     evaluateFraction: federation.evaluateFraction,
-    centralDelta: federation.centralDp?.delta ?? 1e-5,
+    centralDelta: centralDelta(federation),
+    ...(secureAggregationSpec(federation) ? { secureAggregation: secureAggregationSpec(federation)! } : {}),
     ...(file.allowedNodes ? { allowedNodes: file.allowedNodes } : {}),
     configSha256: configHash({ federation, task: file.task, seed: global.seed ?? null }),
     checkpoint: fileCheckpointStore(file.checkpoint),
@@ -211,7 +227,7 @@ export async function coordinatorCommand(
           ]
         : []),
       summary.central
-        ? `central DP: epsilon ${summary.central.epsilonRdp.toFixed(3)} (RDP), ${summary.central.epsilonPld.toFixed(3)} (PLD) at delta ${summary.central.delta}`
+        ? `${summary.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${summary.central.epsilonRdp.toFixed(3)} (RDP)${summary.central.epsilonPld === null ? '' : `, ${summary.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${summary.central.delta}`
         : 'central DP: none (each node accounts for its own local DP)',
       ...(saved ? [`model saved to ${saved}`] : []),
       ...(seeded ? ['seeded run: reproducible and NOT private'] : []),

@@ -18,13 +18,19 @@ export function coordinatorLine(e: CoordinatorEvent, rounds: number): string | n
     case 'update-rejected':
       return `round ${e.round}: update of ${e.node} refused: ${e.reason}`;
     case 'round-retried':
-      return `round ${e.round}: only ${e.received} usable updates (attempt ${e.attempt}), drawing again`;
+      return e.reason
+        ? `round ${e.round}: attempt ${e.attempt} did not count (${e.reason}), drawing again`
+        : `round ${e.round}: only ${e.received} usable updates (attempt ${e.attempt}), drawing again`;
     case 'round-finished': {
       const r = e.record;
       const ev = r.serverEvaluation
         ? `, test accuracy ${(r.serverEvaluation.accuracy * 100).toFixed(2)}%`
         : '';
-      return `round ${r.round}/${rounds} done: ${r.used.length} updates used, ${r.rejected.length} refused, ${r.dropped.length} dropped${ev} (${r.seconds.toFixed(2)} s)`;
+      const sa = r.secureAggregation;
+      const how = sa
+        ? `${sa.protocol}: sum of ${sa.survivors} updates (threshold ${sa.threshold}, ${sa.degree} neighbours)`
+        : `${r.used.length} updates used, ${r.rejected.length} refused`;
+      return `round ${r.round}/${rounds} done: ${how}, ${r.dropped.length} dropped${ev} (${r.seconds.toFixed(2)} s)`;
     }
     case 'evaluated':
       return `round ${e.round}: federated evaluation on ${e.evaluation.nodes} nodes: accuracy ${(e.evaluation.accuracy * 100).toFixed(2)}%`;
@@ -71,6 +77,7 @@ export function coordinatorJson(s: CoordinatorSummary, maxNodes = 1000): Record<
     roundsCompleted: s.roundsCompleted,
     resumedFrom: s.resumedFrom,
     strategy: s.strategy,
+    secureAggregation: s.secureAggregation,
     finalEvaluation: s.finalEvaluation,
     finalServerEvaluation: s.finalServerEvaluation,
     central: s.central
@@ -93,6 +100,21 @@ export function coordinatorJson(s: CoordinatorSummary, maxNodes = 1000): Record<
       downloadBytesPerNode: h.downloadBytesPerNode,
       uploadBytesMean: meanOf(Object.values(h.uploadBytes)),
       updateNorm: h.updateNorm,
+      ...(h.secureAggregation
+        ? {
+            secureAggregation: {
+              protocol: h.secureAggregation.protocol,
+              threshold: h.secureAggregation.threshold,
+              degree: h.secureAggregation.degree,
+              fractionalBits: h.secureAggregation.fractionalBits,
+              survivors: h.secureAggregation.survivors,
+              droppedByStage: Object.fromEntries(
+                Object.entries(h.secureAggregation.dropped).map(([k, v]) => [k, v.length]),
+              ),
+              noiseSigma: h.secureAggregation.noiseSigma,
+            },
+          }
+        : {}),
       evaluation: h.evaluation,
       serverEvaluation: h.serverEvaluation,
       seconds: h.seconds,

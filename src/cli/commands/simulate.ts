@@ -40,6 +40,10 @@ export interface SimulateFlags {
   readonly centralNoise?: string;
   readonly centralClip?: string;
   readonly byzantine?: string;
+  readonly secureAggregation?: string;
+  readonly secaggClip?: string;
+  readonly distributedNoise?: string;
+  readonly dropout?: string;
   readonly attack?: string;
   readonly personalization?: string;
   readonly fineTuneEpochs?: string;
@@ -53,6 +57,7 @@ interface Plan {
   readonly localPrivacy: LocalPrivacySpec;
   readonly byzantine: ByzantineSpec | undefined;
   readonly personalization: PersonalizationSpec;
+  readonly dropout?: number;
 }
 
 function fromFlags(flags: SimulateFlags): Plan {
@@ -103,6 +108,28 @@ function fromFlags(flags: SimulateFlags): Plan {
   const centralNoise = p.optionalNumber('central-noise', flags.centralNoise, { kind: 'positive' });
   const centralClip = p.optionalNumber('central-clip', flags.centralClip, { kind: 'positive' }, 1);
   const byzFraction = p.optionalNumber('byzantine', flags.byzantine, { kind: 'non-negative' });
+  const secure = p.choice(
+    'secure-aggregation',
+    flags.secureAggregation,
+    ['none', 'secagg', 'secagg+'] as const,
+    'none',
+  );
+  const secaggClip = p.optionalNumber('secagg-clip', flags.secaggClip, { kind: 'positive' }, 1);
+  const distributedNoise = p.optionalNumber('distributed-noise', flags.distributedNoise, {
+    kind: 'positive',
+  });
+  const dropout = p.optionalNumber('dropout', flags.dropout, { kind: 'non-negative' });
+  if (dropout !== undefined && !(dropout < 0.5))
+    p.problem('--dropout', flags.dropout, 'a probability in [0, 0.5)');
+  if (
+    secure === 'none' &&
+    (distributedNoise !== undefined || dropout !== undefined || flags.secaggClip !== undefined)
+  )
+    p.problem(
+      '--secure-aggregation',
+      flags.secureAggregation,
+      'secagg or secagg+ with --secagg-clip, --distributed-noise or --dropout',
+    );
   const attack = p.choice('attack', flags.attack, ['sign-flip', 'random', 'nan'] as const, 'sign-flip');
   const personalKind = p.choice(
     'personalization',
@@ -158,6 +185,21 @@ function fromFlags(flags: SimulateFlags): Plan {
     ...(centralNoise !== undefined
       ? { centralDp: { noiseMultiplier: centralNoise, clipping: { kind: 'fixed', clipNorm: centralClip } } }
       : {}),
+    secureAggregation: secure,
+    ...(secure !== 'none'
+      ? {
+          minNodes: Math.max(2, minNodes),
+          secagg: {
+            clipNorm: secaggClip,
+            // simulated nodes answer at once: a dropped one is noticed after 1 s, not a minute
+            stageTimeoutMs: 1_000,
+            ...(dropout !== undefined ? { expectedDropout: Math.max(0.1, dropout) } : {}),
+            ...(distributedNoise !== undefined
+              ? { distributedDp: { noiseMultiplier: distributedNoise } }
+              : {}),
+          },
+        }
+      : {}),
   });
   const data = parseSimulationData(
     dataKind === 'hospitals' ? { kind: 'hospitals' } : { kind: dataKind, partition },
@@ -171,6 +213,7 @@ function fromFlags(flags: SimulateFlags): Plan {
         ? { kind: 'dp', epsilon: localEpsilon, delta: 1e-5, maxGradNorm: 1 }
         : { kind: 'non-private' },
     byzantine: byzFraction ? { fraction: byzFraction, attack } : undefined,
+    ...(dropout ? { dropout } : {}),
     personalization:
       personalKind === 'fine-tune'
         ? { kind: 'fine-tune', epochs: fineTuneEpochs }
@@ -231,6 +274,7 @@ export async function simulateCommand(
     localPrivacy: plan.localPrivacy,
     personalization: plan.personalization,
     ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
+    ...(plan.dropout ? { dropout: plan.dropout } : {}),
     ...(global.seed !== undefined ? { seed: global.seed } : {}),
     roundTrip: plan.nodes <= 1000,
     onCoordinatorEvent: (e) => {
@@ -292,7 +336,7 @@ export async function simulateCommand(
       `${c.status === 'finished' ? 'finished' : `stopped (${c.failure})`}: ${c.roundsCompleted}/${c.rounds} rounds with ${plan.nodes} nodes in ${r.seconds.toFixed(1)} s`,
       `test accuracy of the global model: ${(r.testAccuracy * 100).toFixed(2)}%`,
       c.central
-        ? `central DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP) / ${c.central.epsilonPld.toFixed(3)} (PLD) at delta ${c.central.delta}`
+        ? `${c.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP)${c.central.epsilonPld === null ? '' : ` / ${c.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${c.central.delta}`
         : 'central DP: none',
       plan.localPrivacy.kind === 'dp'
         ? `local DP: largest node epsilon ${Math.max(...nodeEps).toFixed(3)} of ${plan.localPrivacy.epsilon}`

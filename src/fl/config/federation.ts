@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ConfigError, DeltaSchema, NoiseMultiplierSchema } from '../../core/index.js';
 import { type ModelSpec, parseModelSpec } from '../../ml/index.js';
 import type { AggregatorSpec } from '../aggregators/index.js';
-import type { FederationModel, LocalTrainingSpec } from '../coordinator/index.js';
+import type { FederationModel, LocalTrainingSpec, SecureAggregationSpec } from '../coordinator/index.js';
 import { expectedSelectionSize, type SelectionSpec } from '../selection/index.js';
 import {
   fedAdagrad,
@@ -110,6 +110,30 @@ const TrainSchema = z
   })
   .strict();
 
+const SecAggSchema = z
+  .object({
+    /** L2 norm every node clips its delta to before the fixed-point encoding. */
+    clipNorm: positive.default(1),
+    /** SecAgg: the Shamir threshold as a fraction of the round's selected nodes. */
+    thresholdFraction: z
+      .number()
+      .gt(0.5, { message: 'must be in (0.5, 1]' })
+      .lte(1)
+      .default(2 / 3),
+    /** SecAgg+: the dropout rate the neighbour graph and threshold are chosen for. */
+    expectedDropout: z.number().gte(0).lt(0.5, { message: 'must be in [0, 0.5)' }).default(0.1),
+    /** SecAgg+: the fraction of corrupt nodes the threshold must withstand. */
+    corruptFraction: z.number().gte(0).lt(0.5, { message: 'must be in [0, 0.5)' }).default(0.05),
+    /** Time each stage after the key advertisement gets, in ms. */
+    stageTimeoutMs: positiveInt.default(60_000),
+    /** Distributed DP: discrete Gaussian noise on the sum of std noiseMultiplier × clipNorm, from the nodes. */
+    distributedDp: z
+      .object({ noiseMultiplier: NoiseMultiplierSchema, delta: DeltaSchema.default(1e-5) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** The `federation` section. */
 export const FederationSchema = z
   .object({
@@ -136,6 +160,16 @@ export const FederationSchema = z
     }),
     strategy: StrategySchema.default({ kind: 'fedavg', aggregator: { kind: 'mean' } }),
     centralDp: CentralDpSchema.optional(),
+    /** Secure aggregation of every round: the coordinator learns only the sum of the nodes' clipped updates. */
+    secureAggregation: z.enum(['none', 'secagg', 'secagg+']).default('none'),
+    /** Parameters of secure aggregation (used when secureAggregation is not none). */
+    secagg: SecAggSchema.default({
+      clipNorm: 1,
+      thresholdFraction: 2 / 3,
+      expectedDropout: 0.1,
+      corruptFraction: 0.05,
+      stageTimeoutMs: 60_000,
+    }),
   })
   .strict();
 
@@ -187,6 +221,43 @@ export function parseFederation(raw: unknown, prefix = 'federation'): Federation
           'the number of nodes in the federation, needed for central DP (the fixed denominator of the mean)',
       });
     }
+  }
+  if (c.secureAggregation !== 'none') {
+    const why = `${c.secureAggregation} (the coordinator only learns the sum of the updates)`;
+    if (c.centralDp) {
+      issues.push({
+        path: `${prefix}.centralDp`,
+        value: 'set',
+        allowed: `absent with secureAggregation ${why}; use secagg.distributedDp for DP noise`,
+      });
+    }
+    if (c.strategy.aggregator.kind !== 'mean') {
+      issues.push({
+        path: `${prefix}.strategy.aggregator`,
+        value: c.strategy.aggregator.kind,
+        allowed: `mean with secureAggregation ${why}`,
+      });
+    }
+    if (c.train.compression.kind !== 'none') {
+      issues.push({
+        path: `${prefix}.train.compression`,
+        value: c.train.compression.kind,
+        allowed: `none with secureAggregation ${why}: updates are encoded in fixed point`,
+      });
+    }
+    if (c.minNodes < 2) {
+      issues.push({
+        path: `${prefix}.minNodes`,
+        value: c.minNodes,
+        allowed: 'at least 2 with secure aggregation (a sum of one update is that update)',
+      });
+    }
+  } else if (c.secagg.distributedDp) {
+    issues.push({
+      path: `${prefix}.secagg.distributedDp`,
+      value: 'set',
+      allowed: 'only with secureAggregation secagg or secagg+',
+    });
   }
   if (c.startAfterNodes !== undefined && c.startAfterNodes < c.minNodes) {
     issues.push({
@@ -268,6 +339,26 @@ export function buildStrategy(config: FederationConfig): Strategy {
     sampling:
       selection.kind === 'poisson' ? { kind: 'poisson', rate: selection.rate } : { kind: 'unamplified' },
   });
+}
+
+/** The secure aggregation a configuration describes, or undefined for none. */
+export function secureAggregationSpec(config: FederationConfig): SecureAggregationSpec | undefined {
+  if (config.secureAggregation === 'none') return undefined;
+  const s = config.secagg;
+  return {
+    protocol: config.secureAggregation,
+    clipNorm: s.clipNorm,
+    thresholdFraction: s.thresholdFraction,
+    expectedDropout: s.expectedDropout,
+    corruptFraction: s.corruptFraction,
+    stageTimeoutMs: s.stageTimeoutMs,
+    ...(s.distributedDp ? { distributedDp: { noiseMultiplier: s.distributedDp.noiseMultiplier } } : {}),
+  };
+}
+
+/** The delta at which the federation's central epsilon is reported (central or distributed DP). */
+export function centralDelta(config: FederationConfig): number {
+  return config.centralDp?.delta ?? config.secagg.distributedDp?.delta ?? 1e-5;
 }
 
 /** The local training the coordinator sends. */

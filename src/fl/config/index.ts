@@ -1,6 +1,7 @@
 /** Federation configuration of the fl module (re-exported by src/fl/index.ts). */
 export {
   buildStrategy,
+  centralDelta,
   configHash,
   configIssues,
   type FederationConfig,
@@ -8,4 +9,5 @@ export {
   federationModel,
   localTraining,
   parseFederation,
+  secureAggregationSpec,
 } from './federation.js';

@@ -31,6 +31,9 @@ import {
   type SubmitEvaluationRequest,
   type SubmitEvaluationResponse,
   SubmitEvaluationResponseSchema,
+  type SubmitSecAggRequest,
+  type SubmitSecAggResponse,
+  SubmitSecAggResponseSchema,
   type SubmitUpdateRequest,
   SubmitUpdateRequestSchema,
   type SubmitUpdateResponse,
@@ -38,12 +41,13 @@ import {
   type TrainConfig,
   TrainConfigSchema,
 } from '../../transport/index.js';
-import { decodeDelta, encodeParameters, PROTOCOL_VERSION } from '../protocol/index.js';
+import { bytesFromWords, decodeDelta, encodeParameters, PROTOCOL_VERSION } from '../protocol/index.js';
 import { type Candidate, type SelectionSpec, selectNodes } from '../selection/index.js';
 import type { Strategy } from '../strategies/index.js';
 import { type ClientUpdate, type Rejection, validateUpdate } from '../validation/index.js';
 import { CHECKPOINT_VERSION, type CheckpointStore, type CoordinatorCheckpoint } from './checkpoint.js';
 import { type Clock, systemClock } from './clock.js';
+import { type SecureAggregationSpec, SecureRound, type SecureRoundRecord } from './secure-round.js';
 
 /** The model every node builds. */
 export interface FederationModel {
@@ -135,6 +139,12 @@ export interface CoordinatorOptions {
   readonly serverEvaluate?: (global: Float32Array) => { readonly accuracy: number; readonly loss: number };
   readonly clock?: Clock;
   readonly onEvent?: (event: CoordinatorEvent) => void;
+  /**
+   * Secure aggregation of every round (SecAgg or SecAgg+): the coordinator then learns only the sum of the
+   * clipped updates of the nodes that survive the protocol, and applies their uniform mean with the strategy's
+   * server optimizer. Needs the mean aggregator and no central DP (use its distributed DP instead).
+   */
+  readonly secureAggregation?: SecureAggregationSpec;
 }
 
 /** A registered node as the coordinator knows it. */
@@ -149,6 +159,8 @@ export interface NodeRecord {
   localEpsilon: number;
   localDelta: number;
   left: boolean;
+  /** The node's Ed25519 key for secure aggregation, hex ('' when it registered none). */
+  signingKey?: string;
 }
 
 /** One round, as recorded. */
@@ -170,6 +182,8 @@ export interface RoundRecord {
   evaluation: EvaluationRecord | null;
   readonly serverEvaluation: { readonly accuracy: number; readonly loss: number } | null;
   readonly seconds: number;
+  /** How the round was securely aggregated (absent without secure aggregation). */
+  readonly secureAggregation?: SecureRoundRecord;
 }
 
 /** A federated evaluation: example-weighted means over the nodes that answered. */
@@ -202,6 +216,8 @@ export type CoordinatorEvent =
       readonly round: number;
       readonly attempt: number;
       readonly received: number;
+      /** Why the attempt did not count (a failed secure aggregation says which stage fell below the threshold). */
+      readonly reason?: string;
     }
   | { readonly kind: 'round-finished'; readonly record: RoundRecord }
   | { readonly kind: 'evaluated'; readonly round: number; readonly evaluation: EvaluationRecord }
@@ -217,6 +233,8 @@ export interface CoordinatorSummary {
   readonly roundsCompleted: number;
   readonly rounds: number;
   readonly strategy: string;
+  /** How rounds were aggregated: in the clear ('none') or with SecAgg / SecAgg+. */
+  readonly secureAggregation: 'none' | 'secagg' | 'secagg+';
   readonly global: Float32Array;
   readonly history: readonly RoundRecord[];
   readonly finalEvaluation: EvaluationRecord | null;
@@ -226,7 +244,8 @@ export interface CoordinatorSummary {
     readonly events: readonly PrivacyEvent[];
     readonly delta: number;
     readonly epsilonRdp: number;
-    readonly epsilonPld: number;
+    /** Null when an event has no PLD analysis (the distributed discrete Gaussian has a zCDP bound only). */
+    readonly epsilonPld: number | null;
   } | null;
   readonly nodes: readonly NodeRecord[];
   readonly resumedFrom: number | null;
@@ -246,6 +265,8 @@ type Phase =
       readonly updates: Map<string, { update: ClientUpdate; loss: number; bytes: number }>;
       readonly rejected: Rejection[];
       cancelTimer: () => void;
+      /** The round's secure aggregation, when the federation uses it. */
+      readonly secure: SecureRound | null;
     }
   | {
       readonly kind: 'evaluating';
@@ -262,6 +283,7 @@ const DEFAULT_LONG_POLL_MS = 25_000;
 
 /** Whether a node has answered the round: its update was taken or refused. A node answers a round once. */
 function hasAnswered(p: Extract<Phase, { kind: 'training' }>, id: string): boolean {
+  if (p.secure) return p.secure.currentStage !== 'advertise' || p.secure.hasAnswered(id);
   return p.updates.has(id) || p.rejected.some((r) => r.nodeId === id);
 }
 
@@ -350,8 +372,16 @@ export class Coordinator implements CoordinatorHandler {
     if (!(n >= 1 && Number.isSafeInteger(n))) {
       return refuse(`num_examples must be a positive integer, got ${request.numExamples}`);
     }
+    const key = request.secaggSigningKey;
+    if (this.o.secureAggregation && key.length !== 32) {
+      return refuse(
+        `this federation uses secure aggregation: the node must register a 32-byte Ed25519 signing key (got ${key.length} bytes)`,
+      );
+    }
+    const signingKey = Buffer.from(key).toString('hex');
     const existing = this.nodes.get(peer.id);
     if (existing) {
+      existing.signingKey = signingKey;
       existing.fingerprint = peer.fingerprint;
       existing.numExamples = n;
       existing.lastSeenUnixMs = this.clock.now();
@@ -367,6 +397,7 @@ export class Coordinator implements CoordinatorHandler {
         localEpsilon: 0,
         localDelta: 0,
         left: false,
+        signingKey,
       });
     }
     this.emit({ kind: 'registered', node: peer.id, numExamples: n });
@@ -425,6 +456,12 @@ export class Coordinator implements CoordinatorHandler {
       return answer(false, `node "${node.id}" has left the federation (register again to rejoin)`);
     if (!p.selected.has(node.id))
       return answer(false, `node "${node.id}" was not selected for round ${p.round}`);
+    if (p.secure) {
+      return answer(
+        false,
+        `round ${p.round} uses secure aggregation (${p.secure.setup().protocol}): send the update with SubmitSecAgg`,
+      );
+    }
     if (hasAnswered(p, node.id))
       return answer(false, `node "${node.id}" already sent its update for round ${p.round}`);
     if (this.clock.now() > p.deadline) return answer(false, `round ${p.round}'s deadline has passed`);
@@ -462,6 +499,35 @@ export class Coordinator implements CoordinatorHandler {
       loss: Number.isFinite(request.trainLoss) ? request.trainLoss : Number.NaN,
       bytes: toBinary(SubmitUpdateRequestSchema, request).length,
     });
+    this.maybeCloseRound();
+    return answer(true);
+  }
+
+  async submitSecAgg(request: SubmitSecAggRequest, peer: PeerIdentity): Promise<SubmitSecAggResponse> {
+    const node = this.requireNode(peer, 'SubmitSecAgg');
+    node.lastSeenUnixMs = this.clock.now();
+    const p = this.phase;
+    const answer = (accepted: boolean, reason = '') =>
+      create(SubmitSecAggResponseSchema, { accepted, reason });
+    if (p.kind !== 'training' || !p.secure || request.round !== p.round)
+      return answer(false, `round ${request.round} has no secure aggregation open`);
+    if (node.left)
+      return answer(false, `node "${node.id}" has left the federation (register again to rejoin)`);
+    if (!p.selected.has(node.id))
+      return answer(false, `node "${node.id}" was not selected for round ${p.round}`);
+    const secure = p.secure;
+    if (secure.currentStage === 'advertise' && this.clock.now() > p.deadline)
+      return answer(false, `round ${p.round}'s deadline has passed`);
+    const reason = secure.submit(node.id, request);
+    if (reason) {
+      this.emit({ kind: 'update-rejected', round: p.round, node: node.id, reason });
+      return answer(false, reason);
+    }
+    const meta = request.message.case === 'advertise' ? secure.metaOf(node.id) : undefined;
+    if (meta) {
+      if (meta.localEpsilon >= 0 && Number.isFinite(meta.localEpsilon)) node.localEpsilon = meta.localEpsilon;
+      if (meta.localDelta >= 0 && meta.localDelta < 1) node.localDelta = meta.localDelta;
+    }
     this.maybeCloseRound();
     return answer(true);
   }
@@ -549,6 +615,11 @@ export class Coordinator implements CoordinatorHandler {
       return p.task;
     }
     if (this.nodes.get(id)?.left) return null;
+    if (p.kind === 'training' && p.secure && p.secure.currentStage !== 'advertise') {
+      const task = p.secure.taskFor(id);
+      if (task) p.secure.countDownload(id, task);
+      return task;
+    }
     if (
       p.kind === 'training' &&
       p.selected.has(id) &&
@@ -566,6 +637,8 @@ export class Coordinator implements CoordinatorHandler {
     let reason: string;
     if (p.kind === 'waiting')
       reason = `waiting for nodes: ${this.activeNodes().length} of ${this.nodesNeeded()} registered`;
+    else if (p.kind === 'training' && p.secure && p.selected.has(id))
+      reason = `secure aggregation of round ${p.round}: ${p.secure.currentStage} stage`;
     else if (p.kind === 'training')
       reason = hasAnswered(p, id)
         ? `update received for round ${p.round}`
@@ -625,6 +698,31 @@ export class Coordinator implements CoordinatorHandler {
       ),
     );
     const deadline = this.clock.now() + this.o.roundTimeoutMs;
+    let secure: SecureRound | null = null;
+    if (this.o.secureAggregation) {
+      const nonce = new Uint32Array(4);
+      const rng = this.o.rng(`round/${round}/attempt/${attempt}/session`);
+      for (let i = 0; i < 4; i++) nonce[i] = rng.uniformInt(2 ** 32);
+      try {
+        secure = new SecureRound({
+          round,
+          session: `veil/${this.o.configSha256.slice(0, 16)}/round/${round}/attempt/${attempt}/${Buffer.from(bytesFromWords(nonce)).toString('hex')}`,
+          spec: this.o.secureAggregation,
+          participants: new Map(
+            [...selected].map((id) => [
+              id,
+              new Uint8Array(Buffer.from(this.nodes.get(id)!.signingKey ?? '', 'hex')),
+            ]),
+          ),
+          dimension: this.global.length,
+        });
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.phase = { kind: 'waiting' };
+        this.retry(round, attempt, selected.size, err.message);
+        return;
+      }
+    }
     const task = create(GetTaskResponseSchema, {
       task: {
         case: 'train',
@@ -633,6 +731,7 @@ export class Coordinator implements CoordinatorHandler {
           global: encodeParameters(this.global),
           config: this.trainConfig,
           deadlineUnixMs: BigInt(deadline),
+          ...(secure ? { secagg: secure.setup() } : {}),
         },
       },
     });
@@ -648,6 +747,7 @@ export class Coordinator implements CoordinatorHandler {
       updates: new Map(),
       rejected: [],
       cancelTimer: this.clock.setTimer(this.o.roundTimeoutMs + 1, () => this.onDeadline(round, attempt)),
+      secure,
     };
     this.emit({ kind: 'round-started', round, attempt, selected: selected.size });
     this.wakeAll();
@@ -658,6 +758,12 @@ export class Coordinator implements CoordinatorHandler {
   private maybeCloseRound(): void {
     const p = this.phase;
     if (p.kind !== 'training') return;
+    if (p.secure) {
+      const secure = p.secure;
+      const pending = secure.eligible().filter((id) => !secure.hasAnswered(id) && !this.nodes.get(id)?.left);
+      if (pending.length === 0) this.advanceSecure(p);
+      return;
+    }
     const answered = new Set([...p.updates.keys(), ...p.rejected.map((r) => r.nodeId)]);
     for (const id of p.selected) if (this.nodes.get(id)?.left) answered.add(id);
     if (answered.size >= p.selected.size) this.closeRound(false);
@@ -665,7 +771,104 @@ export class Coordinator implements CoordinatorHandler {
 
   private onDeadline(round: number, attempt: number): void {
     const p = this.phase;
-    if (p.kind === 'training' && p.round === round && p.attempt === attempt) this.closeRound(true);
+    if (p.kind !== 'training' || p.round !== round || p.attempt !== attempt) return;
+    if (p.secure) {
+      if (p.secure.currentStage === 'advertise') this.advanceSecure(p);
+      return;
+    }
+    this.closeRound(true);
+  }
+
+  /** A round attempt that cannot count: retried with a new draw, or the run fails after maxRoundAttempts. */
+  private retry(round: number, attempt: number, received: number, why: string): void {
+    this.emit({ kind: 'round-retried', round, attempt, received, reason: why });
+    if (attempt >= (this.o.maxRoundAttempts ?? 3)) {
+      this.fail(`round ${round}: ${why} (after ${attempt} attempts)`);
+      return;
+    }
+    this.phase = { kind: 'waiting' };
+    this.nextAttempt = attempt + 1;
+    if (this.activeNodes().length >= this.o.minNodes) this.startRound(round, this.nextAttempt);
+  }
+
+  /**
+   * Closes the secure aggregation's current stage (everyone answered, or its deadline passed) and opens the
+   * next, or finishes the round when the unmasking closed. Below the threshold the attempt is retried: nothing
+   * was unmasked.
+   */
+  private advanceSecure(p: Extract<Phase, { kind: 'training' }>): void {
+    const secure = p.secure!;
+    p.cancelTimer();
+    let done: boolean;
+    try {
+      done = secure.close();
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.retry(p.round, p.attempt, 0, err.message);
+      return;
+    }
+    if (done) {
+      this.closeSecureRound(p);
+      return;
+    }
+    const timeout = this.o.secureAggregation?.stageTimeoutMs ?? 60_000;
+    secure.deadline = this.clock.now() + timeout;
+    const stage = secure.currentStage;
+    p.cancelTimer = this.clock.setTimer(timeout + 1, () => {
+      if (this.phase === p && secure.currentStage === stage) this.advanceSecure(p);
+    });
+    this.wakeAll();
+    this.maybeCloseRound();
+  }
+
+  private closeSecureRound(p: Extract<Phase, { kind: 'training' }>): void {
+    const r = p.secure!.result();
+    const quorum = this.o.selection.kind === 'poisson' ? 2 : this.o.minNodes;
+    if (r.survivors.length < quorum) {
+      this.retry(
+        p.round,
+        p.attempt,
+        r.survivors.length,
+        `${r.survivors.length} survivors, the quorum is ${quorum}`,
+      );
+      return;
+    }
+    const every = this.o.evaluateEvery ?? 1;
+    const evaluate = p.round === this.o.rounds || (every > 0 && p.round % every === 0);
+    this.global = this.o.strategy.applyDelta(this.global, r.mean, p.round);
+    this.roundsCompleted = p.round;
+    this.centralEvents.push(...r.events);
+    for (const id of r.survivors) {
+      const n = this.nodes.get(id);
+      if (n) n.roundsParticipated++;
+    }
+    const losses = r.survivors
+      .map((id) => p.secure!.metaOf(id)?.trainLoss ?? Number.NaN)
+      .filter(Number.isFinite);
+    let norm = 0;
+    for (let i = 0; i < r.mean.length; i++) norm += r.mean[i]! * r.mean[i]!;
+    const downloads = [...r.downloadBytes.values()];
+    const alive = new Set(r.survivors);
+    const record: RoundRecord = {
+      round: p.round,
+      attempts: p.attempt,
+      selected: [...p.selected].sort(),
+      used: r.survivors,
+      rejected: [...p.rejected],
+      dropped: [...p.selected].filter((id) => !alive.has(id)).sort(),
+      meanTrainLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
+      downloadBytesPerNode:
+        p.taskBytes +
+        (downloads.length ? Math.round(downloads.reduce((a, b) => a + b, 0) / downloads.length) : 0),
+      uploadBytes: Object.fromEntries([...r.uploadBytes].sort(([a], [b]) => (a < b ? -1 : 1))),
+      updateNorm: Math.sqrt(norm),
+      events: r.events,
+      evaluation: null,
+      serverEvaluation: evaluate && this.o.serverEvaluate ? this.o.serverEvaluate(this.global) : null,
+      seconds: (this.clock.now() - p.startedMs) / 1000,
+      secureAggregation: r.record,
+    };
+    this.finishRound(record, evaluate);
   }
 
   private closeRound(deadlinePassed: boolean): void {
@@ -728,12 +931,17 @@ export class Coordinator implements CoordinatorHandler {
       serverEvaluation: evaluate && this.o.serverEvaluate ? this.o.serverEvaluate(this.global) : null,
       seconds: (this.clock.now() - p.startedMs) / 1000,
     };
+    this.finishRound(record, evaluate);
+  }
+
+  /** Records a completed round, checkpoints it (before the model is released), then evaluates or goes on. */
+  private finishRound(record: RoundRecord, evaluate: boolean): void {
     this.history.push(record);
     this.nextAttempt = 1;
     if (!this.saveCheckpoint()) return;
     this.emit({ kind: 'round-finished', record });
     if ((this.phase as Phase).kind === 'failed') return; // stopped by a listener
-    if (evaluate) this.startEvaluation(p.round);
+    if (evaluate) this.startEvaluation(record.round);
     else this.next();
   }
 
@@ -836,15 +1044,20 @@ export class Coordinator implements CoordinatorHandler {
       const delta = this.o.centralDelta ?? 1e-5;
       const rdp = new RdpAccountant();
       const pld = new PldAccountant();
+      let pldOk = true;
       for (const e of privateEvents) {
         rdp.compose(e);
-        pld.compose(e);
+        try {
+          if (pldOk) pld.compose(e);
+        } catch {
+          pldOk = false; // an event the PLD accountant does not support: report RDP only
+        }
       }
       central = {
         events: privateEvents,
         delta,
         epsilonRdp: rdp.epsilon({ delta }),
-        epsilonPld: pld.epsilon({ delta }),
+        epsilonPld: pldOk ? pld.epsilon({ delta }) : null,
       };
     }
     return {
@@ -853,6 +1066,7 @@ export class Coordinator implements CoordinatorHandler {
       roundsCompleted: this.roundsCompleted,
       rounds: this.o.rounds,
       strategy: this.o.strategy.name,
+      secureAggregation: this.o.secureAggregation?.protocol ?? 'none',
       global: Float32Array.from(this.global),
       history: this.history,
       finalEvaluation: lastEval,
@@ -996,5 +1210,35 @@ function checkOptions(o: CoordinatorOptions): void {
       value: true,
       allowed: 'resume only with a checkpoint store',
     });
+  }
+  const sa = o.secureAggregation;
+  if (sa) {
+    const refuse = (param: string, value: unknown, allowed: string) => {
+      throw new InvalidParameterError({ fn, param: `secureAggregation.${param}`, value, allowed });
+    };
+    if (sa.protocol !== 'secagg' && sa.protocol !== 'secagg+')
+      refuse('protocol', sa.protocol, "'secagg' or 'secagg+'");
+    if (!(sa.clipNorm > 0 && Number.isFinite(sa.clipNorm)))
+      refuse('clipNorm', sa.clipNorm, 'a finite number > 0');
+    if (sa.thresholdFraction !== undefined && !(sa.thresholdFraction > 0.5 && sa.thresholdFraction <= 1))
+      refuse('thresholdFraction', sa.thresholdFraction, 'a fraction in (0.5, 1]');
+    const nm = sa.distributedDp?.noiseMultiplier;
+    if (nm !== undefined && !(nm > 0 && Number.isFinite(nm)))
+      refuse('distributedDp.noiseMultiplier', nm, 'a finite number > 0');
+    if (o.strategy.aggregator.kind !== 'mean' || o.strategy.name.includes('server-dp')) {
+      refuse(
+        'protocol',
+        sa.protocol,
+        `a strategy with the mean aggregator and no central DP (got ${o.strategy.name} with ${o.strategy.aggregator.kind}): the coordinator only learns the sum`,
+      );
+    }
+    if (t.compression.kind !== 'none') {
+      refuse(
+        'protocol',
+        sa.protocol,
+        `no update compression (got ${t.compression.kind}): updates are encoded in fixed point`,
+      );
+    }
+    if (o.minNodes < 2) refuse('protocol', sa.protocol, 'minNodes >= 2 (a sum of one update is that update)');
   }
 }

@@ -20,3 +20,4 @@ export {
   type RoundRecord,
   trainConfigMessage,
 } from './coordinator.js';
+export type { SecureAggregationSpec, SecureRoundRecord, SecureStage } from './secure-round.js';

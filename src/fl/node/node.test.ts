@@ -102,6 +102,7 @@ function forwarding(target: () => CoordinatorHandler): CoordinatorHandler {
     submitUpdate: (r, p) => target().submitUpdate(r, p),
     submitEvaluation: (r, p) => target().submitEvaluation(r, p),
     leave: (r, p) => target().leave(r, p),
+    submitSecAgg: (r, p) => target().submitSecAgg(r, p),
   };
 }
 

@@ -9,7 +9,7 @@
  * node leaves the federation saying why. The noise multiplier is fixed at the start (given, or calibrated so
  * that taking part in every planned round spends exactly the budget).
  */
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
 import {
   BudgetExceededError,
@@ -18,7 +18,14 @@ import {
   ProtocolError,
   type Rng,
 } from '../../core/index.js';
+import { constantTimeEqual, generateSigningKeyPair, type KeyPair } from '../../crypto/index.js';
 import { type Dataset, parseModelSpec, SequentialModel } from '../../ml/index.js';
+import {
+  addDiscreteGaussianNoise,
+  encodeClipped,
+  type FixedPointPlan,
+  SecAggClient,
+} from '../../secagg/index.js';
 import { evaluateModel, trainModel } from '../../train/index.js';
 import {
   type CoordinatorClient,
@@ -27,12 +34,16 @@ import {
   type GetTaskResponse,
   LeaveRequestSchema,
   RegisterRequestSchema,
+  type SecAggSetup,
+  type SecAggTask,
   SubmitEvaluationRequestSchema,
+  SubmitSecAggRequestSchema,
   SubmitUpdateRequestSchema,
   type TrafficCounter,
   type TrainTask,
 } from '../../transport/index.js';
 import {
+  bytesFromWords,
   type DeltaEncoderState,
   decodeParameters,
   encodeDelta,
@@ -118,6 +129,13 @@ export interface NodeOptions {
    * simulations only (`veil simulate --byzantine`); a real node has none.
    */
   readonly tamper?: (delta: Float32Array, round: number, rng: Rng) => Float32Array;
+  /**
+   * Makes the node drop out of a round's secure aggregation at the stage returned (it stops answering). For
+   * simulations of unreliable nodes only (`veil simulate --dropout`); a real node has none.
+   */
+  readonly secaggDropout?: (
+    session: string,
+  ) => 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | null;
   readonly onEvent?: (event: NodeEvent) => void;
   readonly signal?: AbortSignal;
   /** Sleeps between polls; injectable for tests. */
@@ -155,6 +173,20 @@ export type NodeEvent =
       readonly epsilon: number | null;
     }
   | { readonly kind: 'retrying'; readonly error: string; readonly attempt: number }
+  | {
+      /** A secure-aggregation stage answered (accepted or refused by the coordinator). */
+      readonly kind: 'secagg-stage';
+      readonly round: number;
+      readonly stage: 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
+      readonly accepted: boolean;
+      readonly reason: string;
+    }
+  | {
+      /** The node refused a secure-aggregation request (e.g. both shares of one node) and left the round. */
+      readonly kind: 'secagg-refused';
+      readonly round: number;
+      readonly reason: string;
+    }
   | { readonly kind: 'finished'; readonly rounds: number };
 
 /** Traffic of one round, as the node's client counted it. */
@@ -205,6 +237,33 @@ export interface NodeSummary {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The fixed-point plan of a secure aggregation setup, after checking that it cannot wrap: every node's clipped
+ * coordinate plus rounding, plus 8 standard deviations of every node's noise, must stay below 2^31 (the
+ * coordinator's plan guarantees it; a node does not take a setup on trust). Null when it could wrap.
+ */
+function planFromSetup(setup: SecAggSetup, dimension: number): FixedPointPlan | null {
+  const f = setup.fractionalBits;
+  const nodes = setup.peers.length;
+  if (!Number.isInteger(f) || f < 0 || f > 30) return null;
+  const scale = 2 ** f;
+  const noiseStd = (setup.noiseSigma * Math.sqrt(nodes)) / scale;
+  const sumBound = nodes * (setup.clipNorm * scale + 1) + 8 * noiseStd * scale;
+  if (!(sumBound < 2 ** 31)) return null;
+  return {
+    nodes,
+    clip: setup.clipNorm,
+    dimension,
+    noiseStd,
+    tailSigmas: 8,
+    fractionalBits: f,
+    scale,
+    integerClip: setup.clipNorm * scale,
+    sumBound,
+    headroomBits: Math.floor(31 - Math.log2(sumBound)),
+  };
+}
+
 /** Whether an error is the transport failing (worth retrying) rather than the coordinator refusing. */
 function isTransient(err: unknown): boolean {
   // The transport's RpcError says whether trying again can help (unavailable, deadline exceeded, aborted).
@@ -252,6 +311,16 @@ export class FederatedNode {
   private lastBatchSize = 0;
   private lastLearningRate: number | undefined;
   private readonly traffic: RoundTraffic[] = [];
+  /** This node's Ed25519 key for secure aggregation (one per run; its public half is registered). */
+  private readonly signing: KeyPair = generateSigningKeyPair();
+  /** The round's secure aggregation in progress. */
+  private secure: {
+    readonly round: number;
+    readonly session: string;
+    readonly client: SecAggClient;
+    input: Uint32Array | null;
+    readonly before: { sent: number; received: number };
+  } | null = null;
 
   constructor(options: NodeOptions) {
     const p = options.privacy;
@@ -351,6 +420,9 @@ export class FederatedNode {
         case 'evaluate':
           await this.evaluate(task.value);
           break;
+        case 'secagg':
+          await this.secureStage(task.value);
+          break;
         case 'finished': {
           const global = decodeParameters(
             task.value.global,
@@ -376,6 +448,7 @@ export class FederatedNode {
             protocolVersion: PROTOCOL_VERSION,
             numExamples: BigInt(this.o.train.numExamples),
             modelSpecSha256: this.o.expectedModelSha256 ?? '',
+            secaggSigningKey: this.signing.publicKey,
           }),
         ),
       false,
@@ -571,13 +644,17 @@ export class FederatedNode {
     }
     if (z?.kind === 'ditto') this.trainDitto(z, global, cfg, batchSize, task.round);
     if (this.o.tamper) delta = this.o.tamper(delta, task.round, this.o.rng(`round/${task.round}/tamper`));
+    const loss = result.epochs[result.epochs.length - 1]?.trainLoss ?? Number.NaN;
+    if (task.secagg) {
+      await this.advertise(task, task.secagg, delta, loss, epsilon, before);
+      return null;
+    }
     const encoded = encodeDelta(
       delta,
       cfg.compression,
       this.encoderState,
       this.o.rng(`round/${task.round}/compress`),
     );
-    const loss = result.epochs[result.epochs.length - 1]?.trainLoss ?? Number.NaN;
     const response = await this.call(() =>
       this.o.client.submitUpdate(
         create(SubmitUpdateRequestSchema, {
@@ -612,6 +689,196 @@ export class FederatedNode {
       downloadBytes: t.received,
     });
     return null;
+  }
+
+  /**
+   * Secure aggregation after local training: the delta is clipped, encoded in fixed point (with this node's
+   * share of the distributed noise), and kept here; only the signed key advertisement goes out now.
+   */
+  private async advertise(
+    task: TrainTask,
+    setup: SecAggSetup,
+    delta: Float32Array,
+    loss: number,
+    epsilon: number | null,
+    before: { sent: number; received: number },
+  ): Promise<void> {
+    const round = task.round;
+    const fail = (why: string): never => {
+      throw new ProtocolError(`round ${round}: invalid secure aggregation setup: ${why}`, { stage: 'train' });
+    };
+    const me = setup.peers.find((p) => constantTimeEqual(p.signingKey, this.signing.publicKey));
+    if (!me) fail('this node is not among its peers (or its signing key differs)');
+    if (setup.protocol !== 'secagg' && setup.protocol !== 'secagg+')
+      fail(`unknown protocol "${setup.protocol}"`);
+    if (setup.session === '') fail('empty session');
+    if (!(setup.clipNorm > 0) || !(setup.noiseSigma >= 0) || !Number.isFinite(setup.noiseSigma))
+      fail('clip norm must be > 0 and noise sigma >= 0');
+    const peers = new Map<string, Uint8Array>();
+    for (const p of setup.peers) {
+      if (p.signingKey.length !== 32 || peers.has(p.node)) fail(`peer "${p.node}" has a bad or repeated key`);
+      if (p !== me) peers.set(p.node, p.signingKey);
+    }
+    const rng = this.o.rng(`round/${round}/secagg`);
+    const plan = planFromSetup(setup, delta.length);
+    if (!plan)
+      fail(`fractional bits ${setup.fractionalBits} could wrap the sum of ${setup.peers.length} nodes`);
+    const input = encodeClipped(delta, plan!, rng);
+    if (setup.noiseSigma > 0) addDiscreteGaussianNoise(input, setup.noiseSigma, rng);
+    // Every validation of the setup (threshold, graph degree) happens here, before anything is sent.
+    const client = new SecAggClient({
+      id: me!.node,
+      session: setup.session,
+      threshold: setup.threshold,
+      signingKey: this.signing.privateKey,
+      peers,
+      rng,
+      graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
+    });
+    const ad = client.advertise();
+    this.secure = { round, session: setup.session, client, input, before };
+    const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+    const response = await this.call(() =>
+      this.o.client.submitSecAgg(
+        create(SubmitSecAggRequestSchema, {
+          round,
+          session: setup.session,
+          message: {
+            case: 'advertise',
+            value: {
+              encryptionKey: ad.encryptionKey,
+              maskKey: ad.maskKey,
+              signature: ad.signature,
+              numExamples: BigInt(this.o.train.numExamples),
+              trainLoss: this.releasesMetrics() && Number.isFinite(loss) ? loss : Number.NaN,
+              localEpsilon: epsilon ?? 0,
+              localDelta: dp?.delta ?? 0,
+            },
+          },
+        }),
+      ),
+    );
+    this.lastRound = round;
+    this.roundsTrained++;
+    if (!response.accepted) this.secure = null;
+    const after = this.counter();
+    this.o.onEvent?.({
+      kind: 'trained',
+      round,
+      loss,
+      epsilon,
+      accepted: response.accepted,
+      reason: response.reason,
+      uploadBytes: after.sent - before.sent,
+      downloadBytes: after.received - before.received,
+    });
+  }
+
+  /** One stage of the round's secure aggregation. */
+  private async secureStage(task: SecAggTask): Promise<void> {
+    const st = this.secure;
+    if (!st || st.session !== task.session || st.round !== task.round) {
+      // A stage of an aggregation this node holds no state for (it restarted, or refused earlier): sit it out.
+      await this.sleep(1_000);
+      return;
+    }
+    const s = task.stage;
+    const names = {
+      shareKeys: 'share-keys',
+      maskedInput: 'masked-input',
+      consistency: 'consistency',
+      unmask: 'unmask',
+    } as const;
+    if (s.case && this.o.secaggDropout?.(st.session) === names[s.case]) {
+      this.secure = null;
+      return;
+    }
+    let stage: 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
+    let message: MessageInitShape<typeof SubmitSecAggRequestSchema>['message'];
+    try {
+      switch (s.case) {
+        case 'shareKeys': {
+          stage = 'share-keys';
+          const m = st.client.shareKeys(
+            s.value.advertisements.map((a) => ({
+              from: a.node,
+              encryptionKey: a.encryptionKey,
+              maskKey: a.maskKey,
+              signature: a.signature,
+            })),
+          );
+          message = {
+            case: 'shareKeys',
+            value: { shares: m.shares.map((x) => ({ node: x.to, ciphertext: x.ciphertext })) },
+          };
+          break;
+        }
+        case 'maskedInput': {
+          stage = 'masked-input';
+          const m = st.client.maskedInput(
+            s.value.shares.map((x) => ({ from: x.node, ciphertext: x.ciphertext })),
+            st.input ?? new Uint32Array(0),
+          );
+          st.input?.fill(0);
+          st.input = null;
+          message = { case: 'maskedInput', value: bytesFromWords(m.masked) };
+          break;
+        }
+        case 'consistency': {
+          stage = 'consistency';
+          message = { case: 'consistencySignature', value: st.client.consistency(s.value.nodes).signature };
+          break;
+        }
+        case 'unmask': {
+          stage = 'unmask';
+          const m = st.client.unmask(
+            s.value.survivors,
+            s.value.signatures.map((x) => ({ from: x.node, signature: x.signature })),
+          );
+          const wire = (list: typeof m.maskKeyShares) =>
+            list.map((x) => ({ of: x.of, x: x.share.x, y: bytesFromWords(x.share.y) }));
+          message = {
+            case: 'unmask',
+            value: { maskKeyShares: wire(m.maskKeyShares), selfMaskShares: wire(m.selfMaskShares) },
+          };
+          break;
+        }
+        default:
+          throw new ProtocolError('the coordinator sent an empty secure aggregation stage', {
+            stage: 'secagg',
+          });
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      // An honest node refuses (both shares of one node, an unsigned survivor list...) and leaves the round.
+      this.secure = null;
+      this.o.onEvent?.({ kind: 'secagg-refused', round: st.round, reason: err.message });
+      return;
+    }
+    const response = await this.call(() =>
+      this.o.client.submitSecAgg(
+        create(SubmitSecAggRequestSchema, { round: st.round, session: st.session, message }),
+      ),
+    );
+    this.o.onEvent?.({
+      kind: 'secagg-stage',
+      round: st.round,
+      stage,
+      accepted: response.accepted,
+      reason: response.reason,
+    });
+    if (stage === 'unmask' || !response.accepted) {
+      this.secure = null;
+      const after = this.counter();
+      if (response.accepted) {
+        this.updatesAccepted++;
+        this.traffic.push({
+          round: st.round,
+          sent: after.sent - st.before.sent,
+          received: after.received - st.before.received,
+        });
+      }
+    }
   }
 
   private releasesMetrics(): boolean {

@@ -11,3 +11,4 @@ export {
 } from './parameters.js';
 export { fromUpdateMessage, toUpdateMessage } from './update.js';
 export { PROTOCOL_VERSION } from './version.js';
+export { bytesFromWords, wordsFromBytes } from './words.js';

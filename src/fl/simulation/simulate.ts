@@ -13,10 +13,12 @@ import { evaluateModel } from '../../train/index.js';
 import { createInMemoryClient, type TrafficCounter } from '../../transport/index.js';
 import {
   buildStrategy,
+  centralDelta,
   configHash,
   type FederationConfig,
   federationModel,
   localTraining,
+  secureAggregationSpec,
 } from '../config/index.js';
 import {
   type CheckpointStore,
@@ -66,6 +68,11 @@ export interface SimulationOptions {
   readonly onNodeEvent?: (node: string, event: NodeEvent) => void;
   /** Stop the coordinator after this round's checkpoint (tests of resume). */
   readonly stopAfterRound?: number;
+  /**
+   * Under secure aggregation: the probability that a selected node drops out of a round at a uniformly chosen
+   * stage after its key advertisement (share-keys, masked-input, consistency or unmask). Default 0.
+   */
+  readonly dropout?: number;
 }
 
 /** Bytes one node moved in one round. */
@@ -117,6 +124,24 @@ function tamperWith(spec: ByzantineSpec): (delta: Float32Array, round: number, r
   };
 }
 
+const DROP_STAGES = ['share-keys', 'masked-input', 'consistency', 'unmask'] as const;
+
+/** A node's simulated dropouts: per aggregation (round attempt), the stage it stops at, or null. */
+function dropoutOf(
+  p: number,
+  seed: number | undefined,
+  node: string,
+): (session: string) => (typeof DROP_STAGES)[number] | null {
+  const drawn = new Map<string, (typeof DROP_STAGES)[number] | null>();
+  return (session) => {
+    if (!drawn.has(session)) {
+      const rng = seed === undefined ? csprng() : seededRng(`${seed}/dropout/${node}/${session}`);
+      drawn.set(session, rng.uniform() < p ? DROP_STAGES[rng.uniformInt(DROP_STAGES.length)]! : null);
+    }
+    return drawn.get(session)!;
+  };
+}
+
 /**
  * Runs a simulated federation to the end.
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad byzantine spec
@@ -153,7 +178,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     maxRoundAttempts: federation.maxRoundAttempts,
     evaluateEvery: federation.evaluateEvery,
     evaluateFraction: federation.evaluateFraction,
-    centralDelta: federation.centralDp?.delta ?? 1e-5,
+    centralDelta: centralDelta(federation),
+    ...(secureAggregationSpec(federation) ? { secureAggregation: secureAggregationSpec(federation)! } : {}),
     configSha256: configHash({ federation, seed: seed ?? null, nodes: data.nodes.length }),
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     ...(options.resume ? { resume: true } : {}),
@@ -202,6 +228,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       pollWaitMs: 30_000,
       sleep: () => new Promise((resolve) => setImmediate(resolve)),
       ...(bad.has(part.name) && byz ? { tamper: tamperWith(byz) } : {}),
+      ...(options.dropout ? { secaggDropout: dropoutOf(options.dropout, seed, part.name) } : {}),
       ...(options.onNodeEvent ? { onEvent: (e: NodeEvent) => options.onNodeEvent!(part.name, e) } : {}),
     });
   });
@@ -225,7 +252,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     testLoss: loss,
     parameters: initialGlobal.length,
     private:
-      seed === undefined && (federation.centralDp !== undefined || options.localPrivacy?.kind === 'dp'),
+      seed === undefined &&
+      (federation.centralDp !== undefined ||
+        federation.secagg.distributedDp !== undefined ||
+        options.localPrivacy?.kind === 'dp'),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -18,6 +18,8 @@ import {
   RegisterResponseSchema,
   SubmitEvaluationRequestSchema,
   SubmitEvaluationResponseSchema,
+  SubmitSecAggRequestSchema,
+  SubmitSecAggResponseSchema,
   SubmitUpdateRequestSchema,
   SubmitUpdateResponseSchema,
 } from '../gen/veil/v1/fl_pb.js';
@@ -177,6 +179,13 @@ export async function createCoordinatorClient(
     leave: (request) =>
       call('leave', { input: LeaveRequestSchema, output: LeaveResponseSchema }, request, (t) =>
         rpc.leave(request, { timeoutMs: t }),
+      ),
+    submitSecAgg: (request) =>
+      call(
+        'submitSecAgg',
+        { input: SubmitSecAggRequestSchema, output: SubmitSecAggResponseSchema },
+        request,
+        (t) => rpc.submitSecAgg(request, { timeoutMs: t }),
       ),
     async close() {
       closed = true;

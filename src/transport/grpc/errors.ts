@@ -9,7 +9,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { ERROR_CODES, type ErrorCode, IntegrityError, ProtocolError } from '../../core/index.js';
 
 /** The calls of the coordinator service. */
-export type RpcName = 'register' | 'getTask' | 'submitUpdate' | 'submitEvaluation' | 'leave';
+export type RpcName = 'register' | 'getTask' | 'submitUpdate' | 'submitEvaluation' | 'leave' | 'submitSecAgg';
 
 /** gRPC status names (lower-case, as in the gRPC specification's code names). */
 export type RpcStatus =

@@ -143,6 +143,7 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
       submitUpdate: unary('submitUpdate', (r, p) => handler.submitUpdate(r, p)),
       submitEvaluation: unary('submitEvaluation', (r, p) => handler.submitEvaluation(r, p)),
       leave: unary('leave', (r, p) => handler.leave(r, p)),
+      submitSecAgg: unary('submitSecAgg', (r, p) => handler.submitSecAgg(r, p)),
     });
   };
 

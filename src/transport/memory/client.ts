@@ -17,6 +17,8 @@ import {
   RegisterResponseSchema,
   SubmitEvaluationRequestSchema,
   SubmitEvaluationResponseSchema,
+  SubmitSecAggRequestSchema,
+  SubmitSecAggResponseSchema,
   SubmitUpdateRequestSchema,
   SubmitUpdateResponseSchema,
 } from '../gen/veil/v1/fl_pb.js';
@@ -131,5 +133,9 @@ export function createInMemoryClient(
         handler.submitEvaluation(m, p),
       ),
     leave: (r) => call('leave', LeaveRequestSchema, LeaveResponseSchema, r, (m, p) => handler.leave(m, p)),
+    submitSecAgg: (r) =>
+      call('submitSecAgg', SubmitSecAggRequestSchema, SubmitSecAggResponseSchema, r, (m, p) =>
+        handler.submitSecAgg(m, p),
+      ),
   };
 }

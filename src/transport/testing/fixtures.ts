@@ -12,6 +12,7 @@ import {
   LeaveResponseSchema,
   RegisterResponseSchema,
   SubmitEvaluationResponseSchema,
+  SubmitSecAggResponseSchema,
   SubmitUpdateResponseSchema,
 } from '../gen/veil/v1/fl_pb.js';
 import type { CoordinatorHandler, PeerIdentity } from '../service.js';
@@ -76,6 +77,10 @@ export function stubCoordinator(): StubCoordinator {
     async leave(request, peer) {
       record('leave', request, peer);
       return create(LeaveResponseSchema, {});
+    },
+    async submitSecAgg(request, peer) {
+      record('submitSecAgg', request, peer);
+      return create(SubmitSecAggResponseSchema, { accepted: true, reason: `${peer.id}:${request.session}` });
     },
   };
   function record(rpc: string, request: unknown, peer: PeerIdentity): void {

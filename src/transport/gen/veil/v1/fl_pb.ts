@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file veil/v1/fl.proto.
  */
 export const file_veil_v1_fl: GenFile = /*@__PURE__*/
-  fileDesc("ChB2ZWlsL3YxL2ZsLnByb3RvEgd2ZWlsLnYxIlwKD1JlZ2lzdGVyUmVxdWVzdBIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhQKDG51bV9leGFtcGxlcxgCIAEoBBIZChFtb2RlbF9zcGVjX3NoYTI1NhgDIAEoCSKHAQoQUmVnaXN0ZXJSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoCBIOCgZyZWFzb24YAiABKAkSFwoPbW9kZWxfc3BlY19qc29uGAMgASgJEhMKC2lucHV0X3NoYXBlGAQgAygNEhMKC251bV9jbGFzc2VzGAUgASgNEg4KBnJvdW5kcxgGIAEoDSI1Cg5HZXRUYXNrUmVxdWVzdBISCgpsYXN0X3JvdW5kGAEgASgNEg8KB3dhaXRfbXMYAiABKA0irwEKD0dldFRhc2tSZXNwb25zZRIdCgR3YWl0GAEgASgLMg0udmVpbC52MS5XYWl0SAASIwoFdHJhaW4YAiABKAsyEi52ZWlsLnYxLlRyYWluVGFza0gAEikKCGV2YWx1YXRlGAMgASgLMhUudmVpbC52MS5FdmFsdWF0ZVRhc2tIABIlCghmaW5pc2hlZBgEIAEoCzIRLnZlaWwudjEuRmluaXNoZWRIAEIGCgR0YXNrIi4KBFdhaXQSFgoOcmV0cnlfYWZ0ZXJfbXMYASABKA0SDgoGcmVhc29uGAIgASgJIkUKD01vZGVsUGFyYW1ldGVycxISCgpmbG9hdDMyX2xlGAEgASgMEg4KBmxlbmd0aBgCIAEoBBIOCgZzaGEyNTYYAyABKAwihAEKCVRyYWluVGFzaxINCgVyb3VuZBgBIAEoDRIoCgZnbG9iYWwYAiABKAsyGC52ZWlsLnYxLk1vZGVsUGFyYW1ldGVycxIkCgZjb25maWcYAyABKAsyFC52ZWlsLnYxLlRyYWluQ29uZmlnEhgKEGRlYWRsaW5lX3VuaXhfbXMYBCABKAQitgEKC1RyYWluQ29uZmlnEhQKDGxvY2FsX2Vwb2NocxgBIAEoDRISCgpiYXRjaF9zaXplGAIgASgNEhUKDWxlYXJuaW5nX3JhdGUYAyABKAESEAoIbW9tZW50dW0YBCABKAESEwoLcHJveGltYWxfbXUYBSABKAESKQoLY29tcHJlc3Npb24YBiABKAsyFC52ZWlsLnYxLkNvbXByZXNzaW9uEhQKDGxvY2FsX2xheWVycxgHIAMoDSKMAQoLQ29tcHJlc3Npb24SJgoEbm9uZRgBIAEoCzIWLnZlaWwudjEuTm9Db21wcmVzc2lvbkgAEi0KDHF1YW50aXphdGlvbhgCIAEoCzIVLnZlaWwudjEuUXVhbnRpemF0aW9uSAASHgoFdG9wX2sYAyABKAsyDS52ZWlsLnYxLlRvcEtIAEIGCgRraW5kIg8KDU5vQ29tcHJlc3Npb24iHAoMUXVhbnRpemF0aW9uEgwKBGJpdHMYASABKA0iGAoEVG9wSxIQCghmcmFjdGlvbhgBIAEoASJHCgxFdmFsdWF0ZVRhc2sSDQoFcm91bmQYASABKA0SKAoGZ2xvYmFsGAIgASgLMhgudmVpbC52MS5Nb2RlbFBhcmFtZXRlcnMiRAoIRmluaXNoZWQSDgoGcm91bmRzGAEgASgNEigKBmdsb2JhbBgCIAEoCzIYLnZlaWwudjEuTW9kZWxQYXJhbWV0ZXJzIqMBCgZVcGRhdGUSDgoGbGVuZ3RoGAEgASgEEiUKBWRlbnNlGAIgASgLMhQudmVpbC52MS5EZW5zZVVwZGF0ZUgAEi0KCXF1YW50aXplZBgDIAEoCzIYLnZlaWwudjEuUXVhbnRpemVkVXBkYXRlSAASJwoGc3BhcnNlGAQgASgLMhUudmVpbC52MS5TcGFyc2VVcGRhdGVIAEIKCghlbmNvZGluZyIhCgtEZW5zZVVwZGF0ZRISCgpmbG9hdDMyX2xlGAEgASgMIk0KD1F1YW50aXplZFVwZGF0ZRIMCgRiaXRzGAEgASgNEg0KBWxvd2VyGAIgASgCEg0KBXVwcGVyGAMgASgCEg4KBmxldmVscxgEIAEoDCI5CgxTcGFyc2VVcGRhdGUSEgoKaW5kaWNlc19sZRgBIAEoDBIVCg12YWx1ZXNfZjMyX2xlGAIgASgMIpsBChNTdWJtaXRVcGRhdGVSZXF1ZXN0Eg0KBXJvdW5kGAEgASgNEh8KBnVwZGF0ZRgCIAEoCzIPLnZlaWwudjEuVXBkYXRlEhQKDG51bV9leGFtcGxlcxgDIAEoBBISCgp0cmFpbl9sb3NzGAQgASgBEhUKDWxvY2FsX2Vwc2lsb24YBSABKAESEwoLbG9jYWxfZGVsdGEYBiABKAEiOAoUU3VibWl0VXBkYXRlUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgSDgoGcmVhc29uGAIgASgJIl4KF1N1Ym1pdEV2YWx1YXRpb25SZXF1ZXN0Eg0KBXJvdW5kGAEgASgNEhQKDG51bV9leGFtcGxlcxgCIAEoBBIMCgRsb3NzGAMgASgBEhAKCGFjY3VyYWN5GAQgASgBIiwKGFN1Ym1pdEV2YWx1YXRpb25SZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoCCIeCgxMZWF2ZVJlcXVlc3QSDgoGcmVhc29uGAEgASgJIg8KDUxlYXZlUmVzcG9uc2Uy+gIKG0ZlZGVyYXRlZENvb3JkaW5hdG9yU2VydmljZRI/CghSZWdpc3RlchIYLnZlaWwudjEuUmVnaXN0ZXJSZXF1ZXN0GhkudmVpbC52MS5SZWdpc3RlclJlc3BvbnNlEjwKB0dldFRhc2sSFy52ZWlsLnYxLkdldFRhc2tSZXF1ZXN0GhgudmVpbC52MS5HZXRUYXNrUmVzcG9uc2USSwoMU3VibWl0VXBkYXRlEhwudmVpbC52MS5TdWJtaXRVcGRhdGVSZXF1ZXN0Gh0udmVpbC52MS5TdWJtaXRVcGRhdGVSZXNwb25zZRJXChBTdWJtaXRFdmFsdWF0aW9uEiAudmVpbC52MS5TdWJtaXRFdmFsdWF0aW9uUmVxdWVzdBohLnZlaWwudjEuU3VibWl0RXZhbHVhdGlvblJlc3BvbnNlEjYKBUxlYXZlEhUudmVpbC52MS5MZWF2ZVJlcXVlc3QaFi52ZWlsLnYxLkxlYXZlUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChB2ZWlsL3YxL2ZsLnByb3RvEgd2ZWlsLnYxIngKD1JlZ2lzdGVyUmVxdWVzdBIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhQKDG51bV9leGFtcGxlcxgCIAEoBBIZChFtb2RlbF9zcGVjX3NoYTI1NhgDIAEoCRIaChJzZWNhZ2dfc2lnbmluZ19rZXkYBCABKAwihwEKEFJlZ2lzdGVyUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgSDgoGcmVhc29uGAIgASgJEhcKD21vZGVsX3NwZWNfanNvbhgDIAEoCRITCgtpbnB1dF9zaGFwZRgEIAMoDRITCgtudW1fY2xhc3NlcxgFIAEoDRIOCgZyb3VuZHMYBiABKA0iNQoOR2V0VGFza1JlcXVlc3QSEgoKbGFzdF9yb3VuZBgBIAEoDRIPCgd3YWl0X21zGAIgASgNItYBCg9HZXRUYXNrUmVzcG9uc2USHQoEd2FpdBgBIAEoCzINLnZlaWwudjEuV2FpdEgAEiMKBXRyYWluGAIgASgLMhIudmVpbC52MS5UcmFpblRhc2tIABIpCghldmFsdWF0ZRgDIAEoCzIVLnZlaWwudjEuRXZhbHVhdGVUYXNrSAASJQoIZmluaXNoZWQYBCABKAsyES52ZWlsLnYxLkZpbmlzaGVkSAASJQoGc2VjYWdnGAUgASgLMhMudmVpbC52MS5TZWNBZ2dUYXNrSABCBgoEdGFzayIuCgRXYWl0EhYKDnJldHJ5X2FmdGVyX21zGAEgASgNEg4KBnJlYXNvbhgCIAEoCSJFCg9Nb2RlbFBhcmFtZXRlcnMSEgoKZmxvYXQzMl9sZRgBIAEoDBIOCgZsZW5ndGgYAiABKAQSDgoGc2hhMjU2GAMgASgMIqoBCglUcmFpblRhc2sSDQoFcm91bmQYASABKA0SKAoGZ2xvYmFsGAIgASgLMhgudmVpbC52MS5Nb2RlbFBhcmFtZXRlcnMSJAoGY29uZmlnGAMgASgLMhQudmVpbC52MS5UcmFpbkNvbmZpZxIYChBkZWFkbGluZV91bml4X21zGAQgASgEEiQKBnNlY2FnZxgFIAEoCzIULnZlaWwudjEuU2VjQWdnU2V0dXAiuAEKC1NlY0FnZ1NldHVwEg8KB3Nlc3Npb24YASABKAkSEAoIcHJvdG9jb2wYAiABKAkSEQoJdGhyZXNob2xkGAMgASgNEg4KBmRlZ3JlZRgEIAEoDRIXCg9mcmFjdGlvbmFsX2JpdHMYBSABKA0SEQoJY2xpcF9ub3JtGAYgASgBEhMKC25vaXNlX3NpZ21hGAcgASgBEiIKBXBlZXJzGAggAygLMhMudmVpbC52MS5TZWNBZ2dQZWVyIi8KClNlY0FnZ1BlZXISDAoEbm9kZRgBIAEoCRITCgtzaWduaW5nX2tleRgCIAEoDCKRAgoKU2VjQWdnVGFzaxINCgVyb3VuZBgBIAEoDRIPCgdzZXNzaW9uGAIgASgJEhgKEGRlYWRsaW5lX3VuaXhfbXMYAyABKAQSKwoKc2hhcmVfa2V5cxgEIAEoCzIVLnZlaWwudjEuU2VjQWdnUm9zdGVySAASMgoMbWFza2VkX2lucHV0GAUgASgLMhoudmVpbC52MS5TZWNBZ2dDaXBoZXJ0ZXh0c0gAEi8KC2NvbnNpc3RlbmN5GAYgASgLMhgudmVpbC52MS5TZWNBZ2dTdXJ2aXZvcnNIABIuCgZ1bm1hc2sYByABKAsyHC52ZWlsLnYxLlNlY0FnZ1VubWFza1JlcXVlc3RIAEIHCgVzdGFnZSJgChNTZWNBZ2dBZHZlcnRpc2VtZW50EgwKBG5vZGUYASABKAkSFgoOZW5jcnlwdGlvbl9rZXkYAiABKAwSEAoIbWFza19rZXkYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMIkQKDFNlY0FnZ1Jvc3RlchI0Cg5hZHZlcnRpc2VtZW50cxgBIAMoCzIcLnZlaWwudjEuU2VjQWdnQWR2ZXJ0aXNlbWVudCI0ChBTZWNBZ2dDaXBoZXJ0ZXh0EgwKBG5vZGUYASABKAkSEgoKY2lwaGVydGV4dBgCIAEoDCI+ChFTZWNBZ2dDaXBoZXJ0ZXh0cxIpCgZzaGFyZXMYASADKAsyGS52ZWlsLnYxLlNlY0FnZ0NpcGhlcnRleHQiIAoPU2VjQWdnU3Vydml2b3JzEg0KBW5vZGVzGAEgAygJIjIKD1NlY0FnZ1NpZ25hdHVyZRIMCgRub2RlGAEgASgJEhEKCXNpZ25hdHVyZRgCIAEoDCJWChNTZWNBZ2dVbm1hc2tSZXF1ZXN0EhEKCXN1cnZpdm9ycxgBIAMoCRIsCgpzaWduYXR1cmVzGAIgAygLMhgudmVpbC52MS5TZWNBZ2dTaWduYXR1cmUiLwoLU2VjQWdnU2hhcmUSCgoCb2YYASABKAkSCQoBeBgCIAEoDRIJCgF5GAMgASgMIo0CChNTdWJtaXRTZWNBZ2dSZXF1ZXN0Eg0KBXJvdW5kGAEgASgNEg8KB3Nlc3Npb24YAiABKAkSNwoJYWR2ZXJ0aXNlGAMgASgLMiIudmVpbC52MS5TZWNBZ2dBZHZlcnRpc2VTdWJtaXNzaW9uSAASMAoKc2hhcmVfa2V5cxgEIAEoCzIaLnZlaWwudjEuU2VjQWdnQ2lwaGVydGV4dHNIABIWCgxtYXNrZWRfaW5wdXQYBSABKAxIABIfChVjb25zaXN0ZW5jeV9zaWduYXR1cmUYBiABKAxIABInCgZ1bm1hc2sYByABKAsyFS52ZWlsLnYxLlNlY0FnZ1VubWFza0gAQgkKB21lc3NhZ2UirgEKGVNlY0FnZ0FkdmVydGlzZVN1Ym1pc3Npb24SFgoOZW5jcnlwdGlvbl9rZXkYASABKAwSEAoIbWFza19rZXkYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMEhQKDG51bV9leGFtcGxlcxgEIAEoBBISCgp0cmFpbl9sb3NzGAUgASgBEhUKDWxvY2FsX2Vwc2lsb24YBiABKAESEwoLbG9jYWxfZGVsdGEYByABKAEibQoMU2VjQWdnVW5tYXNrEi0KD21hc2tfa2V5X3NoYXJlcxgBIAMoCzIULnZlaWwudjEuU2VjQWdnU2hhcmUSLgoQc2VsZl9tYXNrX3NoYXJlcxgCIAMoCzIULnZlaWwudjEuU2VjQWdnU2hhcmUiOAoUU3VibWl0U2VjQWdnUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgSDgoGcmVhc29uGAIgASgJIrYBCgtUcmFpbkNvbmZpZxIUCgxsb2NhbF9lcG9jaHMYASABKA0SEgoKYmF0Y2hfc2l6ZRgCIAEoDRIVCg1sZWFybmluZ19yYXRlGAMgASgBEhAKCG1vbWVudHVtGAQgASgBEhMKC3Byb3hpbWFsX211GAUgASgBEikKC2NvbXByZXNzaW9uGAYgASgLMhQudmVpbC52MS5Db21wcmVzc2lvbhIUCgxsb2NhbF9sYXllcnMYByADKA0ijAEKC0NvbXByZXNzaW9uEiYKBG5vbmUYASABKAsyFi52ZWlsLnYxLk5vQ29tcHJlc3Npb25IABItCgxxdWFudGl6YXRpb24YAiABKAsyFS52ZWlsLnYxLlF1YW50aXphdGlvbkgAEh4KBXRvcF9rGAMgASgLMg0udmVpbC52MS5Ub3BLSABCBgoEa2luZCIPCg1Ob0NvbXByZXNzaW9uIhwKDFF1YW50aXphdGlvbhIMCgRiaXRzGAEgASgNIhgKBFRvcEsSEAoIZnJhY3Rpb24YASABKAEiRwoMRXZhbHVhdGVUYXNrEg0KBXJvdW5kGAEgASgNEigKBmdsb2JhbBgCIAEoCzIYLnZlaWwudjEuTW9kZWxQYXJhbWV0ZXJzIkQKCEZpbmlzaGVkEg4KBnJvdW5kcxgBIAEoDRIoCgZnbG9iYWwYAiABKAsyGC52ZWlsLnYxLk1vZGVsUGFyYW1ldGVycyKjAQoGVXBkYXRlEg4KBmxlbmd0aBgBIAEoBBIlCgVkZW5zZRgCIAEoCzIULnZlaWwudjEuRGVuc2VVcGRhdGVIABItCglxdWFudGl6ZWQYAyABKAsyGC52ZWlsLnYxLlF1YW50aXplZFVwZGF0ZUgAEicKBnNwYXJzZRgEIAEoCzIVLnZlaWwudjEuU3BhcnNlVXBkYXRlSABCCgoIZW5jb2RpbmciIQoLRGVuc2VVcGRhdGUSEgoKZmxvYXQzMl9sZRgBIAEoDCJNCg9RdWFudGl6ZWRVcGRhdGUSDAoEYml0cxgBIAEoDRINCgVsb3dlchgCIAEoAhINCgV1cHBlchgDIAEoAhIOCgZsZXZlbHMYBCABKAwiOQoMU3BhcnNlVXBkYXRlEhIKCmluZGljZXNfbGUYASABKAwSFQoNdmFsdWVzX2YzMl9sZRgCIAEoDCKbAQoTU3VibWl0VXBkYXRlUmVxdWVzdBINCgVyb3VuZBgBIAEoDRIfCgZ1cGRhdGUYAiABKAsyDy52ZWlsLnYxLlVwZGF0ZRIUCgxudW1fZXhhbXBsZXMYAyABKAQSEgoKdHJhaW5fbG9zcxgEIAEoARIVCg1sb2NhbF9lcHNpbG9uGAUgASgBEhMKC2xvY2FsX2RlbHRhGAYgASgBIjgKFFN1Ym1pdFVwZGF0ZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEg4KBnJlYXNvbhgCIAEoCSJeChdTdWJtaXRFdmFsdWF0aW9uUmVxdWVzdBINCgVyb3VuZBgBIAEoDRIUCgxudW1fZXhhbXBsZXMYAiABKAQSDAoEbG9zcxgDIAEoARIQCghhY2N1cmFjeRgEIAEoASIsChhTdWJtaXRFdmFsdWF0aW9uUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgiHgoMTGVhdmVSZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIPCg1MZWF2ZVJlc3BvbnNlMscDChtGZWRlcmF0ZWRDb29yZGluYXRvclNlcnZpY2USPwoIUmVnaXN0ZXISGC52ZWlsLnYxLlJlZ2lzdGVyUmVxdWVzdBoZLnZlaWwudjEuUmVnaXN0ZXJSZXNwb25zZRI8CgdHZXRUYXNrEhcudmVpbC52MS5HZXRUYXNrUmVxdWVzdBoYLnZlaWwudjEuR2V0VGFza1Jlc3BvbnNlEksKDFN1Ym1pdFVwZGF0ZRIcLnZlaWwudjEuU3VibWl0VXBkYXRlUmVxdWVzdBodLnZlaWwudjEuU3VibWl0VXBkYXRlUmVzcG9uc2USVwoQU3VibWl0RXZhbHVhdGlvbhIgLnZlaWwudjEuU3VibWl0RXZhbHVhdGlvblJlcXVlc3QaIS52ZWlsLnYxLlN1Ym1pdEV2YWx1YXRpb25SZXNwb25zZRI2CgVMZWF2ZRIVLnZlaWwudjEuTGVhdmVSZXF1ZXN0GhYudmVpbC52MS5MZWF2ZVJlc3BvbnNlEksKDFN1Ym1pdFNlY0FnZxIcLnZlaWwudjEuU3VibWl0U2VjQWdnUmVxdWVzdBodLnZlaWwudjEuU3VibWl0U2VjQWdnUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message veil.v1.RegisterRequest
@@ -40,6 +40,14 @@ export type RegisterRequest = Message<"veil.v1.RegisterRequest"> & {
    * @generated from field: string model_spec_sha256 = 3;
    */
   modelSpecSha256: string;
+
+  /**
+   * The node's Ed25519 public key (32 bytes) for this federation's secure aggregation: it signs the node's key
+   * advertisements and consistency checks. Required when the federation uses secure aggregation.
+   *
+   * @generated from field: bytes secagg_signing_key = 4;
+   */
+  secaggSigningKey: Uint8Array;
 };
 
 /**
@@ -154,6 +162,12 @@ export type GetTaskResponse = Message<"veil.v1.GetTaskResponse"> & {
      */
     value: Finished;
     case: "finished";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggTask secagg = 5;
+     */
+    value: SecAggTask;
+    case: "secagg";
   } | { case: undefined; value?: undefined };
 };
 
@@ -244,6 +258,14 @@ export type TrainTask = Message<"veil.v1.TrainTask"> & {
    * @generated from field: uint64 deadline_unix_ms = 4;
    */
   deadlineUnixMs: bigint;
+
+  /**
+   * Present when the round's updates go through secure aggregation: the node then answers with SubmitSecAgg
+   * (advertise after training, then one message per stage), never with SubmitUpdate.
+   *
+   * @generated from field: veil.v1.SecAggSetup secagg = 5;
+   */
+  secagg?: SecAggSetup | undefined;
 };
 
 /**
@@ -252,6 +274,490 @@ export type TrainTask = Message<"veil.v1.TrainTask"> & {
  */
 export const TrainTaskSchema: GenMessage<TrainTask> = /*@__PURE__*/
   messageDesc(file_veil_v1_fl, 6);
+
+/**
+ * A round's secure aggregation (Bonawitz et al. 2017; SecAgg+ of Bell et al. 2020 when degree > 0).
+ *
+ * @generated from message veil.v1.SecAggSetup
+ */
+export type SecAggSetup = Message<"veil.v1.SecAggSetup"> & {
+  /**
+   * Unique per round attempt; binds every signature and key of the protocol.
+   *
+   * @generated from field: string session = 1;
+   */
+  session: string;
+
+  /**
+   * "secagg" or "secagg+".
+   *
+   * @generated from field: string protocol = 2;
+   */
+  protocol: string;
+
+  /**
+   * Shamir threshold (within each neighbourhood for SecAgg+); at least 2.
+   *
+   * @generated from field: uint32 threshold = 3;
+   */
+  threshold: number;
+
+  /**
+   * Neighbours of each node in SecAgg+'s random regular graph; 0 = the complete graph (SecAgg).
+   *
+   * @generated from field: uint32 degree = 4;
+   */
+  degree: number;
+
+  /**
+   * Fixed-point encoding of the clipped delta into Z_2^32: bits after the binary point.
+   *
+   * @generated from field: uint32 fractional_bits = 5;
+   */
+  fractionalBits: number;
+
+  /**
+   * L2 norm each node clips its delta to before encoding.
+   *
+   * @generated from field: double clip_norm = 6;
+   */
+  clipNorm: number;
+
+  /**
+   * Distributed DP: the discrete Gaussian sigma (integer units) each node adds; 0 = no noise.
+   *
+   * @generated from field: double noise_sigma = 7;
+   */
+  noiseSigma: number;
+
+  /**
+   * The selected nodes and their signing keys (as registered).
+   *
+   * @generated from field: repeated veil.v1.SecAggPeer peers = 8;
+   */
+  peers: SecAggPeer[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggSetup.
+ * Use `create(SecAggSetupSchema)` to create a new message.
+ */
+export const SecAggSetupSchema: GenMessage<SecAggSetup> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 7);
+
+/**
+ * @generated from message veil.v1.SecAggPeer
+ */
+export type SecAggPeer = Message<"veil.v1.SecAggPeer"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * @generated from field: bytes signing_key = 2;
+   */
+  signingKey: Uint8Array;
+};
+
+/**
+ * Describes the message veil.v1.SecAggPeer.
+ * Use `create(SecAggPeerSchema)` to create a new message.
+ */
+export const SecAggPeerSchema: GenMessage<SecAggPeer> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 8);
+
+/**
+ * One stage of the secure aggregation, with what the node needs to answer it.
+ *
+ * @generated from message veil.v1.SecAggTask
+ */
+export type SecAggTask = Message<"veil.v1.SecAggTask"> & {
+  /**
+   * @generated from field: uint32 round = 1;
+   */
+  round: number;
+
+  /**
+   * @generated from field: string session = 2;
+   */
+  session: string;
+
+  /**
+   * @generated from field: uint64 deadline_unix_ms = 3;
+   */
+  deadlineUnixMs: bigint;
+
+  /**
+   * @generated from oneof veil.v1.SecAggTask.stage
+   */
+  stage: {
+    /**
+     * @generated from field: veil.v1.SecAggRoster share_keys = 4;
+     */
+    value: SecAggRoster;
+    case: "shareKeys";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggCiphertexts masked_input = 5;
+     */
+    value: SecAggCiphertexts;
+    case: "maskedInput";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggSurvivors consistency = 6;
+     */
+    value: SecAggSurvivors;
+    case: "consistency";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggUnmaskRequest unmask = 7;
+     */
+    value: SecAggUnmaskRequest;
+    case: "unmask";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message veil.v1.SecAggTask.
+ * Use `create(SecAggTaskSchema)` to create a new message.
+ */
+export const SecAggTaskSchema: GenMessage<SecAggTask> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 9);
+
+/**
+ * @generated from message veil.v1.SecAggAdvertisement
+ */
+export type SecAggAdvertisement = Message<"veil.v1.SecAggAdvertisement"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * @generated from field: bytes encryption_key = 2;
+   */
+  encryptionKey: Uint8Array;
+
+  /**
+   * @generated from field: bytes mask_key = 3;
+   */
+  maskKey: Uint8Array;
+
+  /**
+   * @generated from field: bytes signature = 4;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message veil.v1.SecAggAdvertisement.
+ * Use `create(SecAggAdvertisementSchema)` to create a new message.
+ */
+export const SecAggAdvertisementSchema: GenMessage<SecAggAdvertisement> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 10);
+
+/**
+ * @generated from message veil.v1.SecAggRoster
+ */
+export type SecAggRoster = Message<"veil.v1.SecAggRoster"> & {
+  /**
+   * @generated from field: repeated veil.v1.SecAggAdvertisement advertisements = 1;
+   */
+  advertisements: SecAggAdvertisement[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggRoster.
+ * Use `create(SecAggRosterSchema)` to create a new message.
+ */
+export const SecAggRosterSchema: GenMessage<SecAggRoster> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 11);
+
+/**
+ * Encrypted Shamir shares: `node` is the recipient in a submission, the sender in a task.
+ *
+ * @generated from message veil.v1.SecAggCiphertext
+ */
+export type SecAggCiphertext = Message<"veil.v1.SecAggCiphertext"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * @generated from field: bytes ciphertext = 2;
+   */
+  ciphertext: Uint8Array;
+};
+
+/**
+ * Describes the message veil.v1.SecAggCiphertext.
+ * Use `create(SecAggCiphertextSchema)` to create a new message.
+ */
+export const SecAggCiphertextSchema: GenMessage<SecAggCiphertext> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 12);
+
+/**
+ * @generated from message veil.v1.SecAggCiphertexts
+ */
+export type SecAggCiphertexts = Message<"veil.v1.SecAggCiphertexts"> & {
+  /**
+   * @generated from field: repeated veil.v1.SecAggCiphertext shares = 1;
+   */
+  shares: SecAggCiphertext[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggCiphertexts.
+ * Use `create(SecAggCiphertextsSchema)` to create a new message.
+ */
+export const SecAggCiphertextsSchema: GenMessage<SecAggCiphertexts> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 13);
+
+/**
+ * @generated from message veil.v1.SecAggSurvivors
+ */
+export type SecAggSurvivors = Message<"veil.v1.SecAggSurvivors"> & {
+  /**
+   * @generated from field: repeated string nodes = 1;
+   */
+  nodes: string[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggSurvivors.
+ * Use `create(SecAggSurvivorsSchema)` to create a new message.
+ */
+export const SecAggSurvivorsSchema: GenMessage<SecAggSurvivors> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 14);
+
+/**
+ * @generated from message veil.v1.SecAggSignature
+ */
+export type SecAggSignature = Message<"veil.v1.SecAggSignature"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * @generated from field: bytes signature = 2;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message veil.v1.SecAggSignature.
+ * Use `create(SecAggSignatureSchema)` to create a new message.
+ */
+export const SecAggSignatureSchema: GenMessage<SecAggSignature> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 15);
+
+/**
+ * @generated from message veil.v1.SecAggUnmaskRequest
+ */
+export type SecAggUnmaskRequest = Message<"veil.v1.SecAggUnmaskRequest"> & {
+  /**
+   * @generated from field: repeated string survivors = 1;
+   */
+  survivors: string[];
+
+  /**
+   * @generated from field: repeated veil.v1.SecAggSignature signatures = 2;
+   */
+  signatures: SecAggSignature[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggUnmaskRequest.
+ * Use `create(SecAggUnmaskRequestSchema)` to create a new message.
+ */
+export const SecAggUnmaskRequestSchema: GenMessage<SecAggUnmaskRequest> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 16);
+
+/**
+ * @generated from message veil.v1.SecAggShare
+ */
+export type SecAggShare = Message<"veil.v1.SecAggShare"> & {
+  /**
+   * The node whose secret this share rebuilds.
+   *
+   * @generated from field: string of = 1;
+   */
+  of: string;
+
+  /**
+   * @generated from field: uint32 x = 2;
+   */
+  x: number;
+
+  /**
+   * Little-endian uint32 values.
+   *
+   * @generated from field: bytes y = 3;
+   */
+  y: Uint8Array;
+};
+
+/**
+ * Describes the message veil.v1.SecAggShare.
+ * Use `create(SecAggShareSchema)` to create a new message.
+ */
+export const SecAggShareSchema: GenMessage<SecAggShare> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 17);
+
+/**
+ * @generated from message veil.v1.SubmitSecAggRequest
+ */
+export type SubmitSecAggRequest = Message<"veil.v1.SubmitSecAggRequest"> & {
+  /**
+   * @generated from field: uint32 round = 1;
+   */
+  round: number;
+
+  /**
+   * @generated from field: string session = 2;
+   */
+  session: string;
+
+  /**
+   * @generated from oneof veil.v1.SubmitSecAggRequest.message
+   */
+  message: {
+    /**
+     * @generated from field: veil.v1.SecAggAdvertiseSubmission advertise = 3;
+     */
+    value: SecAggAdvertiseSubmission;
+    case: "advertise";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggCiphertexts share_keys = 4;
+     */
+    value: SecAggCiphertexts;
+    case: "shareKeys";
+  } | {
+    /**
+     * The masked, encoded delta: little-endian uint32 words.
+     *
+     * @generated from field: bytes masked_input = 5;
+     */
+    value: Uint8Array;
+    case: "maskedInput";
+  } | {
+    /**
+     * @generated from field: bytes consistency_signature = 6;
+     */
+    value: Uint8Array;
+    case: "consistencySignature";
+  } | {
+    /**
+     * @generated from field: veil.v1.SecAggUnmask unmask = 7;
+     */
+    value: SecAggUnmask;
+    case: "unmask";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message veil.v1.SubmitSecAggRequest.
+ * Use `create(SubmitSecAggRequestSchema)` to create a new message.
+ */
+export const SubmitSecAggRequestSchema: GenMessage<SubmitSecAggRequest> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 18);
+
+/**
+ * Sent after local training: the node's keys and what SubmitUpdate would have carried besides the update.
+ *
+ * @generated from message veil.v1.SecAggAdvertiseSubmission
+ */
+export type SecAggAdvertiseSubmission = Message<"veil.v1.SecAggAdvertiseSubmission"> & {
+  /**
+   * @generated from field: bytes encryption_key = 1;
+   */
+  encryptionKey: Uint8Array;
+
+  /**
+   * @generated from field: bytes mask_key = 2;
+   */
+  maskKey: Uint8Array;
+
+  /**
+   * @generated from field: bytes signature = 3;
+   */
+  signature: Uint8Array;
+
+  /**
+   * @generated from field: uint64 num_examples = 4;
+   */
+  numExamples: bigint;
+
+  /**
+   * @generated from field: double train_loss = 5;
+   */
+  trainLoss: number;
+
+  /**
+   * @generated from field: double local_epsilon = 6;
+   */
+  localEpsilon: number;
+
+  /**
+   * @generated from field: double local_delta = 7;
+   */
+  localDelta: number;
+};
+
+/**
+ * Describes the message veil.v1.SecAggAdvertiseSubmission.
+ * Use `create(SecAggAdvertiseSubmissionSchema)` to create a new message.
+ */
+export const SecAggAdvertiseSubmissionSchema: GenMessage<SecAggAdvertiseSubmission> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 19);
+
+/**
+ * @generated from message veil.v1.SecAggUnmask
+ */
+export type SecAggUnmask = Message<"veil.v1.SecAggUnmask"> & {
+  /**
+   * @generated from field: repeated veil.v1.SecAggShare mask_key_shares = 1;
+   */
+  maskKeyShares: SecAggShare[];
+
+  /**
+   * @generated from field: repeated veil.v1.SecAggShare self_mask_shares = 2;
+   */
+  selfMaskShares: SecAggShare[];
+};
+
+/**
+ * Describes the message veil.v1.SecAggUnmask.
+ * Use `create(SecAggUnmaskSchema)` to create a new message.
+ */
+export const SecAggUnmaskSchema: GenMessage<SecAggUnmask> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 20);
+
+/**
+ * @generated from message veil.v1.SubmitSecAggResponse
+ */
+export type SubmitSecAggResponse = Message<"veil.v1.SubmitSecAggResponse"> & {
+  /**
+   * @generated from field: bool accepted = 1;
+   */
+  accepted: boolean;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message veil.v1.SubmitSecAggResponse.
+ * Use `create(SubmitSecAggResponseSchema)` to create a new message.
+ */
+export const SubmitSecAggResponseSchema: GenMessage<SubmitSecAggResponse> = /*@__PURE__*/
+  messageDesc(file_veil_v1_fl, 21);
 
 /**
  * @generated from message veil.v1.TrainConfig
@@ -304,7 +810,7 @@ export type TrainConfig = Message<"veil.v1.TrainConfig"> & {
  * Use `create(TrainConfigSchema)` to create a new message.
  */
 export const TrainConfigSchema: GenMessage<TrainConfig> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 7);
+  messageDesc(file_veil_v1_fl, 22);
 
 /**
  * @generated from message veil.v1.Compression
@@ -339,7 +845,7 @@ export type Compression = Message<"veil.v1.Compression"> & {
  * Use `create(CompressionSchema)` to create a new message.
  */
 export const CompressionSchema: GenMessage<Compression> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 8);
+  messageDesc(file_veil_v1_fl, 23);
 
 /**
  * @generated from message veil.v1.NoCompression
@@ -352,7 +858,7 @@ export type NoCompression = Message<"veil.v1.NoCompression"> & {
  * Use `create(NoCompressionSchema)` to create a new message.
  */
 export const NoCompressionSchema: GenMessage<NoCompression> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 9);
+  messageDesc(file_veil_v1_fl, 24);
 
 /**
  * @generated from message veil.v1.Quantization
@@ -371,7 +877,7 @@ export type Quantization = Message<"veil.v1.Quantization"> & {
  * Use `create(QuantizationSchema)` to create a new message.
  */
 export const QuantizationSchema: GenMessage<Quantization> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 10);
+  messageDesc(file_veil_v1_fl, 25);
 
 /**
  * @generated from message veil.v1.TopK
@@ -390,7 +896,7 @@ export type TopK = Message<"veil.v1.TopK"> & {
  * Use `create(TopKSchema)` to create a new message.
  */
 export const TopKSchema: GenMessage<TopK> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 11);
+  messageDesc(file_veil_v1_fl, 26);
 
 /**
  * @generated from message veil.v1.EvaluateTask
@@ -412,7 +918,7 @@ export type EvaluateTask = Message<"veil.v1.EvaluateTask"> & {
  * Use `create(EvaluateTaskSchema)` to create a new message.
  */
 export const EvaluateTaskSchema: GenMessage<EvaluateTask> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 12);
+  messageDesc(file_veil_v1_fl, 27);
 
 /**
  * @generated from message veil.v1.Finished
@@ -434,7 +940,7 @@ export type Finished = Message<"veil.v1.Finished"> & {
  * Use `create(FinishedSchema)` to create a new message.
  */
 export const FinishedSchema: GenMessage<Finished> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 13);
+  messageDesc(file_veil_v1_fl, 28);
 
 /**
  * A model update: new parameters minus the global ones, in one of three encodings.
@@ -476,7 +982,7 @@ export type Update = Message<"veil.v1.Update"> & {
  * Use `create(UpdateSchema)` to create a new message.
  */
 export const UpdateSchema: GenMessage<Update> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 14);
+  messageDesc(file_veil_v1_fl, 29);
 
 /**
  * @generated from message veil.v1.DenseUpdate
@@ -493,7 +999,7 @@ export type DenseUpdate = Message<"veil.v1.DenseUpdate"> & {
  * Use `create(DenseUpdateSchema)` to create a new message.
  */
 export const DenseUpdateSchema: GenMessage<DenseUpdate> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 15);
+  messageDesc(file_veil_v1_fl, 30);
 
 /**
  * @generated from message veil.v1.QuantizedUpdate
@@ -527,7 +1033,7 @@ export type QuantizedUpdate = Message<"veil.v1.QuantizedUpdate"> & {
  * Use `create(QuantizedUpdateSchema)` to create a new message.
  */
 export const QuantizedUpdateSchema: GenMessage<QuantizedUpdate> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 16);
+  messageDesc(file_veil_v1_fl, 31);
 
 /**
  * @generated from message veil.v1.SparseUpdate
@@ -551,7 +1057,7 @@ export type SparseUpdate = Message<"veil.v1.SparseUpdate"> & {
  * Use `create(SparseUpdateSchema)` to create a new message.
  */
 export const SparseUpdateSchema: GenMessage<SparseUpdate> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 17);
+  messageDesc(file_veil_v1_fl, 32);
 
 /**
  * @generated from message veil.v1.SubmitUpdateRequest
@@ -599,7 +1105,7 @@ export type SubmitUpdateRequest = Message<"veil.v1.SubmitUpdateRequest"> & {
  * Use `create(SubmitUpdateRequestSchema)` to create a new message.
  */
 export const SubmitUpdateRequestSchema: GenMessage<SubmitUpdateRequest> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 18);
+  messageDesc(file_veil_v1_fl, 33);
 
 /**
  * @generated from message veil.v1.SubmitUpdateResponse
@@ -621,7 +1127,7 @@ export type SubmitUpdateResponse = Message<"veil.v1.SubmitUpdateResponse"> & {
  * Use `create(SubmitUpdateResponseSchema)` to create a new message.
  */
 export const SubmitUpdateResponseSchema: GenMessage<SubmitUpdateResponse> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 19);
+  messageDesc(file_veil_v1_fl, 34);
 
 /**
  * @generated from message veil.v1.SubmitEvaluationRequest
@@ -653,7 +1159,7 @@ export type SubmitEvaluationRequest = Message<"veil.v1.SubmitEvaluationRequest">
  * Use `create(SubmitEvaluationRequestSchema)` to create a new message.
  */
 export const SubmitEvaluationRequestSchema: GenMessage<SubmitEvaluationRequest> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 20);
+  messageDesc(file_veil_v1_fl, 35);
 
 /**
  * @generated from message veil.v1.SubmitEvaluationResponse
@@ -670,7 +1176,7 @@ export type SubmitEvaluationResponse = Message<"veil.v1.SubmitEvaluationResponse
  * Use `create(SubmitEvaluationResponseSchema)` to create a new message.
  */
 export const SubmitEvaluationResponseSchema: GenMessage<SubmitEvaluationResponse> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 21);
+  messageDesc(file_veil_v1_fl, 36);
 
 /**
  * @generated from message veil.v1.LeaveRequest
@@ -689,7 +1195,7 @@ export type LeaveRequest = Message<"veil.v1.LeaveRequest"> & {
  * Use `create(LeaveRequestSchema)` to create a new message.
  */
 export const LeaveRequestSchema: GenMessage<LeaveRequest> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 22);
+  messageDesc(file_veil_v1_fl, 37);
 
 /**
  * @generated from message veil.v1.LeaveResponse
@@ -702,7 +1208,7 @@ export type LeaveResponse = Message<"veil.v1.LeaveResponse"> & {
  * Use `create(LeaveResponseSchema)` to create a new message.
  */
 export const LeaveResponseSchema: GenMessage<LeaveResponse> = /*@__PURE__*/
-  messageDesc(file_veil_v1_fl, 23);
+  messageDesc(file_veil_v1_fl, 38);
 
 /**
  * The coordinator's service: register, ask for work, return results.
@@ -753,6 +1259,16 @@ export const FederatedCoordinatorService: GenService<{
     methodKind: "unary";
     input: typeof LeaveRequestSchema;
     output: typeof LeaveResponseSchema;
+  },
+  /**
+   * Secure aggregation: the node's message for the current stage of the round's SecAgg protocol.
+   *
+   * @generated from rpc veil.v1.FederatedCoordinatorService.SubmitSecAgg
+   */
+  submitSecAgg: {
+    methodKind: "unary";
+    input: typeof SubmitSecAggRequestSchema;
+    output: typeof SubmitSecAggResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_veil_v1_fl, 0);

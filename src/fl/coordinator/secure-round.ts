@@ -1,0 +1,403 @@
+/**
+ * One round attempt under secure aggregation, on the coordinator: the SecAgg server state machine (veil/secagg)
+ * plus what the federation needs around it — the setup sent with the training task, one task per stage and
+ * node, the conversion of wire messages, the fixed-point decoding of the unmasked sum, and the distributed-DP
+ * event. The coordinator never sees an individual update: it receives masked vectors and learns their sum.
+ */
+import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import type { PrivacyEvent } from '../../accounting/index.js';
+import { ProtocolError } from '../../core/index.js';
+import {
+  type AdvertiseMessage,
+  accountingEvent,
+  type DistributedNoisePlan,
+  decodeSum,
+  distributedNoisePlan,
+  type FixedPointPlan,
+  planFixedPoint,
+  type SecAggGraph,
+  SecAggServer,
+  secAggPlusParameters,
+} from '../../secagg/index.js';
+import {
+  type GetTaskResponse,
+  GetTaskResponseSchema,
+  type SecAggSetup,
+  SecAggSetupSchema,
+  type SecAggTaskSchema,
+  type SubmitSecAggRequest,
+  SubmitSecAggRequestSchema,
+} from '../../transport/index.js';
+import { wordsFromBytes } from '../protocol/index.js';
+
+/** Secure aggregation of a federation's rounds. */
+export interface SecureAggregationSpec {
+  readonly protocol: 'secagg' | 'secagg+';
+  /** L2 norm every node clips its delta to before encoding (the sum's per-node sensitivity). */
+  readonly clipNorm: number;
+  /** SecAgg: the threshold as a fraction of the round's selected nodes (default 2/3, at least 2 nodes). */
+  readonly thresholdFraction?: number;
+  /** SecAgg+: the dropout rate the graph and threshold are chosen for (default 0.1). */
+  readonly expectedDropout?: number;
+  /** SecAgg+: the fraction of corrupt nodes the threshold must withstand (default 0.05). */
+  readonly corruptFraction?: number;
+  /** Time each stage after the advertisement gets, in ms (default 60 s). */
+  readonly stageTimeoutMs?: number;
+  /**
+   * Distributed DP: each node adds discrete Gaussian noise so that the sum of the nodes of at least the
+   * threshold carries noise of standard deviation noiseMultiplier × clipNorm per coordinate.
+   */
+  readonly distributedDp?: { readonly noiseMultiplier: number };
+}
+
+export type SecureStage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
+const STAGES: readonly SecureStage[] = ['advertise', 'share-keys', 'masked-input', 'consistency', 'unmask'];
+
+/** What a secure round reports in the round record. */
+export interface SecureRoundRecord {
+  readonly protocol: 'secagg' | 'secagg+';
+  readonly threshold: number;
+  /** Neighbours per node (n - 1 under SecAgg's complete graph). */
+  readonly degree: number;
+  readonly fractionalBits: number;
+  readonly survivors: number;
+  /** Nodes dropped at each stage. */
+  readonly dropped: Readonly<Record<SecureStage, readonly string[]>>;
+  /** Per-node discrete Gaussian sigma in integer units (0 without distributed DP). */
+  readonly noiseSigma: number;
+}
+
+/** What a node reported with its advertisement. */
+export interface AdvertisedMeta {
+  readonly numExamples: number;
+  readonly trainLoss: number;
+  readonly localEpsilon: number;
+  readonly localDelta: number;
+}
+
+export class SecureRound {
+  readonly session: string;
+  readonly round: number;
+  readonly threshold: number;
+  readonly graph: SecAggGraph;
+  readonly plan: FixedPointPlan;
+  readonly noiseSigma: number;
+  private readonly noise: DistributedNoisePlan | null;
+  private readonly server: SecAggServer;
+  private readonly spec: SecureAggregationSpec;
+  private readonly participants: readonly string[];
+  private readonly keys: ReadonlyMap<string, Uint8Array>;
+  private stage: SecureStage | 'done' | 'failed' = 'advertise';
+  private readonly answered = new Set<string>();
+  private readonly meta = new Map<string, AdvertisedMeta>();
+  private readonly uploaded = new Map<string, number>();
+  private readonly downloaded = new Map<string, number>();
+  private stageTask: GetTaskResponse | null = null;
+  private readonly perNodeTask = new Map<string, GetTaskResponse>();
+  /** Deadline of the current stage after the advertisement (ms since the epoch; set by the coordinator). */
+  deadline = 0;
+
+  constructor(options: {
+    readonly round: number;
+    readonly session: string;
+    readonly spec: SecureAggregationSpec;
+    /** The selected nodes and their registered Ed25519 signing keys. */
+    readonly participants: ReadonlyMap<string, Uint8Array>;
+    readonly dimension: number;
+  }) {
+    this.round = options.round;
+    this.session = options.session;
+    this.spec = options.spec;
+    this.keys = options.participants;
+    this.participants = [...options.participants.keys()].sort();
+    const n = this.participants.length;
+    if (n < 2) {
+      throw new ProtocolError(
+        `secure aggregation needs at least 2 selected nodes (a sum of one update is that update); ${n} selected`,
+        { stage: 'advertise' },
+      );
+    }
+    if (options.spec.protocol === 'secagg+') {
+      const p = secAggPlusParameters(n, {
+        dropout: options.spec.expectedDropout ?? 0.1,
+        corrupt: options.spec.corruptFraction ?? 0.05,
+      });
+      this.graph = p.graph;
+      this.threshold = p.threshold;
+    } else {
+      this.graph = { kind: 'complete' };
+      this.threshold = Math.min(n, Math.max(2, Math.ceil((options.spec.thresholdFraction ?? 2 / 3) * n)));
+    }
+    // The sum must carry noise of std targetStd once `threshold` nodes' shares are in it; with every node in it
+    // the noise is sqrt(n / threshold) times larger, and the fixed-point plan leaves room for that.
+    const targetStd = (options.spec.distributedDp?.noiseMultiplier ?? 0) * options.spec.clipNorm;
+    this.plan = planFixedPoint({
+      nodes: n,
+      clip: options.spec.clipNorm,
+      dimension: options.dimension,
+      noiseStd: targetStd * Math.sqrt(n / this.threshold),
+    });
+    this.noise =
+      targetStd > 0 ? distributedNoisePlan({ targetStd, minParties: this.threshold, plan: this.plan }) : null;
+    this.noiseSigma = this.noise?.sigmaInteger ?? 0;
+    this.server = new SecAggServer({
+      session: this.session,
+      threshold: this.threshold,
+      length: options.dimension,
+      clients: this.keys,
+      graph: this.graph,
+    });
+  }
+
+  get currentStage(): SecureStage | 'done' | 'failed' {
+    return this.stage;
+  }
+
+  /** The setup sent with the round's training task. */
+  setup(): SecAggSetup {
+    return create(SecAggSetupSchema, {
+      session: this.session,
+      protocol: this.spec.protocol,
+      threshold: this.threshold,
+      degree: this.graph.kind === 'harary' ? this.graph.degree : 0,
+      fractionalBits: this.plan.fractionalBits,
+      clipNorm: this.plan.clip,
+      noiseSigma: this.noiseSigma,
+      peers: this.participants.map((node) => ({ node, signingKey: this.keys.get(node)! })),
+    });
+  }
+
+  /** Nodes expected to answer the current stage. */
+  eligible(): string[] {
+    switch (this.stage) {
+      case 'advertise':
+        return [...this.participants];
+      case 'share-keys':
+        return this.server.roster().map((a) => a.from);
+      case 'masked-input':
+        return this.sharedKeys;
+      case 'consistency':
+        return this.server.survivors();
+      case 'unmask':
+        return this.server.consistencySignatures().map((s) => s.from);
+      default:
+        return [];
+    }
+  }
+  private sharedKeys: string[] = [];
+
+  hasAnswered(id: string): boolean {
+    return this.answered.has(id);
+  }
+
+  /** Every node expected at this stage has answered. */
+  allAnswered(): boolean {
+    return this.eligible().every((id) => this.answered.has(id));
+  }
+
+  /** The task of the current stage for `id` (null when it has nothing to do). */
+  taskFor(id: string): GetTaskResponse | null {
+    if (this.stage === 'advertise' || this.stage === 'done' || this.stage === 'failed') return null;
+    if (this.answered.has(id) || !this.eligible().includes(id)) return null;
+    let task: GetTaskResponse;
+    if (this.stage === 'masked-input') {
+      task = this.perNodeTask.get(id) ?? this.buildTask(id);
+      this.perNodeTask.set(id, task);
+    } else {
+      task = this.stageTask ?? this.buildTask(id);
+      this.stageTask = task;
+    }
+    return task;
+  }
+
+  /** Bytes of a task as it goes on the wire, counted for the node that fetched it (call once per delivery). */
+  countDownload(id: string, task: GetTaskResponse): void {
+    this.downloaded.set(id, (this.downloaded.get(id) ?? 0) + toBinary(GetTaskResponseSchema, task).length);
+  }
+
+  private buildTask(id: string): GetTaskResponse {
+    const base = { round: this.round, session: this.session, deadlineUnixMs: BigInt(this.deadline) };
+    let stage: MessageInitShape<typeof SecAggTaskSchema>['stage'];
+    switch (this.stage) {
+      case 'share-keys':
+        stage = {
+          case: 'shareKeys',
+          value: {
+            advertisements: this.server.roster().map((a) => ({
+              node: a.from,
+              encryptionKey: a.encryptionKey,
+              maskKey: a.maskKey,
+              signature: a.signature,
+            })),
+          },
+        };
+        break;
+      case 'masked-input':
+        stage = {
+          case: 'maskedInput',
+          value: {
+            shares: this.server.sharesFor(id).map((s) => ({ node: s.from, ciphertext: s.ciphertext })),
+          },
+        };
+        break;
+      case 'consistency':
+        stage = { case: 'consistency', value: { nodes: this.server.survivors() } };
+        break;
+      default:
+        stage = {
+          case: 'unmask',
+          value: {
+            survivors: this.server.survivors(),
+            signatures: this.server
+              .consistencySignatures()
+              .map((s) => ({ node: s.from, signature: s.signature })),
+          },
+        };
+    }
+    return create(GetTaskResponseSchema, {
+      task: { case: 'secagg', value: { ...base, stage } },
+    });
+  }
+
+  /**
+   * Takes one node's message of the current stage. Returns the reason it was refused, or null. A refused node
+   * is not dropped at once: it may still send a valid message before the stage closes.
+   */
+  submit(id: string, request: SubmitSecAggRequest): string | null {
+    if (request.session !== this.session)
+      return `secure aggregation session "${request.session}" is not open`;
+    const m = request.message;
+    const expected: Record<SecureStage, string> = {
+      advertise: 'advertise',
+      'share-keys': 'shareKeys',
+      'masked-input': 'maskedInput',
+      consistency: 'consistencySignature',
+      unmask: 'unmask',
+    };
+    if (this.stage === 'done' || this.stage === 'failed' || m.case !== expected[this.stage]) {
+      return `a ${m.case ?? 'empty'} message during the ${this.stage} stage`;
+    }
+    if (this.answered.has(id)) return `a second ${this.stage} message from "${id}"`;
+    try {
+      switch (m.case) {
+        case 'advertise': {
+          const a: AdvertiseMessage = {
+            from: id,
+            encryptionKey: m.value.encryptionKey,
+            maskKey: m.value.maskKey,
+            signature: m.value.signature,
+          };
+          this.server.receiveAdvertise(a);
+          const claimed = Number(m.value.numExamples);
+          this.meta.set(id, {
+            numExamples: Number.isSafeInteger(claimed) && claimed >= 0 ? claimed : 0,
+            trainLoss: Number.isFinite(m.value.trainLoss) ? m.value.trainLoss : Number.NaN,
+            localEpsilon: m.value.localEpsilon,
+            localDelta: m.value.localDelta,
+          });
+          break;
+        }
+        case 'shareKeys':
+          this.server.receiveShareKeys({
+            from: id,
+            shares: m.value.shares.map((s) => ({ to: s.node, ciphertext: s.ciphertext })),
+          });
+          break;
+        case 'maskedInput': {
+          const words = wordsFromBytes(m.value);
+          if (!words) return 'the masked input is not a whole number of 32-bit words';
+          this.server.receiveMaskedInput({ from: id, masked: words });
+          break;
+        }
+        case 'consistencySignature':
+          this.server.receiveConsistency({ from: id, signature: m.value });
+          break;
+        case 'unmask': {
+          const shares = (list: typeof m.value.maskKeyShares) =>
+            list.map((s) => {
+              const y = wordsFromBytes(s.y);
+              if (!y)
+                throw new ProtocolError('a share is not a whole number of 32-bit words', { stage: 'unmask' });
+              return { of: s.of, share: { x: s.x, y } };
+            });
+          this.server.receiveUnmask({
+            from: id,
+            maskKeyShares: shares(m.value.maskKeyShares),
+            selfMaskShares: shares(m.value.selfMaskShares),
+          });
+          break;
+        }
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) return err.message;
+      throw err;
+    }
+    this.answered.add(id);
+    this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + toBinary(SubmitSecAggRequestSchema, request).length);
+    return null;
+  }
+
+  /** What a node reported with its advertisement. */
+  metaOf(id: string): AdvertisedMeta | undefined {
+    return this.meta.get(id);
+  }
+
+  /**
+   * Closes the current stage. Returns true when the unmasking stage closed (the result is ready).
+   * @throws {ProtocolError} when fewer than the threshold answered: the attempt is over and nothing was unmasked
+   */
+  close(): boolean {
+    if (this.stage === 'done' || this.stage === 'failed') return this.stage === 'done';
+    try {
+      this.server.close();
+    } catch (err) {
+      this.stage = 'failed';
+      throw err;
+    }
+    if (this.stage === 'share-keys') this.sharedKeys = this.eligible().filter((id) => this.answered.has(id));
+    const next = STAGES.indexOf(this.stage) + 1;
+    this.stage = next < STAGES.length ? STAGES[next]! : 'done';
+    this.answered.clear();
+    this.stageTask = null;
+    this.perNodeTask.clear();
+    return this.stage === 'done';
+  }
+
+  /**
+   * The mean of the survivors' clipped deltas (with the distributed noise, when asked), the privacy event of
+   * the release, and the round record.
+   */
+  result(): {
+    readonly mean: Float32Array;
+    readonly survivors: readonly string[];
+    readonly events: readonly PrivacyEvent[];
+    readonly record: SecureRoundRecord;
+    readonly uploadBytes: ReadonlyMap<string, number>;
+    readonly downloadBytes: ReadonlyMap<string, number>;
+  } {
+    const r = this.server.result();
+    const sum = decodeSum(r.sum, this.plan);
+    const mean = new Float32Array(sum.length);
+    for (let i = 0; i < sum.length; i++) mean[i] = sum[i]! / r.survivors.length;
+    // The noise of every survivor is in the sum (a node's noise is added before its input is masked).
+    const events: PrivacyEvent[] = this.noise
+      ? [accountingEvent({ noise: this.noise, parties: r.survivors.length })]
+      : [];
+    return {
+      mean,
+      survivors: r.survivors,
+      events,
+      uploadBytes: this.uploaded,
+      downloadBytes: this.downloaded,
+      record: {
+        protocol: this.spec.protocol,
+        threshold: this.threshold,
+        degree: this.graph.kind === 'harary' ? this.graph.degree : this.participants.length - 1,
+        fractionalBits: this.plan.fractionalBits,
+        survivors: r.survivors.length,
+        dropped: r.dropped,
+        noiseSigma: this.noiseSigma,
+      },
+    };
+  }
+}
