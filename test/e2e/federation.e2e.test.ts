@@ -143,6 +143,8 @@ function nodeConfig(
 
 let ADULT_FEATURES = 0;
 let centralAccuracy = 0;
+/** The plain federated run's accuracy (first test), which the secure run must match. */
+let plainAccuracy = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'veil-fed-e2e-'));
@@ -252,6 +254,7 @@ describe('a federation of real processes over mutual TLS', () => {
     expect(summary.finalEvaluation.nodes).toBe(3);
     expect(Math.abs(summary.finalEvaluation.accuracy - centralAccuracy)).toBeLessThan(0.02);
     expect(summary.finalEvaluation.accuracy).toBeGreaterThan(0.8);
+    plainAccuracy = summary.finalEvaluation.accuracy;
     for (const n of ns) {
       expect(n.code, n.stderr).toBe(0);
       const s = JSON.parse(n.stdout) as {
@@ -272,6 +275,57 @@ describe('a federation of real processes over mutual TLS', () => {
     expect(third.personalized.globalAccuracy).toBeCloseTo(summary.finalEvaluation.accuracy, 10);
     expect(third.personalized.accuracy).toBeGreaterThan(0.8);
     expect(readFileSync(join(dir, 'hospital-3-personal', 'model.json'), 'utf8')).toMatch(/layers-model/);
+  });
+
+  it('with SecAgg over mutual TLS the coordinator sees only sums and reaches the same accuracy', async () => {
+    const port = await freePort();
+    const coordinator = start([
+      '--json',
+      'coordinator',
+      '--config',
+      coordinatorConfig('secure', port, { secagg: { clipNorm: 10, stageTimeoutMs: 30_000 } }),
+      '--secure-aggregation',
+      'secagg',
+    ]);
+    await waitFor(coordinator, /listening on/);
+    const nodes = [0, 1, 2].map((i) =>
+      start(['--json', 'node', '--config', nodeConfig(`hospital-${i + 1}`, port, i, `hospital-${i + 1}`)]),
+    );
+    const c = await coordinator.done;
+    const ns = await Promise.all(nodes.map((n) => n.done));
+    expect(c.code, c.stderr).toBe(0);
+    const summary = JSON.parse(c.stdout) as {
+      status: string;
+      secureAggregation: string;
+      roundsCompleted: number;
+      finalEvaluation: { accuracy: number; nodes: number };
+      history: {
+        used: number;
+        uploadBytesMean: number;
+        secureAggregation: { protocol: string; threshold: number; survivors: number; droppedByStage: object };
+      }[];
+    };
+    expect(summary.status).toBe('finished');
+    expect(summary.secureAggregation).toBe('secagg');
+    expect(summary.roundsCompleted).toBe(5);
+    for (const h of summary.history) {
+      expect(h.secureAggregation).toMatchObject({ protocol: 'secagg', threshold: 2, survivors: 3 });
+      expect(h.used).toBe(3);
+      // a node's upload is its masked input (4 bytes a parameter) plus keys, shares and signatures
+      expect(h.uploadBytesMean).toBeGreaterThan(4 * ADULT_FEATURES);
+    }
+    expect(c.stderr).toMatch(/secagg: sum of 3 updates/);
+    if (process.env.VEIL_E2E_DEBUG)
+      process.stderr.write(
+        `secure ${summary.finalEvaluation.accuracy} plain ${plainAccuracy} central ${centralAccuracy}\n`,
+      );
+    expect(Math.abs(summary.finalEvaluation.accuracy - centralAccuracy)).toBeLessThan(0.02);
+    if (plainAccuracy > 0)
+      expect(Math.abs(summary.finalEvaluation.accuracy - plainAccuracy)).toBeLessThan(0.01);
+    for (const n of ns) {
+      expect(n.code, n.stderr).toBe(0);
+      expect((JSON.parse(n.stdout) as { roundsTrained: number }).roundsTrained).toBe(5);
+    }
   });
 
   it('a coordinator killed after round 2 resumes from its checkpoint without charging any round twice', async () => {
