@@ -129,7 +129,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--secagg-clip <s>', 'L2 clip of each update under secure aggregation (default 1)')
     .option(
       '--distributed-noise <z>',
-      'distributed DP under secure aggregation: each node adds discrete Gaussian noise, z x clip on the sum',
+      'distributed DP under secure aggregation: nodes add discrete Gaussian noise, at least z x clip on the sum',
     )
     .option(
       '--dropout <p>',

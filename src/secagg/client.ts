@@ -74,6 +74,8 @@ export class SecAggClient {
   /** Shares received from each peer in stage 1 (the clients of U2 as this client knows them). */
   private received = new Map<string, { mask: Share; self: Share }>();
   private maskedFor: readonly string[] = [];
+  /** The survivor list this client signed in the consistency check (sorted). */
+  private signedSurvivors: readonly string[] | null = null;
 
   constructor(options: SecAggClientOptions) {
     validateGraph(options.graph ?? COMPLETE_GRAPH, 'SecAggClient');
@@ -211,6 +213,7 @@ export class SecAggClient {
   consistency(survivors: readonly string[]): ConsistencyMessage {
     this.expect('consistency');
     this.checkSurvivors(survivors);
+    this.signedSurvivors = [...survivors].sort();
     this.stage = 'unmask';
     return {
       from: this.o.id,
@@ -251,6 +254,17 @@ export class SecAggClient {
    */
   unmask(survivors: readonly string[], signatures: readonly ConsistencyMessage[]): UnmaskMessage {
     this.expect('unmask');
+    // Only the list this client signed (Bonawitz et al., round 4): a server showing another list now is lying.
+    const sorted = [...survivors].sort();
+    if (
+      sorted.length !== this.signedSurvivors!.length ||
+      sorted.some((s, i) => s !== this.signedSurvivors![i])
+    ) {
+      throw new ProtocolError(
+        'secagg: the survivor list differs from the one this client signed in the consistency check: refusing to unmask',
+        { stage: 'unmask' },
+      );
+    }
     this.checkSurvivors(survivors);
     const bytes = consistencyBytes(this.o.session, [...survivors].sort());
     const signers = new Set<string>();

@@ -152,12 +152,40 @@ describe('SecAgg', () => {
     // a cheating server asks c000 to unmask with c003 named as dropped (so it would get c003's mask key, having
     // already its masked input): the list is not the one the clients signed, so c000 refuses
     const c = s.clients.get('c000')!;
-    expect(() => c.unmask(['c000', 'c001', 'c002'], sigs)).toThrow(/valid signatures on the survivor list/);
+    expect(() => c.unmask(['c000', 'c001', 'c002'], sigs)).toThrow(/differs from the one this client signed/);
     // the real list: c003's self-mask share only; a second request is out of stage
     const m = c.unmask(survivors, sigs);
     expect(m.maskKeyShares).toEqual([]);
     expect(m.selfMaskShares.map((x) => x.of).sort()).toEqual(survivors);
     expect(() => c.unmask(['c000', 'c001', 'c002'], sigs)).toThrow(/unmask requested during done/);
+  });
+
+  it('a server showing two survivor lists to two groups gets neither group to unmask (t > n/2)', () => {
+    const s = setup(6, 4, 4);
+    for (const id of s.ids) s.server.receiveAdvertise(s.clients.get(id)!.advertise());
+    s.server.close();
+    const roster = s.server.roster();
+    for (const id of s.ids) s.server.receiveShareKeys(s.clients.get(id)!.shareKeys(roster));
+    s.server.close();
+    for (const id of s.ids)
+      s.server.receiveMaskedInput(s.clients.get(id)!.maskedInput(s.server.sharesFor(id), s.inputs.get(id)!));
+    s.server.close();
+    // target c005: group A is told it survived (would release its self-mask share), group B that it dropped
+    // (would release its mask key): together the server would strip both masks from its input
+    const listA = [...s.ids];
+    const listB = s.ids.slice(0, 5);
+    const groupA = ['c000', 'c001', 'c002'];
+    const groupB = ['c003', 'c004'];
+    const sigsA = groupA.map((id) => s.clients.get(id)!.consistency(listA));
+    const sigsB = groupB.map((id) => s.clients.get(id)!.consistency(listB));
+    for (const id of groupA)
+      expect(() => s.clients.get(id)!.unmask(listA, [...sigsA, ...sigsB])).toThrow(
+        /fewer than the threshold 4/,
+      );
+    for (const id of groupB)
+      expect(() => s.clients.get(id)!.unmask(listB, [...sigsA, ...sigsB])).toThrow(
+        /fewer than the threshold 4/,
+      );
   });
 
   it('refuses forged and replayed messages, and messages out of stage', () => {

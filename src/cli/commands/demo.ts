@@ -211,7 +211,7 @@ export function demo(global: GlobalOptions, io: Io): CommandResult {
     notes: [
       'data are synthetic (embedded generator with a known ground truth); noise comes from exact discrete samplers',
       'neighbouring relation: add/remove one patient record',
-      'federated training, secure aggregation and the ledger are not built yet; this demo does not simulate them',
+      'this demo does not run federated training or secure aggregation (see veil simulate) and the ledger is not built yet',
     ],
   };
   return { summary, text: renderText(summary.private, hospitals, combined, plan) };

@@ -126,9 +126,17 @@ const SecAggSchema = z
     corruptFraction: z.number().gte(0).lt(0.5, { message: 'must be in [0, 0.5)' }).default(0.05),
     /** Time each stage after the key advertisement gets, in ms. */
     stageTimeoutMs: positiveInt.default(60_000),
-    /** Distributed DP: discrete Gaussian noise on the sum of std noiseMultiplier × clipNorm, from the nodes. */
+    /**
+     * Distributed DP: each node adds discrete Gaussian noise so that the sum carries std at least noiseMultiplier
+     * × clipNorm once threshold − colluders honest nodes' noise is in it (more survivors: more noise).
+     */
     distributedDp: z
-      .object({ noiseMultiplier: NoiseMultiplierSchema, delta: DeltaSchema.default(1e-5) })
+      .object({
+        noiseMultiplier: NoiseMultiplierSchema,
+        delta: DeltaSchema.default(1e-5),
+        /** Nodes whose noise the adversary may know (colluding with it): left out of calibration and accounting. */
+        colluders: z.number().int().gte(0).default(0),
+      })
       .strict()
       .optional(),
   })
@@ -352,7 +360,14 @@ export function secureAggregationSpec(config: FederationConfig): SecureAggregati
     expectedDropout: s.expectedDropout,
     corruptFraction: s.corruptFraction,
     stageTimeoutMs: s.stageTimeoutMs,
-    ...(s.distributedDp ? { distributedDp: { noiseMultiplier: s.distributedDp.noiseMultiplier } } : {}),
+    ...(s.distributedDp
+      ? {
+          distributedDp: {
+            noiseMultiplier: s.distributedDp.noiseMultiplier,
+            colluders: s.distributedDp.colluders,
+          },
+        }
+      : {}),
   };
 }
 

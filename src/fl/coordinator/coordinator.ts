@@ -717,6 +717,11 @@ export class Coordinator implements CoordinatorHandler {
           dimension: this.global.length,
         });
       } catch (err) {
+        if (err instanceof InvalidParameterError) {
+          // parameters no round can satisfy (noise below the sampler's range, a clip that cannot fit 2^31...)
+          this.fail(`round ${round}: secure aggregation cannot be set up: ${err.message}`);
+          return;
+        }
         if (!(err instanceof ProtocolError)) throw err;
         this.phase = { kind: 'waiting' };
         this.retry(round, attempt, selected.size, err.message);
@@ -825,11 +830,13 @@ export class Coordinator implements CoordinatorHandler {
     const r = p.secure!.result();
     const quorum = this.o.selection.kind === 'poisson' ? 2 : this.o.minNodes;
     if (r.survivors.length < quorum) {
+      // The sum was unmasked, so its distributed-DP release is charged even though the round is drawn again.
+      this.centralEvents.push(...r.events);
       this.retry(
         p.round,
         p.attempt,
         r.survivors.length,
-        `${r.survivors.length} survivors, the quorum is ${quorum}`,
+        `${r.survivors.length} survivors, the quorum is ${quorum} (the discarded sum's release is charged)`,
       );
       return;
     }

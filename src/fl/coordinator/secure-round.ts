@@ -6,7 +6,7 @@
  */
 import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import type { PrivacyEvent } from '../../accounting/index.js';
-import { ProtocolError } from '../../core/index.js';
+import { InvalidParameterError, ProtocolError } from '../../core/index.js';
 import {
   type AdvertiseMessage,
   accountingEvent,
@@ -47,7 +47,15 @@ export interface SecureAggregationSpec {
    * Distributed DP: each node adds discrete Gaussian noise so that the sum of the nodes of at least the
    * threshold carries noise of standard deviation noiseMultiplier × clipNorm per coordinate.
    */
-  readonly distributedDp?: { readonly noiseMultiplier: number };
+  readonly distributedDp?: {
+    readonly noiseMultiplier: number;
+    /**
+     * Nodes whose noise the adversary may know (nodes colluding with it; a node always knows its own): their
+     * noise is neither counted on when calibrating nor in the accounting. Default 0: the guarantee holds
+     * against the coordinator and outsiders, not against the nodes themselves.
+     */
+    readonly colluders?: number;
+  };
 }
 
 export type SecureStage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
@@ -83,6 +91,9 @@ export class SecureRound {
   readonly plan: FixedPointPlan;
   readonly noiseSigma: number;
   private readonly noise: DistributedNoisePlan | null;
+  private readonly colluders: number;
+  /** Nodes a stage's task was delivered to (a node sitting a stage out polls again: counted once). */
+  private readonly delivered = new Set<string>();
   private readonly server: SecAggServer;
   private readonly spec: SecureAggregationSpec;
   private readonly participants: readonly string[];
@@ -135,10 +146,22 @@ export class SecureRound {
       nodes: n,
       clip: options.spec.clipNorm,
       dimension: options.dimension,
-      noiseStd: targetStd * Math.sqrt(n / this.threshold),
+      noiseStd:
+        targetStd * Math.sqrt(n / Math.max(1, this.threshold - (options.spec.distributedDp?.colluders ?? 0))),
     });
+    this.colluders = options.spec.distributedDp?.colluders ?? 0;
+    if (targetStd > 0 && this.threshold - this.colluders < 1) {
+      throw new InvalidParameterError({
+        fn: 'SecureRound',
+        param: 'secureAggregation.distributedDp.colluders',
+        value: this.colluders,
+        allowed: `fewer than the round's threshold (${this.threshold}): some noise must be unknown to the adversary`,
+      });
+    }
+    // Honest noise guaranteed in the sum: that of `threshold` survivors, less the colluders'.
+    const honest = this.threshold - this.colluders;
     this.noise =
-      targetStd > 0 ? distributedNoisePlan({ targetStd, minParties: this.threshold, plan: this.plan }) : null;
+      targetStd > 0 ? distributedNoisePlan({ targetStd, minParties: honest, plan: this.plan }) : null;
     this.noiseSigma = this.noise?.sigmaInteger ?? 0;
     this.server = new SecAggServer({
       session: this.session,
@@ -212,6 +235,9 @@ export class SecureRound {
 
   /** Bytes of a task as it goes on the wire, counted for the node that fetched it (call once per delivery). */
   countDownload(id: string, task: GetTaskResponse): void {
+    const key = `${this.stage}/${id}`;
+    if (this.delivered.has(key)) return;
+    this.delivered.add(key);
     this.downloaded.set(id, (this.downloaded.get(id) ?? 0) + toBinary(GetTaskResponseSchema, task).length);
   }
 
@@ -379,9 +405,10 @@ export class SecureRound {
     const sum = decodeSum(r.sum, this.plan);
     const mean = new Float32Array(sum.length);
     for (let i = 0; i < sum.length; i++) mean[i] = sum[i]! / r.survivors.length;
-    // The noise of every survivor is in the sum (a node's noise is added before its input is masked).
+    // Every survivor's noise is in the sum (a node adds it before masking); the colluders' is known to the
+    // adversary and does not count.
     const events: PrivacyEvent[] = this.noise
-      ? [accountingEvent({ noise: this.noise, parties: r.survivors.length })]
+      ? [accountingEvent({ noise: this.noise, parties: r.survivors.length - this.colluders })]
       : [];
     return {
       mean,

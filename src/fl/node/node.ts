@@ -14,6 +14,7 @@ import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../a
 import {
   BudgetExceededError,
   ConfigError,
+  IntegrityError,
   InvalidParameterError,
   ProtocolError,
   type Rng,
@@ -313,6 +314,8 @@ export class FederatedNode {
   private readonly traffic: RoundTraffic[] = [];
   /** This node's Ed25519 key for secure aggregation (one per run; its public half is registered). */
   private readonly signing: KeyPair = generateSigningKeyPair();
+  /** Secure aggregations this node cannot join (set up before it restarted). */
+  private readonly satOut = new Set<string>();
   /** The round's secure aggregation in progress. */
   private secure: {
     readonly round: number;
@@ -578,6 +581,7 @@ export class FederatedNode {
     task: TrainTask,
     before: { sent: number; received: number },
   ): Promise<NodeSummary | null> {
+    if (task.secagg && (await this.sitsOut(task.round, task.secagg))) return null;
     const model = this.model!;
     const n = this.o.train.numExamples;
     const size = flattenParams(model.params).length;
@@ -707,8 +711,10 @@ export class FederatedNode {
     const fail = (why: string): never => {
       throw new ProtocolError(`round ${round}: invalid secure aggregation setup: ${why}`, { stage: 'train' });
     };
-    const me = setup.peers.find((p) => constantTimeEqual(p.signingKey, this.signing.publicKey));
-    if (!me) fail('this node is not among its peers (or its signing key differs)');
+    const me = setup.peers.find(
+      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
+    );
+    if (!me) fail('this node is not among its peers');
     if (setup.protocol !== 'secagg' && setup.protocol !== 'secagg+')
       fail(`unknown protocol "${setup.protocol}"`);
     if (setup.session === '') fail('empty session');
@@ -772,6 +778,30 @@ export class FederatedNode {
       uploadBytes: after.sent - before.sent,
       downloadBytes: after.received - before.received,
     });
+  }
+
+  /**
+   * Whether this node sits out a secure round: one set up with the key of an earlier run of this node (it
+   * restarted) cannot be joined; the node says so once and waits for the next round without training.
+   */
+  private async sitsOut(round: number, setup: SecAggSetup): Promise<boolean> {
+    if (this.satOut.has(setup.session)) {
+      await this.sleep(1_000);
+      return true;
+    }
+    if (
+      setup.peers.some(
+        (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
+      )
+    )
+      return false;
+    this.satOut.add(setup.session);
+    this.o.onEvent?.({
+      kind: 'secagg-refused',
+      round,
+      reason: 'the round was set up with another signing key of this node (it restarted); sitting it out',
+    });
+    return true;
   }
 
   /** One stage of the round's secure aggregation. */
@@ -849,8 +879,16 @@ export class FederatedNode {
           });
       }
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      // An honest node refuses (both shares of one node, an unsigned survivor list...) and leaves the round.
+      // An honest node refuses (both shares of one node, an unsigned survivor list, a share that does not
+      // decrypt, a small-order key...) and leaves the round; one bad peer must not stop its neighbours.
+      if (
+        !(
+          err instanceof ProtocolError ||
+          err instanceof IntegrityError ||
+          err instanceof InvalidParameterError
+        )
+      )
+        throw err;
       this.secure = null;
       this.o.onEvent?.({ kind: 'secagg-refused', round: st.round, reason: err.message });
       return;

@@ -149,6 +149,40 @@ describe('secure aggregation in federated rounds', () => {
     expect(central.epsilonPld).toBeNull(); // the bound is zCDP only
   });
 
+  it('colluding nodes: their noise is left out of the calibration and of the accounting', async () => {
+    const r = await simulate({
+      federation: parseFederation({
+        rounds: 1,
+        minNodes: 3,
+        train,
+        secureAggregation: 'secagg',
+        secagg: { clipNorm: 1, distributedDp: { noiseMultiplier: 1, colluders: 1 } },
+      }),
+      data: hospitals(3),
+      seed: 4,
+    });
+    const sa = r.coordinator.history[0]!.secureAggregation!;
+    const event = r.coordinator.central!.events[0]!;
+    expect(event).toMatchObject({ kind: 'distributed-discrete-gaussian', parties: 2 });
+    expect(sa.noiseSigma).toBeCloseTo(2 ** sa.fractionalBits / Math.sqrt(sa.threshold - 1), 3);
+  });
+
+  it('fails with a clear error when the noise cannot be set up, rather than crashing', async () => {
+    const r = await simulate({
+      federation: parseFederation({
+        rounds: 1,
+        minNodes: 3,
+        train,
+        secureAggregation: 'secagg',
+        secagg: { clipNorm: 1, distributedDp: { noiseMultiplier: 1e-9 } },
+      }),
+      data: hospitals(3),
+      seed: 4,
+    });
+    expect(r.coordinator.status).toBe('failed');
+    expect(r.coordinator.failure).toMatch(/secure aggregation cannot be set up: .*sigma/);
+  });
+
   it('refuses configurations that would need individual updates', () => {
     const bad = [
       { secureAggregation: 'secagg', strategy: { aggregator: { kind: 'median' } } },
