@@ -134,6 +134,11 @@ export async function nodeCommand(
           );
         if (e.kind === 'retrying')
           log(`coordinator unreachable (${e.error}); retrying (attempt ${e.attempt})`);
+        if (e.kind === 'secagg-refused') log(`round ${e.round}: left the secure aggregation: ${e.reason}`);
+        if (e.kind === 'secagg-stage' && (e.stage === 'unmask' || !e.accepted))
+          log(
+            `round ${e.round}: secure aggregation ${e.stage} ${e.accepted ? 'sent (the round is complete for this node)' : `refused: ${e.reason}`}`,
+          );
       },
     });
     const s = await node.run();
