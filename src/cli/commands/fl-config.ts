@@ -186,6 +186,11 @@ export const NodeFileSchema = z
       .optional(),
     /** Give up when the coordinator cannot be reached for this long (ms). */
     reconnectForMs: z.number().int().gte(0).default(120_000),
+    /** Take part only in securely aggregated rounds (with at least this threshold); refuse plain ones. */
+    requireSecureAggregation: z
+      .object({ minThreshold: z.number().int().gte(2).default(2) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type NodeFile = z.infer<typeof NodeFileSchema>;

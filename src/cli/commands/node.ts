@@ -113,6 +113,7 @@ export async function nodeCommand(
       rng: seeded ? (purpose) => seededRng(`${global.seed}/node/${purpose}`) : () => shared,
       traffic,
       reconnectForMs: file.reconnectForMs,
+      ...(file.requireSecureAggregation ? { requireSecureAggregation: file.requireSecureAggregation } : {}),
       signal: abort.signal,
       ...(file.expectedModelSha256 ? { expectedModelSha256: file.expectedModelSha256 } : {}),
       onEvent: (e) => {

@@ -107,6 +107,28 @@ function forwarding(target: () => CoordinatorHandler): CoordinatorHandler {
 }
 
 describe('FederatedNode', () => {
+  it('a node that requires secure aggregation never sends a plain update', async () => {
+    const { coordinator, events } = coordinatorFor('logreg', { roundTimeoutMs: 300, maxRoundAttempts: 1 });
+    const stop = new AbortController();
+    const { node, events: nodeEvents } = makeNode(coordinator, 'careful', dataset(16, 'careful'), {
+      requireSecureAggregation: {},
+      signal: stop.signal,
+    });
+    const run = node.run();
+    const summary = await coordinator.finished;
+    expect(summary.status).toBe('failed');
+    expect(summary.failure).toMatch(/0 usable updates/);
+    expect(nodeEvents).toContainEqual({
+      kind: 'secagg-refused',
+      round: 1,
+      reason: 'this node requires secure aggregation and the round asks for a plain update',
+    });
+    expect(nodeEvents.some((e) => e.kind === 'trained')).toBe(false);
+    expect(events.some((e) => e.kind === 'update-rejected')).toBe(false);
+    stop.abort();
+    await run.catch(() => undefined);
+  });
+
   it('refuses a federation whose input shape or class count differs from its data', async () => {
     const { coordinator } = coordinatorFor('logreg', { minNodes: 5 });
     const wide = makeNode(coordinator, 'wide', dataset(8, 'wide', [4]));

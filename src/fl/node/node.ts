@@ -137,6 +137,11 @@ export interface NodeOptions {
   readonly secaggDropout?: (
     session: string,
   ) => 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | null;
+  /**
+   * Refuse to send a plain update: the node takes part only in rounds that use secure aggregation with at least
+   * this Shamir threshold (>= 2), and sits out any other round. Absent: the coordinator decides.
+   */
+  readonly requireSecureAggregation?: { readonly minThreshold?: number };
   readonly onEvent?: (event: NodeEvent) => void;
   readonly signal?: AbortSignal;
   /** Sleeps between polls; injectable for tests. */
@@ -582,6 +587,7 @@ export class FederatedNode {
     before: { sent: number; received: number },
   ): Promise<NodeSummary | null> {
     if (task.secagg && (await this.sitsOut(task.round, task.secagg))) return null;
+    if (this.o.requireSecureAggregation && (await this.refusesRound(task))) return null;
     const model = this.model!;
     const n = this.o.train.numExamples;
     const size = flattenParams(model.params).length;
@@ -801,6 +807,28 @@ export class FederatedNode {
       round,
       reason: 'the round was set up with another signing key of this node (it restarted); sitting it out',
     });
+    return true;
+  }
+
+  /**
+   * Under `requireSecureAggregation`: whether this node refuses the round (a plain update asked for, or a
+   * threshold below its minimum). It says so once per round and then waits, never training for it.
+   */
+  private async refusesRound(task: TrainTask): Promise<boolean> {
+    const min = this.o.requireSecureAggregation?.minThreshold ?? 2;
+    const key = `refused/${task.round}/${task.secagg?.session ?? 'plain'}`;
+    if (this.satOut.has(key)) {
+      await this.sleep(1_000);
+      return true;
+    }
+    const reason = !task.secagg
+      ? 'this node requires secure aggregation and the round asks for a plain update'
+      : task.secagg.threshold < min
+        ? `this node requires a secure aggregation threshold of at least ${min} (the round's is ${task.secagg.threshold})`
+        : null;
+    if (!reason) return false;
+    this.satOut.add(key);
+    this.o.onEvent?.({ kind: 'secagg-refused', round: task.round, reason });
     return true;
   }
 
