@@ -133,4 +133,5 @@ export {
   type WriteCrlOptions,
   writeCrl,
 } from './tls/crl.js';
+export { signKeyBinding, verifyKeyBinding } from './tls/key-binding.js';
 export type { PemInput } from './tls/pem.js';

@@ -3,6 +3,7 @@
  * certificate, trains on its local data (local DP under its own budget, spends persisted in its state
  * directory), and sends only model updates and evaluation metrics.
  */
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, csprng, seededRng } from '../../core/index.js';
 import {
@@ -114,6 +115,12 @@ export async function nodeCommand(
       traffic,
       reconnectForMs: file.reconnectForMs,
       ...(file.requireSecureAggregation ? { requireSecureAggregation: file.requireSecureAggregation } : {}),
+      // the node's certificate binds its secure-aggregation key; peers' keys are checked against the CA
+      identity: {
+        certificatePem: readFileSync(file.tls.cert, 'utf8'),
+        privateKeyPem: readFileSync(file.tls.key, 'utf8'),
+        caPem: readFileSync(file.tls.ca, 'utf8'),
+      },
       signal: abort.signal,
       ...(file.expectedModelSha256 ? { expectedModelSha256: file.expectedModelSha256 } : {}),
       onEvent: (e) => {

@@ -161,6 +161,9 @@ export interface NodeRecord {
   left: boolean;
   /** The node's Ed25519 key for secure aggregation, hex ('' when it registered none). */
   signingKey?: string;
+  /** Its binding to the node's certificate: the certificate (DER) and the signature, base64 ('' for none). */
+  signingKeyCertificate?: string;
+  signingKeySignature?: string;
 }
 
 /** One round, as recorded. */
@@ -379,9 +382,13 @@ export class Coordinator implements CoordinatorHandler {
       );
     }
     const signingKey = Buffer.from(key).toString('hex');
+    const signingKeyCertificate = Buffer.from(request.secaggKeyCertificate).toString('base64');
+    const signingKeySignature = Buffer.from(request.secaggKeySignature).toString('base64');
     const existing = this.nodes.get(peer.id);
     if (existing) {
       existing.signingKey = signingKey;
+      existing.signingKeyCertificate = signingKeyCertificate;
+      existing.signingKeySignature = signingKeySignature;
       existing.fingerprint = peer.fingerprint;
       existing.numExamples = n;
       existing.lastSeenUnixMs = this.clock.now();
@@ -398,6 +405,8 @@ export class Coordinator implements CoordinatorHandler {
         localDelta: 0,
         left: false,
         signingKey,
+        signingKeyCertificate,
+        signingKeySignature,
       });
     }
     this.emit({ kind: 'registered', node: peer.id, numExamples: n });
@@ -712,6 +721,19 @@ export class Coordinator implements CoordinatorHandler {
             [...selected].map((id) => [
               id,
               new Uint8Array(Buffer.from(this.nodes.get(id)!.signingKey ?? '', 'hex')),
+            ]),
+          ),
+          bindings: new Map(
+            [...selected].map((id) => [
+              id,
+              {
+                certificate: new Uint8Array(
+                  Buffer.from(this.nodes.get(id)!.signingKeyCertificate ?? '', 'base64'),
+                ),
+                signature: new Uint8Array(
+                  Buffer.from(this.nodes.get(id)!.signingKeySignature ?? '', 'base64'),
+                ),
+              },
             ]),
           ),
           dimension: this.global.length,

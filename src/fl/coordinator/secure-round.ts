@@ -98,6 +98,10 @@ export class SecureRound {
   private readonly spec: SecureAggregationSpec;
   private readonly participants: readonly string[];
   private readonly keys: ReadonlyMap<string, Uint8Array>;
+  private readonly bindings: ReadonlyMap<
+    string,
+    { readonly certificate: Uint8Array; readonly signature: Uint8Array }
+  >;
   private stage: SecureStage | 'done' | 'failed' = 'advertise';
   private readonly answered = new Set<string>();
   private readonly meta = new Map<string, AdvertisedMeta>();
@@ -114,8 +118,14 @@ export class SecureRound {
     readonly spec: SecureAggregationSpec;
     /** The selected nodes and their registered Ed25519 signing keys. */
     readonly participants: ReadonlyMap<string, Uint8Array>;
+    /** Each node's key binding (its certificate and signature over the key), relayed unchanged to its peers. */
+    readonly bindings?: ReadonlyMap<
+      string,
+      { readonly certificate: Uint8Array; readonly signature: Uint8Array }
+    >;
     readonly dimension: number;
   }) {
+    this.bindings = options.bindings ?? new Map();
     this.round = options.round;
     this.session = options.session;
     this.spec = options.spec;
@@ -186,7 +196,12 @@ export class SecureRound {
       fractionalBits: this.plan.fractionalBits,
       clipNorm: this.plan.clip,
       noiseSigma: this.noiseSigma,
-      peers: this.participants.map((node) => ({ node, signingKey: this.keys.get(node)! })),
+      peers: this.participants.map((node) => ({
+        node,
+        signingKey: this.keys.get(node)!,
+        certificate: this.bindings.get(node)?.certificate ?? new Uint8Array(0),
+        keySignature: this.bindings.get(node)?.signature ?? new Uint8Array(0),
+      })),
     });
   }
 

@@ -9,6 +9,7 @@
  * node leaves the federation saying why. The noise multiplier is fixed at the start (given, or calibrated so
  * that taking part in every planned round spends exactly the budget).
  */
+import { X509Certificate } from 'node:crypto';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
 import {
@@ -40,8 +41,10 @@ import {
   SubmitEvaluationRequestSchema,
   SubmitSecAggRequestSchema,
   SubmitUpdateRequestSchema,
+  signKeyBinding,
   type TrafficCounter,
   type TrainTask,
+  verifyKeyBinding,
 } from '../../transport/index.js';
 import {
   bytesFromWords,
@@ -142,6 +145,17 @@ export interface NodeOptions {
    * this Shamir threshold (>= 2), and sits out any other round. Absent: the coordinator decides.
    */
   readonly requireSecureAggregation?: { readonly minThreshold?: number };
+  /**
+   * The node's certified identity (PEM): its secure-aggregation key is signed with the certificate's key at
+   * registration, and every peer's key must carry a valid binding to a certificate of `caPem` under the peer's
+   * name, or the node sits the round out — so the coordinator cannot substitute keys. Absent (simulations):
+   * keys are taken as the coordinator relays them.
+   */
+  readonly identity?: {
+    readonly certificatePem: string;
+    readonly privateKeyPem: string;
+    readonly caPem: string;
+  };
   readonly onEvent?: (event: NodeEvent) => void;
   readonly signal?: AbortSignal;
   /** Sleeps between polls; injectable for tests. */
@@ -457,6 +471,18 @@ export class FederatedNode {
             numExamples: BigInt(this.o.train.numExamples),
             modelSpecSha256: this.o.expectedModelSha256 ?? '',
             secaggSigningKey: this.signing.publicKey,
+            ...(this.o.identity
+              ? {
+                  secaggKeyCertificate: new Uint8Array(
+                    new X509Certificate(this.o.identity.certificatePem).raw,
+                  ),
+                  secaggKeySignature: signKeyBinding(
+                    this.o.identity.privateKeyPem,
+                    'secagg',
+                    this.signing.publicKey,
+                  ),
+                }
+              : {}),
           }),
         ),
       false,
@@ -795,18 +821,33 @@ export class FederatedNode {
       await this.sleep(1_000);
       return true;
     }
-    if (
-      setup.peers.some(
-        (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
-      )
-    )
-      return false;
+    const me = setup.peers.find(
+      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
+    );
+    let reason: string | null = me
+      ? null
+      : 'the round was set up with another signing key of this node (it restarted); sitting it out';
+    const identity = this.o.identity;
+    if (!reason && identity) {
+      for (const p of setup.peers) {
+        if (p === me) continue;
+        const why = verifyKeyBinding({
+          caPem: identity.caPem,
+          certificateDer: p.certificate,
+          expectedName: p.node,
+          purpose: 'secagg',
+          publicKey: p.signingKey,
+          signature: p.keySignature,
+        });
+        if (why) {
+          reason = `the signing key of peer "${p.node}" is not bound to its certificate (${why}); sitting the round out`;
+          break;
+        }
+      }
+    }
+    if (!reason) return false;
     this.satOut.add(setup.session);
-    this.o.onEvent?.({
-      kind: 'secagg-refused',
-      round,
-      reason: 'the round was set up with another signing key of this node (it restarted); sitting it out',
-    });
+    this.o.onEvent?.({ kind: 'secagg-refused', round, reason });
     return true;
   }
 
