@@ -101,17 +101,19 @@ export async function nodeCommand(
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const name = basename(file.tls.cert).replace(/\.(crt|pem)$/, '');
   try {
     const node = new FederatedNode({
       client,
-      name: basename(file.tls.cert).replace(/\.(crt|pem)$/, ''),
+      name,
       train,
       test,
       privacy,
       personalization: file.personalization as PersonalizationSpec,
       ...(file.releaseMetrics !== undefined ? { releaseMetrics: file.releaseMetrics } : {}),
       spendStore: fileSpendStore(join(file.stateDir, 'privacy-spends.json')),
-      rng: seeded ? (purpose) => seededRng(`${global.seed}/node/${purpose}`) : () => shared,
+      // seeded streams differ per node (its certificate name), so two seeded nodes never share keys or masks
+      rng: seeded ? (purpose) => seededRng(`${global.seed}/node/${name}/${purpose}`) : () => shared,
       traffic,
       reconnectForMs: file.reconnectForMs,
       ...(file.requireSecureAggregation ? { requireSecureAggregation: file.requireSecureAggregation } : {}),
