@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
+import { DEFAULT_LEDGER_URL } from '../ledger/index.js';
+import { budgetCreate, budgetShow, budgetSpend } from './commands/budget.js';
 import { certsInit, certsIssue, certsList, certsRevoke } from './commands/certs.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
@@ -47,6 +49,17 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       },
     })
     .exitOverride();
+
+  /** Like `run`, for commands with one positional argument (commander passes it before the options). */
+  const runArgs = (
+    handler: (arg: string | undefined, flags: Record<string, string | undefined>) => Promise<CommandResult>,
+  ) =>
+    async function (this: Command, arg: string | undefined) {
+      const global = globalOptions(this);
+      const result = await handler(arg, this.opts() as Record<string, string | undefined>);
+      printResult(io, global, result);
+      state.exitCode = result.exitCode ?? EXIT.ok;
+    };
 
   const run = (handler: Handler) =>
     async function (this: Command) {
@@ -158,6 +171,36 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .description("an organisation's node: trains on local data, sends only updates (docs/federated.md)")
     .option('--config <file>', 'node config (YAML/JSON): coordinator URL, tls, data, privacy, stateDir')
     .action(run((flags, global, io) => nodeCommand(flags as never, global, io)));
+
+  const budget = program
+    .command('budget')
+    .description('the privacy-budget ledger: accounts, spends, what remains (docs/ledger.md)');
+  const db = ['--db <url>', `ledger database: sqlite:PATH (default ${DEFAULT_LEDGER_URL})`] as const;
+  budget
+    .command('create')
+    .argument('<account>', "account path, e.g. 'acme/cardiology/ecg' (its parent must exist)")
+    .description('create an account with an (epsilon, delta) limit')
+    .option('--epsilon <e>', 'epsilon limit, > 0')
+    .option('--delta <d>', 'delta limit in [0, 1) (default 0)')
+    .option('--accountant <kind>', 'rdp (default) | pld | zcdp: how spends are composed')
+    .option(...db)
+    .action(runArgs((account, flags) => budgetCreate(account, flags as never)));
+  budget
+    .command('spend')
+    .argument('<account>', 'account path')
+    .description('spend budget: granted only if the account and every ancestor stay within their limits')
+    .option('--epsilon <e>', 'an (epsilon, delta) release, recorded as a pure or approximate DP event')
+    .option('--delta <d>', 'its delta (default 0)')
+    .option('--events <file>', 'a JSON array of privacy events instead (composed exactly by the accountant)')
+    .option('--purpose <text>', 'why (recorded with the spend)')
+    .option(...db)
+    .action(runArgs((account, flags) => budgetSpend(account, flags as never)));
+  budget
+    .command('show')
+    .argument('<account>', 'account path')
+    .description("an account's composed spend, what remains, and its spends")
+    .option(...db)
+    .action(runArgs((account, flags) => budgetShow(account, flags as never)));
 
   const certs = program
     .command('certs')
