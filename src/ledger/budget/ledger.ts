@@ -9,6 +9,7 @@
  * processes, others wait on the busy timeout), and a spend is one INSERT committed with the check, so a crash
  * leaves the ledger with the spend or without it, never half. A spend must fit its account and every ancestor.
  */
+import { randomInt } from 'node:crypto';
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
@@ -422,7 +423,18 @@ export class Ledger {
    */
   private async write<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T> {
     return this.store.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
+      // The busy timeout covers most waits, but SQLite can still answer SQLITE_BUSY at once (WAL recovery, or a
+      // queue of writers longer than the timeout): try again with jittered backoff for up to two minutes.
+      const until = Date.now() + 120_000;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await sql`begin immediate`.execute(conn);
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+          await new Promise((r) => setTimeout(r, 10 + randomInt(40 * Math.min(attempt + 1, 10))));
+        }
+      }
       try {
         // `conn` is bound to the one connection, so every query of `body` runs inside the open transaction.
         const result = await body(conn);
