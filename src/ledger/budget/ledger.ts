@@ -9,7 +9,6 @@
  * processes, others wait on the busy timeout), and a spend is one INSERT committed with the check, so a crash
  * leaves the ledger with the spend or without it, never half. A spend must fit its account and every ancestor.
  */
-import { randomInt } from 'node:crypto';
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
@@ -23,6 +22,7 @@ import {
   assertOneOf,
   BudgetExceededError,
   ConfigError,
+  csprng,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
@@ -426,13 +426,14 @@ export class Ledger {
       // The busy timeout covers most waits, but SQLite can still answer SQLITE_BUSY at once (WAL recovery, or a
       // queue of writers longer than the timeout): try again with jittered backoff for up to two minutes.
       const until = Date.now() + 120_000;
+      const jitter = csprng();
       for (let attempt = 0; ; attempt++) {
         try {
           await sql`begin immediate`.execute(conn);
           break;
         } catch (err) {
           if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
-          await new Promise((r) => setTimeout(r, 10 + randomInt(40 * Math.min(attempt + 1, 10))));
+          await new Promise((r) => setTimeout(r, 10 + jitter.uniformInt(40 * Math.min(attempt + 1, 10))));
         }
       }
       try {
