@@ -12,6 +12,15 @@
  * await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'cohort statistics' });
  */
 export {
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  treeHash,
+  verifyConsistency,
+  verifyInclusion,
+} from './audit/merkle.js';
+export {
   type Account,
   type AccountStatus,
   Ledger,
