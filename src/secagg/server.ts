@@ -57,6 +57,8 @@ export class SecAggServer {
   /** Running sum of the masked inputs (the server never keeps one client's masked input apart). */
   private readonly sum: Uint32Array;
   private graph = new Map<string, readonly string[]>();
+  /** The signed bytes of the survivor list (set at the first consistency message). */
+  private survivorBytes: Uint8Array | null = null;
   private readonly signatures = new Map<string, ConsistencyMessage>();
   private readonly unmasks = new Set<string>();
   /** Unmask-stage shares by the client whose secret they rebuild. */
@@ -152,9 +154,9 @@ export class SecAggServer {
 
   receiveConsistency(m: ConsistencyMessage): void {
     this.accept('consistency', m.from, this.signatures, (id) => this.masked.has(id));
-    if (
-      !verify(this.o.clients.get(m.from)!, consistencyBytes(this.o.session, this.survivors()), m.signature)
-    ) {
+    // the list is fixed once the masked-input stage closed: frame it once, not once per message
+    this.survivorBytes ??= consistencyBytes(this.o.session, this.survivors());
+    if (!verify(this.o.clients.get(m.from)!, this.survivorBytes, m.signature)) {
       this.refuse(`the consistency signature of "${m.from}" does not cover the survivor list`);
     }
     this.signatures.set(m.from, m);

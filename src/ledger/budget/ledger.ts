@@ -305,7 +305,6 @@ export class Ledger {
             'budget spend',
           );
         const acc = toAccount(row);
-        const before = await this.statusIn(trx, acc);
         const probe = createAccountant(acc.accountant);
         for (const e of checked) {
           if (!probe.supports(e)) {
@@ -321,12 +320,12 @@ export class Ledger {
           .where('status', '=', 'granted')
           .where(inSubtree(path))
           .execute();
-        const after = composedEpsilon(
-          acc.accountant,
-          [...rows.flatMap((r) => JSON.parse(r.events) as PrivacyEvent[]), ...checked],
-          acc.deltaLimit,
-        );
+        const history = rows.flatMap((r) => JSON.parse(r.events) as PrivacyEvent[]);
+        const after = composedEpsilon(acc.accountant, [...history, ...checked], acc.deltaLimit);
         if (!(after <= acc.epsilonLimit)) {
+          // the refusal's "before" only: a granted spend never needs it
+          const spent = composedEpsilon(acc.accountant, history, acc.deltaLimit);
+          const before = { epsilonSpent: spent, epsilonRemaining: acc.epsilonLimit - spent };
           throw new BudgetExceededError(
             `spend refused: account "${path}" has epsilon ${acc.epsilonLimit} at delta ${acc.deltaLimit}, ` +
               `${before.epsilonSpent.toFixed(6)} spent (${Math.max(0, before.epsilonRemaining).toFixed(6)} remaining); ` +
