@@ -9,7 +9,7 @@
  * processes, others wait on the busy timeout), and a spend is one INSERT committed with the check, so a crash
  * leaves the ledger with the spend or without it, never half. A spend must fit its account and every ancestor.
  */
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
   type AccountantKind,
@@ -22,12 +22,12 @@ import {
   assertOneOf,
   BudgetExceededError,
   ConfigError,
-  csprng,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
+import { composedEpsilon } from './compose.js';
 
 /** An account as stored. */
 export interface Account {
@@ -104,14 +104,6 @@ function inSubtree(path: string) {
       eb('account', '=', path),
       eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
     ]);
-}
-
-/** Composes `events` under `kind` and returns epsilon at `delta`. */
-function composedEpsilon(kind: AccountantKind, events: readonly PrivacyEvent[], delta: number): number {
-  if (events.length === 0) return 0;
-  const acc = createAccountant(kind);
-  for (const e of events) acc.compose(e);
-  return acc.epsilon({ delta });
 }
 
 export class Ledger {
@@ -416,34 +408,7 @@ export class Ledger {
     }));
   }
 
-  /**
-   * Runs `body` as one write transaction. SQLite: BEGIN IMMEDIATE takes the write lock up front, so two
-   * processes never both pass the budget check on the same snapshot; the second waits (busy timeout).
-   */
-  private async write<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T> {
-    return this.store.db.connection().execute(async (conn) => {
-      // The busy timeout covers most waits, but SQLite can still answer SQLITE_BUSY at once (WAL recovery, or a
-      // queue of writers longer than the timeout): try again with jittered backoff for up to two minutes.
-      const until = Date.now() + 120_000;
-      const jitter = csprng();
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await sql`begin immediate`.execute(conn);
-          break;
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
-          await new Promise((r) => setTimeout(r, 10 + jitter.uniformInt(40 * Math.min(attempt + 1, 10))));
-        }
-      }
-      try {
-        // `conn` is bound to the one connection, so every query of `body` runs inside the open transaction.
-        const result = await body(conn);
-        await sql`commit`.execute(conn);
-        return result;
-      } catch (err) {
-        await sql`rollback`.execute(conn);
-        throw err;
-      }
-    });
+  private write<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T> {
+    return this.store.writeTransaction(body);
   }
 }

@@ -5,8 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { InvalidParameterError, UnsupportedError } from '../../core/index.js';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { csprng, InvalidParameterError, UnsupportedError } from '../../core/index.js';
 import { migrateToLatest } from './migrations.js';
 import type { LedgerSchema } from './schema.js';
 
@@ -16,6 +16,12 @@ export interface LedgerDatabase {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where it lives (the file path for SQLite). */
   readonly location: string;
+  /**
+   * Runs `body` as one serialised write transaction and commits it, or rolls it back when `body` throws. Two
+   * writers never interleave: on SQLite, BEGIN IMMEDIATE takes the write lock up front (so two processes never
+   * both pass a budget check on the same snapshot; the second waits).
+   */
+  writeTransaction<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -58,5 +64,41 @@ export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Prom
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'sqlite', location, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location,
+    writeTransaction: (body) => sqliteWrite(db, body),
+    close: () => db.destroy(),
+  };
+}
+
+function sqliteWrite<T>(
+  db: Kysely<LedgerSchema>,
+  body: (trx: Kysely<LedgerSchema>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    // The busy timeout covers most waits, but SQLite can still answer SQLITE_BUSY at once (WAL recovery, or a
+    // queue of writers longer than the timeout): try again with jittered backoff for up to two minutes.
+    const until = Date.now() + 120_000;
+    const jitter = csprng();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 10 + jitter.uniformInt(40 * Math.min(attempt + 1, 10))));
+      }
+    }
+    try {
+      // `conn` is bound to the one connection, so every query of `body` runs inside the open transaction.
+      const result = await body(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
 }

@@ -31,6 +31,59 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('accounts_parent').on('accounts').column('parent').execute();
     },
   },
+  '0002-audit-log-and-datasets': {
+    async up(db: Kysely<unknown>) {
+      // The audit log: one row per entry, `seq` its 0-based leaf index in the Merkle tree (assigned in the
+      // writer's transaction, so it is dense), with its leaf hash and the hash chain up to it (hex).
+      await db.schema
+        .createTable('audit_entries')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('account', 'text')
+        .addColumn('dataset', 'text')
+        .addColumn('purpose', 'text')
+        .addColumn('events', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('leaf_hash', 'text', (c) => c.notNull())
+        .addColumn('chain_hash', 'text', (c) => c.notNull())
+        .execute();
+      // Signed tree heads, one per log size; `frontier` is the right edge of the tree (the roots of its perfect
+      // subtrees, JSON), so the next append computes its root in O(log n).
+      await db.schema
+        .createTable('audit_heads')
+        .addColumn('size', 'integer', (c) => c.primaryKey())
+        .addColumn('root', 'text', (c) => c.notNull())
+        .addColumn('chain_hash', 'text', (c) => c.notNull())
+        .addColumn('frontier', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('audit_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // Datasets with their consent terms: allowed purposes, retention, constraints; JSON arrays as text.
+      await db.schema
+        .createTable('datasets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('purposes', 'text', (c) => c.notNull())
+        .addColumn('retain_until', 'text')
+        .addColumn('constraints', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'text', (c) => c.notNull())
+        .addColumn('registered_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('spends').addColumn('dataset', 'text').execute();
+      await db.schema.alterTable('spends').addColumn('actor', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

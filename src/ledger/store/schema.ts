@@ -24,9 +24,61 @@ export interface SpendTable {
   readonly created_at: string;
   refunded_at: string | null;
   refund_reason: string | null;
+  /** The dataset the events were spent on (a registered dataset's name), when given. */
+  readonly dataset: string | null;
+  readonly actor: string | null;
+}
+
+export interface AuditEntryTable {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly account: string | null;
+  /** The dataset's name and fingerprint ("name@sha256:…"), never its records. */
+  readonly dataset: string | null;
+  readonly purpose: string | null;
+  /** Privacy events, JSON. */
+  readonly events: string | null;
+  readonly outcome: string;
+  /** Further facts, JSON (never secrets or raw records). */
+  readonly detail: string;
+  readonly leaf_hash: string;
+  readonly chain_hash: string;
+}
+
+export interface AuditHeadTable {
+  readonly size: number;
+  readonly root: string;
+  readonly chain_hash: string;
+  readonly frontier: string;
+  readonly at: string;
+  readonly key_id: string;
+  readonly signature: string;
+}
+
+export interface AuditKeyTable {
+  readonly key_id: string;
+  readonly public_key: string;
+  readonly created_at: string;
+}
+
+export interface DatasetTable {
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly purposes: string;
+  readonly retain_until: string | null;
+  readonly constraints: string;
+  readonly description: string;
+  readonly registered_at: string;
+  readonly registered_by: string;
 }
 
 export interface LedgerSchema {
   readonly accounts: AccountTable;
   readonly spends: SpendTable;
+  readonly audit_entries: AuditEntryTable;
+  readonly audit_heads: AuditHeadTable;
+  readonly audit_keys: AuditKeyTable;
+  readonly datasets: DatasetTable;
 }
