@@ -8,6 +8,7 @@ export const EXIT = {
   budget: 4,
   protocol: 5,
   integrity: 6,
+  consent: 7,
   internal: 70,
 } as const;
 
@@ -26,6 +27,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.protocol;
     case 'VEIL_INTEGRITY_FAILED':
       return EXIT.integrity;
+    case 'VEIL_CONSENT_REFUSED':
+      return EXIT.consent;
     case 'VEIL_INTERNAL':
       return EXIT.internal;
   }

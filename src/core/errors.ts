@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   VEIL_BUDGET_EXCEEDED: 'a privacy spend would exceed the remaining budget; nothing was spent',
   VEIL_UNSUPPORTED: 'the requested combination is not supported; the message says what to use instead',
   VEIL_INTEGRITY_FAILED: 'an audit chain, MAC or signature check failed',
+  VEIL_CONSENT_REFUSED:
+    "a use of a dataset that its consent terms do not allow (purpose, retention) was refused; nothing was read or spent",
   VEIL_NUMERIC_FAILURE:
     'a numeric computation that protects privacy did not converge or produced NaN/overflow',
   VEIL_INTERNAL: 'an invariant inside Veil was broken (a bug): please report it',
@@ -112,6 +114,13 @@ export class UnsupportedError extends VeilError {
 export class IntegrityError extends VeilError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('VEIL_INTEGRITY_FAILED', message, details);
+  }
+}
+
+/** A dataset's consent terms do not allow this use (purpose not allowed, retention expired); refused before any read. */
+export class ConsentError extends VeilError {
+  constructor(message: string, details: { dataset?: string; purpose?: string; reason?: string } = {}) {
+    super('VEIL_CONSENT_REFUSED', message, details);
   }
 }
 

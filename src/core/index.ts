@@ -28,6 +28,7 @@ export {
 export {
   BudgetExceededError,
   ConfigError,
+  ConsentError,
   type ConfigIssue,
   describeValue,
   ERROR_CODES,

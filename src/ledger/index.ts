@@ -3,7 +3,8 @@
  *
  * The privacy-budget ledger: hierarchical accounts with (epsilon, delta) limits, spends recorded as privacy
  * events and composed by each account's accountant, atomic check-and-spend across processes, refunds for events
- * that never ran. Storage through Kysely over SQLite (better-sqlite3; PostgreSQL is not built yet).
+ * that never ran; a tamper-evident audit log (hash chain, RFC 6962 Merkle tree, Ed25519-signed tree heads, proofs);
+ * datasets with consent terms checked before any read, and job lineage. Storage through Kysely over SQLite (better-sqlite3; PostgreSQL is not built yet).
  *
  * @example
  * import { Ledger } from 'veil/ledger';
@@ -11,6 +12,16 @@
  * await ledger.createAccount({ path: 'acme', epsilon: 10, delta: 1e-5 });
  * await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'cohort statistics' });
  */
+
+export {
+  type AuditEntry,
+  type AuditRecord,
+  type AuditVerification,
+  entryBytes,
+  keyIdOf,
+  type SignedTreeHead,
+  treeHeadMessage,
+} from './audit/log.js';
 export {
   consistencyProof,
   inclusionProof,
@@ -23,8 +34,13 @@ export {
 export {
   type Account,
   type AccountStatus,
+  type AuditExport,
+  type JobRecord,
   Ledger,
+  type LedgerOptions,
   type SpendReceipt,
+  verifyAuditExport,
 } from './budget/ledger.js';
+export { type Dataset, type DatasetTerms, fingerprintFile } from './consent/datasets.js';
 export { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from './store/database.js';
 export type { LedgerSchema } from './store/schema.js';

@@ -9,6 +9,9 @@
  * processes, others wait on the busy timeout), and a spend is one INSERT committed with the check, so a crash
  * leaves the ledger with the spend or without it, never half. A spend must fit its account and every ancestor.
  */
+import { createHash } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
@@ -22,9 +25,36 @@ import {
   assertOneOf,
   BudgetExceededError,
   ConfigError,
+  ConsentError,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  AuditSigner,
+  type AuditVerification,
+  appendAudit,
+  fromHex,
+  latestHead,
+  leafHashes,
+  readWitness,
+  type SignedTreeHead,
+  toEntry,
+  toHex,
+  verifyAudit,
+  writeWitness,
+} from '../audit/log.js';
+import { consistencyProof, inclusionProof } from '../audit/merkle.js';
+import {
+  consentError,
+  type Dataset,
+  type DatasetTerms,
+  datasetLabel,
+  datasetRow,
+  refusalOf,
+  toDataset,
+} from '../consent/datasets.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
 import { composedEpsilon } from './compose.js';
@@ -106,15 +136,79 @@ function inSubtree(path: string) {
     ]);
 }
 
+/** Options of {@link Ledger.open}. */
+export interface LedgerOptions {
+  /** The clock (tests). */
+  readonly now?: () => Date;
+  /** Who acts, as recorded in the audit log: default $VEIL_ACTOR, else the OS user name. */
+  readonly actor?: string;
+  /**
+   * The audit signing key file (created on first use, mode 0600). Default: beside a SQLite file
+   * (`veil.db.audit-key`); `./veil-data/postgres-<id>.audit-key` for PostgreSQL; in memory for `sqlite::memory:`.
+   * The witness head is kept next to it (`….audit-head.json`).
+   */
+  readonly auditKeyFile?: string;
+}
+
+function defaultActor(): string {
+  if (process.env.VEIL_ACTOR) return process.env.VEIL_ACTOR;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function defaultKeyFile(store: LedgerDatabase): string | null {
+  if (store.dialect === 'sqlite') return store.location === ':memory:' ? null : `${store.location}.audit-key`;
+  const id = createHash('sha256').update(store.location).digest('hex').slice(0, 12);
+  return resolve('veil-data', `postgres-${id}.audit-key`);
+}
+
+/** A lineage record: which data, which model, which spends (provenance). */
+export interface JobRecord {
+  readonly job: string;
+  readonly account?: string;
+  readonly datasets: readonly string[];
+  readonly purpose: string;
+  /** e.g. 'sha256:<hex>' of the model's weights. */
+  readonly modelHash?: string;
+  readonly spendIds?: readonly number[];
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+type Log = (record: Omit<AuditRecord, 'actor'>) => Promise<void>;
+
 export class Ledger {
+  private witnessInMemory: SignedTreeHead | null = null;
+
   private constructor(
     private readonly store: LedgerDatabase,
     private readonly now: () => Date,
+    private readonly signer: AuditSigner,
+    /** Who acts, as the audit log records it. */
+    readonly actor: string,
+    private readonly witnessFile: string | null,
   ) {}
 
   /** Opens the ledger at `url` (default `sqlite:./veil-data/veil.db`), creating and migrating it if needed. */
-  static async open(url: string = DEFAULT_LEDGER_URL, options: { now?: () => Date } = {}): Promise<Ledger> {
-    return new Ledger(await openLedgerDatabase(url), options.now ?? (() => new Date()));
+  static async open(url: string = DEFAULT_LEDGER_URL, options: LedgerOptions = {}): Promise<Ledger> {
+    const store = await openLedgerDatabase(url);
+    try {
+      const keyFile = options.auditKeyFile ?? defaultKeyFile(store);
+      const signer = keyFile === null ? AuditSigner.ephemeral() : AuditSigner.loadOrCreate(keyFile);
+      const witness = keyFile === null ? null : `${keyFile.replace(/\.audit-key$/, '')}.audit-head.json`;
+      const actor = (options.actor ?? defaultActor()).slice(0, 200);
+      return new Ledger(store, options.now ?? (() => new Date()), signer, actor, witness);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  /** Where the database lives (SQLite file path, or the PostgreSQL URL without its password), and its dialect. */
+  get location(): { readonly location: string; readonly dialect: 'sqlite' | 'postgres' } {
+    return { location: this.store.location, dialect: this.store.dialect };
   }
 
   async close(): Promise<void> {
@@ -154,7 +248,7 @@ export class Ledger {
     assertOneOf(fn, 'accountant', accountant, ACCOUNTANT_KINDS);
     const parts = options.path.split('/');
     const parent = parts.length > 1 ? parts.slice(0, -1).join('/') : null;
-    return this.write(async (trx) => {
+    return this.write(async (trx, log) => {
       const existing = await trx
         .selectFrom('accounts')
         .select('path')
@@ -202,6 +296,12 @@ export class Ledger {
         created_at: this.now().toISOString(),
       };
       await trx.insertInto('accounts').values(row).execute();
+      await log({
+        action: 'account.create',
+        account: row.path,
+        outcome: 'created',
+        detail: { epsilon: row.epsilon_limit, delta: row.delta_limit, accountant },
+      });
       return toAccount(row);
     });
   }
@@ -254,12 +354,18 @@ export class Ledger {
    * @throws {BudgetExceededError} naming the account that would overflow and what remained there; nothing spent
    * @throws {InvalidParameterError} for malformed events or an empty purpose
    * @throws {UnsupportedError} when an account's accountant cannot compose an event
+   * @throws {ConsentError} when the dataset's terms do not allow the purpose; nothing spent, refusal audited
    */
   async spend(
     account: string,
     events: readonly PrivacyEvent[],
     options: {
       readonly purpose: string;
+      /**
+       * The registered dataset the events are spent on: its consent terms are checked (purpose allowed, retention
+       * not over) in the same transaction; a refusal throws {@link ConsentError} and is audited.
+       */
+      readonly dataset?: string;
       /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
       readonly beforeCommit?: () => Promise<void>;
     },
@@ -287,67 +393,111 @@ export class Ledger {
         allowed: 'a non-empty description of at most 200 characters',
       });
     }
-    return this.write(async (trx) => {
-      const epsilonAfter: Record<string, number> = {};
-      for (const path of ancestorsOf(account)) {
-        const row = await trx.selectFrom('accounts').selectAll().where('path', '=', path).executeTakeFirst();
-        if (!row)
-          throw new ConfigError(
-            [{ path: 'account', value: path, allowed: 'an existing account' }],
-            'budget spend',
-          );
-        const acc = toAccount(row);
-        const probe = createAccountant(acc.accountant);
-        for (const e of checked) {
-          if (!probe.supports(e)) {
-            throw new UnsupportedError(
-              `account "${path}" composes with the ${acc.accountant} accountant, which cannot compose a '${e.kind}' event`,
-              { account: path, event: e.kind },
+    const purpose = options.purpose;
+    let datasetName: string | null = options.dataset ?? null;
+    try {
+      return await this.write(async (trx, log) => {
+        if (options.dataset !== undefined) {
+          const d = await this.datasetIn(trx, options.dataset);
+          datasetName = datasetLabel(d);
+          const refusal = refusalOf(d, purpose, this.now());
+          if (refusal) throw consentError(d.name, purpose, refusal);
+        }
+        const epsilonAfter: Record<string, number> = {};
+        for (const path of ancestorsOf(account)) {
+          const row = await trx
+            .selectFrom('accounts')
+            .selectAll()
+            .where('path', '=', path)
+            .executeTakeFirst();
+          if (!row)
+            throw new ConfigError(
+              [{ path: 'account', value: path, allowed: 'an existing account' }],
+              'budget spend',
+            );
+          const acc = toAccount(row);
+          const probe = createAccountant(acc.accountant);
+          for (const e of checked) {
+            if (!probe.supports(e)) {
+              throw new UnsupportedError(
+                `account "${path}" composes with the ${acc.accountant} accountant, which cannot compose a '${e.kind}' event`,
+                { account: path, event: e.kind },
+              );
+            }
+          }
+          const rows = await trx
+            .selectFrom('spends')
+            .select(['events'])
+            .where('status', '=', 'granted')
+            .where(inSubtree(path))
+            .execute();
+          const history = rows.flatMap((r) => JSON.parse(r.events) as PrivacyEvent[]);
+          const after = composedEpsilon(acc.accountant, [...history, ...checked], acc.deltaLimit);
+          if (!(after <= acc.epsilonLimit)) {
+            // the refusal's "before" only: a granted spend never needs it
+            const spent = composedEpsilon(acc.accountant, history, acc.deltaLimit);
+            const before = { epsilonSpent: spent, epsilonRemaining: acc.epsilonLimit - spent };
+            throw new BudgetExceededError(
+              `spend refused: account "${path}" has epsilon ${acc.epsilonLimit} at delta ${acc.deltaLimit}, ` +
+                `${before.epsilonSpent.toFixed(6)} spent (${Math.max(0, before.epsilonRemaining).toFixed(6)} remaining); ` +
+                `this spend would bring it to ${after.toFixed(6)}. Nothing was spent.`,
+              {
+                account: path,
+                requested: after - before.epsilonSpent,
+                remaining: Math.max(0, before.epsilonRemaining),
+              },
             );
           }
+          epsilonAfter[path] = after;
         }
-        const rows = await trx
-          .selectFrom('spends')
-          .select(['events'])
-          .where('status', '=', 'granted')
-          .where(inSubtree(path))
-          .execute();
-        const history = rows.flatMap((r) => JSON.parse(r.events) as PrivacyEvent[]);
-        const after = composedEpsilon(acc.accountant, [...history, ...checked], acc.deltaLimit);
-        if (!(after <= acc.epsilonLimit)) {
-          // the refusal's "before" only: a granted spend never needs it
-          const spent = composedEpsilon(acc.accountant, history, acc.deltaLimit);
-          const before = { epsilonSpent: spent, epsilonRemaining: acc.epsilonLimit - spent };
-          throw new BudgetExceededError(
-            `spend refused: account "${path}" has epsilon ${acc.epsilonLimit} at delta ${acc.deltaLimit}, ` +
-              `${before.epsilonSpent.toFixed(6)} spent (${Math.max(0, before.epsilonRemaining).toFixed(6)} remaining); ` +
-              `this spend would bring it to ${after.toFixed(6)}. Nothing was spent.`,
-            {
-              account: path,
-              requested: after - before.epsilonSpent,
-              remaining: Math.max(0, before.epsilonRemaining),
-            },
-          );
-        }
-        epsilonAfter[path] = after;
-      }
-      const createdAt = this.now().toISOString();
-      const inserted = await trx
-        .insertInto('spends')
-        .values({
+        const createdAt = this.now().toISOString();
+        const inserted = await trx
+          .insertInto('spends')
+          .values({
+            account,
+            events: JSON.stringify(checked),
+            purpose: options.purpose,
+            status: 'granted',
+            dataset: options.dataset ?? null,
+            actor: this.actor,
+            created_at: createdAt,
+            refunded_at: null,
+            refund_reason: null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await log({
+          action: 'budget.spend',
           account,
-          events: JSON.stringify(checked),
-          purpose: options.purpose,
-          status: 'granted',
-          created_at: createdAt,
-          refunded_at: null,
-          refund_reason: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await options.beforeCommit?.();
-      return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
-    });
+          dataset: datasetName,
+          purpose,
+          events: checked,
+          outcome: 'granted',
+          detail: { spendId: inserted.id, epsilonAfter },
+        });
+        await options.beforeCommit?.();
+        return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
+      });
+    } catch (err) {
+      if (err instanceof BudgetExceededError || err instanceof ConsentError) {
+        // the spend's transaction rolled back; the refusal is recorded in one of its own
+        await this.write(async (_trx, log) =>
+          log({
+            action: 'budget.spend',
+            account,
+            dataset: datasetName,
+            purpose,
+            events: checked,
+            outcome: 'refused',
+            detail: {
+              reason: err instanceof ConsentError ? (err.details as { reason?: string }).reason : 'budget',
+              message: err.message,
+            },
+          }),
+        );
+      }
+      throw err;
+    }
   }
 
   /**
@@ -367,8 +517,12 @@ export class Ledger {
         allowed: 'why the events never ran',
       });
     }
-    await this.write(async (trx) => {
-      const row = await trx.selectFrom('spends').select(['status']).where('id', '=', id).executeTakeFirst();
+    await this.write(async (trx, log) => {
+      const row = await trx
+        .selectFrom('spends')
+        .select(['status', 'account', 'purpose', 'dataset'])
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!row || row.status !== 'granted') {
         throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget refund');
       }
@@ -377,6 +531,13 @@ export class Ledger {
         .set({ status: 'refunded', refunded_at: this.now().toISOString(), refund_reason: reason })
         .where('id', '=', id)
         .execute();
+      await log({
+        action: 'budget.refund',
+        account: row.account,
+        purpose: row.purpose,
+        outcome: 'refunded',
+        detail: { spendId: id, reason },
+      });
     });
   }
 
@@ -388,7 +549,10 @@ export class Ledger {
       purpose: string;
       status: string;
       events: PrivacyEvent[];
+      dataset: string | null;
+      actor: string | null;
       createdAt: string;
+      refundReason: string | null;
     }[]
   > {
     checkPath('Ledger.spends', path);
@@ -404,11 +568,340 @@ export class Ledger {
       purpose: r.purpose,
       status: r.status,
       events: (JSON.parse(r.events) as unknown[]).map((e) => PrivacyEventSchema.parse(e)),
+      dataset: r.dataset,
+      actor: r.actor,
       createdAt: r.created_at,
+      refundReason: r.refund_reason,
     }));
   }
 
-  private write<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T> {
-    return this.store.writeTransaction(body);
+  /** Every account, by path. */
+  async accounts(): Promise<Account[]> {
+    const rows = await this.store.db.selectFrom('accounts').selectAll().orderBy('path').execute();
+    return rows.map(toAccount);
   }
+
+  // ---- datasets, consent and provenance ----
+
+  /**
+   * Registers a dataset with its consent terms (audited). Register the same name again to change its terms: the
+   * old terms stay in the audit log.
+   */
+  async registerDataset(terms: DatasetTerms): Promise<Dataset> {
+    const row = datasetRow(terms, this.actor, this.now().toISOString());
+    return this.write(async (trx, log) => {
+      const existing = await trx
+        .selectFrom('datasets')
+        .select('name')
+        .where('name', '=', row.name)
+        .executeTakeFirst();
+      if (existing) {
+        await trx.updateTable('datasets').set(row).where('name', '=', row.name).execute();
+      } else {
+        await trx.insertInto('datasets').values(row).execute();
+      }
+      const d = toDataset(row);
+      await log({
+        action: existing ? 'dataset.update' : 'dataset.register',
+        dataset: datasetLabel(d),
+        outcome: existing ? 'updated' : 'registered',
+        detail: { purposes: d.purposes, retainUntil: d.retainUntil, constraints: d.constraints },
+      });
+      return d;
+    });
+  }
+
+  /** The dataset called `name`. @throws {ConfigError} when none is registered */
+  async dataset(name: string): Promise<Dataset> {
+    return this.datasetIn(this.store.db, name);
+  }
+
+  private async datasetIn(db: Kysely<LedgerSchema>, name: string): Promise<Dataset> {
+    const row = await db.selectFrom('datasets').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) {
+      throw new ConfigError(
+        [{ path: 'dataset', value: name, allowed: 'a registered dataset (veil dataset register)' }],
+        'ledger',
+      );
+    }
+    return toDataset(row);
+  }
+
+  /** Every registered dataset. */
+  async datasets(): Promise<Dataset[]> {
+    const rows = await this.store.db.selectFrom('datasets').selectAll().orderBy('name').execute();
+    return rows.map(toDataset);
+  }
+
+  /**
+   * Checks, before any data is read, that `dataset`'s consent terms allow `purpose` now, and audits the outcome.
+   * Returns the dataset (its fingerprint lets the caller check that the file it then reads is the registered one).
+   * @throws {ConsentError} purpose not allowed or retention over (the refusal is in the audit log)
+   */
+  async authorize(dataset: string, purpose: string): Promise<Dataset> {
+    const d = await this.dataset(dataset);
+    const refusal = refusalOf(d, purpose, this.now());
+    await this.write(async (_trx, log) =>
+      log({
+        action: 'dataset.access',
+        dataset: datasetLabel(d),
+        purpose,
+        outcome: refusal ? 'refused' : 'allowed',
+        detail: refusal ? { reason: refusal.reason, message: refusal.message } : {},
+      }),
+    );
+    if (refusal) throw consentError(d.name, purpose, refusal);
+    return d;
+  }
+
+  /** Records a job's lineage in the audit log: which data, which model, which spends (provenance). */
+  async recordJob(job: JobRecord): Promise<AuditEntry> {
+    const labels: string[] = [];
+    for (const name of job.datasets) labels.push(datasetLabel(await this.dataset(name)));
+    return this.write(async (trx, log) => {
+      await log({
+        action: 'job.complete',
+        account: job.account ?? null,
+        dataset: labels.join(', ') || null,
+        purpose: job.purpose,
+        outcome: 'recorded',
+        detail: {
+          job: job.job,
+          ...(job.modelHash ? { modelHash: job.modelHash } : {}),
+          spendIds: job.spendIds ?? [],
+          ...(job.detail ?? {}),
+        },
+      });
+      const last = await trx
+        .selectFrom('audit_entries')
+        .selectAll()
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      return toEntry(last);
+    });
+  }
+
+  // ---- the audit log ----
+
+  /** Audit entries, oldest first, optionally from `from`, at most `limit`, filtered by account or dataset name. */
+  async auditEntries(
+    options: { from?: number; limit?: number; account?: string; dataset?: string } = {},
+  ): Promise<AuditEntry[]> {
+    let q = this.store.db.selectFrom('audit_entries').selectAll().orderBy('seq');
+    if (options.from !== undefined) q = q.where('seq', '>=', options.from);
+    if (options.account !== undefined) q = q.where(inAccountSubtree(options.account));
+    if (options.dataset !== undefined) {
+      // labels are 'name@sha256:…', several joined by ', ' for a job: match the name before '@'
+      const name = options.dataset;
+      q = q.where((eb) =>
+        eb.or([
+          eb('dataset', '>=', `${name}@`).and('dataset', '<', `${name}A`),
+          eb('dataset', 'like', `%, ${name}@%`),
+        ]),
+      );
+    }
+    if (options.limit !== undefined) q = q.limit(options.limit);
+    return (await q.execute()).map(toEntry);
+  }
+
+  /** The newest signed tree head, or null for an empty log. */
+  async auditHead(): Promise<SignedTreeHead | null> {
+    return latestHead(this.store.db);
+  }
+
+  /** The ledger's audit public key (raw Ed25519, hex) and its id: give them to whoever verifies the log. */
+  get auditKey(): { readonly publicKey: string; readonly keyId: string; readonly keyFile: string | null } {
+    return {
+      publicKey: toHex(this.signer.publicKey),
+      keyId: this.signer.keyId,
+      keyFile: this.signer.keyFile,
+    };
+  }
+
+  /**
+   * Verifies the whole audit log (see verifyAudit): entries, chain, every signed head, coverage, and the witness
+   * head kept outside the database. `trustedPublicKey` (hex) defaults to this ledger's key file.
+   */
+  async verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<AuditVerification> {
+    const db = this.store.db;
+    const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
+    return verifyAudit({
+      trustedPublicKey: options.trustedPublicKey ? fromHex(options.trustedPublicKey) : this.signer.publicKey,
+      witness,
+      heads: async () => {
+        const rows = await db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
+        return rows.map((r) => ({
+          size: r.size,
+          root: r.root,
+          chainHash: r.chain_hash,
+          at: r.at,
+          keyId: r.key_id,
+          signature: r.signature,
+        }));
+      },
+      entries: async function* () {
+        // pages by seq order, so memory stays bounded for long logs
+        const page = 5000;
+        for (let offset = 0; ; offset += page) {
+          const rows = await db
+            .selectFrom('audit_entries')
+            .selectAll()
+            .orderBy('seq')
+            .limit(page)
+            .offset(offset)
+            .execute();
+          yield* rows;
+          if (rows.length < page) return;
+        }
+      },
+    });
+  }
+
+  /** An RFC 6962 inclusion proof of entry `seq` in the log at its newest signed head. */
+  async inclusionProof(
+    seq: number,
+  ): Promise<{ seq: number; leafHash: string; head: SignedTreeHead; proof: string[] }> {
+    const head = await this.auditHead();
+    if (!head || !Number.isSafeInteger(seq) || seq < 0 || seq >= head.size) {
+      throw new InvalidParameterError({
+        fn: 'Ledger.inclusionProof',
+        param: 'seq',
+        value: seq,
+        allowed: `an entry number in [0, ${head?.size ?? 0})`,
+      });
+    }
+    const leaves = await leafHashes(this.store.db, head.size);
+    return { seq, leafHash: toHex(leaves[seq]!), head, proof: inclusionProof(seq, leaves).map(toHex) };
+  }
+
+  /** An RFC 6962 consistency proof from the head of size `oldSize` to the newest head. */
+  async consistencyProof(
+    oldSize: number,
+  ): Promise<{ oldHead: SignedTreeHead; head: SignedTreeHead; proof: string[] }> {
+    const head = await this.auditHead();
+    const old = await this.store.db
+      .selectFrom('audit_heads')
+      .selectAll()
+      .where('size', '=', oldSize)
+      .executeTakeFirst();
+    if (!head || !old || oldSize > head.size) {
+      throw new InvalidParameterError({
+        fn: 'Ledger.consistencyProof',
+        param: 'oldSize',
+        value: oldSize,
+        allowed: `the size of a signed head, in [1, ${head?.size ?? 0}]`,
+      });
+    }
+    const leaves = await leafHashes(this.store.db, head.size);
+    return {
+      oldHead: {
+        size: old.size,
+        root: old.root,
+        chainHash: old.chain_hash,
+        at: old.at,
+        keyId: old.key_id,
+        signature: old.signature,
+      },
+      head,
+      proof: consistencyProof(oldSize, leaves).map(toHex),
+    };
+  }
+
+  /** Everything an outside auditor needs to verify the log offline: entries as stored, signed heads, public key. */
+  async exportAudit(): Promise<AuditExport> {
+    const entries = await this.store.db.selectFrom('audit_entries').selectAll().orderBy('seq').execute();
+    const heads = await this.store.db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
+    return {
+      format: 'veil-audit-export-v1',
+      exportedAt: this.now().toISOString(),
+      publicKey: toHex(this.signer.publicKey),
+      keyId: this.signer.keyId,
+      heads: heads.map((r) => ({
+        size: r.size,
+        root: r.root,
+        chainHash: r.chain_hash,
+        at: r.at,
+        keyId: r.key_id,
+        signature: r.signature,
+      })),
+      entries,
+    };
+  }
+
+  /**
+   * Runs `body` as one serialised write transaction; `log` appends audit entries inside it, so an entry and
+   * the change it records commit together or not at all. After the commit the newest signed head is copied to
+   * the witness file outside the database.
+   */
+  private async write<T>(body: (trx: Kysely<LedgerSchema>, log: Log) => Promise<T>): Promise<T> {
+    let head: SignedTreeHead | null = null;
+    const result = await this.store.writeTransaction(async (trx) => {
+      head = null;
+      const log: Log = async (record) => {
+        head = await appendAudit(
+          trx,
+          this.signer,
+          { ...record, actor: this.actor },
+          this.now().toISOString(),
+        );
+      };
+      return body(trx, log);
+    });
+    const committed = head as SignedTreeHead | null;
+    if (committed) {
+      if (this.witnessFile) writeWitness(this.witnessFile, committed);
+      else this.witnessInMemory = committed;
+    }
+    return result;
+  }
+}
+
+/** An exported audit log (`veil audit export`): verify it with {@link verifyAuditExport}. */
+export interface AuditExport {
+  readonly format: 'veil-audit-export-v1';
+  readonly exportedAt: string;
+  readonly publicKey: string;
+  readonly keyId: string;
+  readonly heads: readonly SignedTreeHead[];
+  readonly entries: readonly LedgerSchema['audit_entries'][];
+}
+
+/**
+ * Verifies an exported log. Trusting the export's own public key shows only that it is internally consistent;
+ * pass the key you obtained from the ledger's owner (and a head you kept, as `witness`) to show more.
+ */
+export async function verifyAuditExport(
+  bundle: AuditExport,
+  options: { trustedPublicKey?: string; witness?: SignedTreeHead | null } = {},
+): Promise<AuditVerification> {
+  if (
+    bundle?.format !== 'veil-audit-export-v1' ||
+    !Array.isArray(bundle.entries) ||
+    !Array.isArray(bundle.heads)
+  ) {
+    throw new InvalidParameterError({
+      fn: 'verifyAuditExport',
+      param: 'bundle',
+      value: bundle?.format,
+      allowed: "a 'veil-audit-export-v1' export (veil audit export)",
+    });
+  }
+  return verifyAudit({
+    trustedPublicKey: fromHex(options.trustedPublicKey ?? bundle.publicKey),
+    witness: options.witness ?? null,
+    heads: async () => bundle.heads,
+    entries: async function* () {
+      yield* bundle.entries;
+    },
+  });
+}
+
+/** Audit entries of `path` and its descendants (same byte-order range as {@link inSubtree}). */
+function inAccountSubtree(path: string) {
+  return (eb: ExpressionBuilder<LedgerSchema, 'audit_entries'>) =>
+    eb.or([
+      eb('account', '=', path),
+      eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
+    ]);
 }
