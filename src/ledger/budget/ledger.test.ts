@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dpSgdEvent, gaussianEvent, RdpAccountant } from '../../accounting/index.js';
 import {
   BudgetExceededError,
@@ -9,143 +6,215 @@ import {
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
+import { createTestDatabase, type TestDialect, testDialects } from '../store/testing.js';
 import { Ledger } from './ledger.js';
 
-const dirs: string[] = [];
+const databases: { dispose(): Promise<void> }[] = [];
 const ledgers: Ledger[] = [];
 afterEach(async () => {
   for (const l of ledgers.splice(0)) await l.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of databases.splice(0)) await d.dispose();
 });
 
-async function open(file?: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-ledger-'));
-  dirs.push(dir);
-  const path = file ?? join(dir, 'data', 'veil.db');
-  const ledger = await Ledger.open(`sqlite:${path}`);
-  ledgers.push(ledger);
-  return { ledger, path };
+/** A ledger on a fresh database of `dialect` (a new SQLite file, or a new PostgreSQL database). */
+async function openFresh(dialect: TestDialect['dialect']) {
+  const database = await createTestDatabase(dialect);
+  databases.push(database);
+  return { ledger: await reopen(database.url), url: database.url };
 }
 
-describe('Ledger budgets (SQLite)', () => {
-  it('creates the database file on first use, grants spends within the limit and refuses the one past it', async () => {
-    const { ledger, path } = await open();
-    await ledger.createAccount({ path: 'acme', epsilon: 5, delta: 1e-5 });
-    const r = await ledger.spend('acme', [gaussianEvent({ sigma: 3 })], { purpose: 'cohort counts' });
-    expect(r.id).toBe(1);
-    expect(r.epsilonAfter.acme).toBeCloseTo(
-      new RdpAccountant().compose(gaussianEvent({ sigma: 3 })).epsilon({ delta: 1e-5 }),
-      12,
+async function reopen(url: string) {
+  const ledger = await Ledger.open(url);
+  ledgers.push(ledger);
+  return ledger;
+}
+
+describe.each(testDialects().map((t) => [t.label, t] as const))(
+  'Ledger budgets (%s)',
+  (_, { dialect, skip }) => {
+    beforeEach((context) => context.skip(skip, 'no PostgreSQL server configured'));
+    const open = () => openFresh(dialect);
+
+    it('creates the ledger on first use, grants spends within the limit and refuses the one past it', async () => {
+      const { ledger, url } = await open();
+      await ledger.createAccount({ path: 'acme', epsilon: 5, delta: 1e-5 });
+      const r = await ledger.spend('acme', [gaussianEvent({ sigma: 3 })], { purpose: 'cohort counts' });
+      expect(r.id).toBe(1);
+      expect(r.epsilonAfter.acme).toBeCloseTo(
+        new RdpAccountant().compose(gaussianEvent({ sigma: 3 })).epsilon({ delta: 1e-5 }),
+        12,
+      );
+      const before = await ledger.status('acme');
+      const refusal = await ledger
+        .spend('acme', [gaussianEvent({ sigma: 1 })], { purpose: 'too much' })
+        .catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(BudgetExceededError);
+      expect((refusal as BudgetExceededError).message).toMatch(
+        /account "acme" has epsilon 5 at delta 0.00001, 1\.\d+ spent \(3\.\d+ remaining\).*Nothing was spent/,
+      );
+      expect((refusal as BudgetExceededError).details.remaining).toBeCloseTo(before.epsilonRemaining, 12);
+      // nothing was written by the refusal, and a reopened ledger sees the same state
+      const again = await reopen(url);
+      expect(await again.status('acme')).toEqual(before);
+      expect(before.spends).toBe(1);
+    });
+
+    it('a spend must fit its account and every ancestor', async () => {
+      const { ledger } = await open();
+      await ledger.createAccount({ path: 'acme', epsilon: 3, delta: 1e-5 });
+      await ledger.createAccount({ path: 'acme/cardio', epsilon: 3, delta: 1e-5 });
+      await ledger.createAccount({ path: 'acme/cardio/ecg', epsilon: 2.5, delta: 1e-5 });
+      await ledger.createAccount({ path: 'acme/oncology', epsilon: 2.5, delta: 1e-5 });
+      const ok = await ledger.spend('acme/cardio/ecg', [gaussianEvent({ sigma: 2 })], { purpose: 'model A' });
+      expect(Object.keys(ok.epsilonAfter)).toEqual(['acme/cardio/ecg', 'acme/cardio', 'acme']);
+      // within oncology's own limit, but the organisation's composed total would pass 3
+      const err = await ledger
+        .spend('acme/oncology', [gaussianEvent({ sigma: 2 })], { purpose: 'model B' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BudgetExceededError);
+      expect((err as BudgetExceededError).details.account).toBe('acme');
+      expect((await ledger.status('acme/oncology')).spends).toBe(0);
+      // the parent's status composes the whole subtree; a sibling whose name shares a prefix is not in it
+      await ledger.createAccount({ path: 'acme/cardio_x', epsilon: 1, delta: 1e-5 });
+      await ledger.spend('acme/cardio_x', [gaussianEvent({ sigma: 10 })], { purpose: 'small' });
+      expect((await ledger.status('acme/cardio')).spends).toBe(1);
+      expect((await ledger.status('acme')).spends).toBe(2);
+      // nor is one whose name differs in case only (a locale collation would put 'acme/Cardio/x' in the range)
+      await ledger.createAccount({ path: 'acme/Cardio', epsilon: 1, delta: 1e-5 });
+      await ledger.createAccount({ path: 'acme/Cardio/x', epsilon: 1, delta: 1e-5 });
+      await ledger.spend('acme/Cardio/x', [gaussianEvent({ sigma: 30 })], { purpose: 'tiny' });
+      expect((await ledger.status('acme/cardio')).spends).toBe(1);
+      expect((await ledger.status('acme/Cardio')).spends).toBe(1);
+      expect((await ledger.status('acme')).spends).toBe(3);
+    });
+
+    it('the RDP-composed spend of a DP-SGD history is far below the naive sum of epsilons', async () => {
+      const { ledger } = await open();
+      await ledger.createAccount({ path: 'hospital', epsilon: 8, delta: 1e-5 });
+      const job = dpSgdEvent({ sampleRate: 0.01, noiseMultiplier: 1.1, steps: 1000 });
+      let granted = 0;
+      for (let i = 0; i < 10; i++) {
+        await ledger.spend('hospital', [job], { purpose: `training run ${i}` });
+        granted++;
+      }
+      const s = await ledger.status('hospital');
+      // each run alone: epsilon 1.712 at delta 1e-5; ten of them: 5.632 composed, 17.12 summed
+      expect(s.epsilonNaiveSum).toBeCloseTo(17.1177, 3);
+      expect(s.epsilonSpent).toBeCloseTo(5.632, 3);
+      expect(granted).toBe(10);
+      expect(s.epsilonRemaining).toBeCloseTo(8 - 5.632, 3);
+      // a spreadsheet summing epsilons would have stopped after 4 runs (4 x 1.712 = 6.85 <= 8 < 8.56)
+      expect(Math.floor(8 / 1.7117701)).toBe(4);
+    });
+
+    it('refunds only granted spends, records the reason, and frees their budget', async () => {
+      const { ledger } = await open();
+      await ledger.createAccount({ path: 'acme', epsilon: 3, delta: 1e-5 });
+      const r = await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'job that crashed' });
+      const used = (await ledger.status('acme')).epsilonSpent;
+      expect(used).toBeGreaterThan(0);
+      await ledger.refund(r.id, 'the job failed before reading any data');
+      expect((await ledger.status('acme')).epsilonSpent).toBe(0);
+      const [spend] = await ledger.spends('acme');
+      expect(spend).toMatchObject({ id: r.id, status: 'refunded' });
+      await expect(ledger.refund(r.id, 'again')).rejects.toThrow(ConfigError);
+      await expect(ledger.refund(99, 'unknown')).rejects.toThrow(ConfigError);
+    });
+
+    it('refuses bad input with what is allowed, and stores nothing', async () => {
+      const { ledger } = await open();
+      await expect(ledger.createAccount({ path: 'a', epsilon: 0, delta: 1e-5 })).rejects.toThrow(
+        InvalidParameterError,
+      );
+      await expect(ledger.createAccount({ path: 'a', epsilon: 1, delta: 1 })).rejects.toThrow(/\[0, 1\)/);
+      await expect(ledger.createAccount({ path: 'a b', epsilon: 1, delta: 0 })).rejects.toThrow(/segments/);
+      await expect(ledger.createAccount({ path: 'x/y', epsilon: 1, delta: 0 })).rejects.toThrow(
+        /create "x" first/,
+      );
+      await ledger.createAccount({ path: 'a', epsilon: 1, delta: 1e-6 });
+      await expect(ledger.createAccount({ path: 'a', epsilon: 1, delta: 0 })).rejects.toThrow(
+        /not used by another/,
+      );
+      await expect(ledger.createAccount({ path: 'a/b', epsilon: 2, delta: 1e-6 })).rejects.toThrow(
+        /at most the parent/,
+      );
+      await expect(ledger.spend('a', [], { purpose: 'x' })).rejects.toThrow(/non-empty array/);
+      await expect(ledger.spend('a', [gaussianEvent({ sigma: 5 })], { purpose: ' ' })).rejects.toThrow(
+        /purpose/,
+      );
+      await expect(
+        ledger.spend('a', [{ kind: 'gaussian', sigma: -1, l2Sensitivity: 1 } as never], { purpose: 'x' }),
+      ).rejects.toThrow(InvalidParameterError);
+      await expect(ledger.spend('nope', [gaussianEvent({ sigma: 5 })], { purpose: 'x' })).rejects.toThrow(
+        ConfigError,
+      );
+      await ledger.createAccount({ path: 'z', epsilon: 5, delta: 1e-5, accountant: 'zcdp' });
+      await expect(
+        ledger.spend(
+          'z',
+          [{ kind: 'poisson-sampled', sampleRate: 0.1, event: gaussianEvent({ sigma: 1 }) }],
+          {
+            purpose: 'x',
+          },
+        ),
+      ).rejects.toThrow(UnsupportedError);
+      expect((await ledger.status('a')).spends).toBe(0);
+      expect((await ledger.status('z')).spends).toBe(0);
+    });
+
+    it.runIf(dialect === 'postgres')(
+      'serialises concurrent writers: two pools racing for one account grant exactly what fits',
+      async () => {
+        const { ledger: first, url } = await open();
+        const second = await reopen(url);
+        await first.createAccount({ path: 'shared', epsilon: 4, delta: 1e-5 });
+        let affordable = 0;
+        const acc = new RdpAccountant();
+        while (acc.compose(gaussianEvent({ sigma: 4 })).epsilon({ delta: 1e-5 }) <= 4) affordable++;
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 24 }, (_, i) =>
+            (i % 2 ? first : second).spend('shared', [gaussianEvent({ sigma: 4 })], { purpose: `race ${i}` }),
+          ),
+        );
+        const refused = outcomes.filter((o) => o.status === 'rejected');
+        for (const r of refused) expect(r.reason).toBeInstanceOf(BudgetExceededError);
+        expect(outcomes.length - refused.length).toBe(affordable);
+        const s = await first.status('shared');
+        expect(s.spends).toBe(affordable);
+        expect(s.epsilonSpent).toBeLessThanOrEqual(4);
+        // ids are numbers, dense from 1, as on SQLite
+        expect((await first.spends('shared')).map((x) => x.id)).toEqual(
+          Array.from({ length: affordable }, (_, i) => i + 1),
+        );
+      },
     );
-    const before = await ledger.status('acme');
-    const refusal = await ledger
-      .spend('acme', [gaussianEvent({ sigma: 1 })], { purpose: 'too much' })
-      .catch((e: unknown) => e);
-    expect(refusal).toBeInstanceOf(BudgetExceededError);
-    expect((refusal as BudgetExceededError).message).toMatch(
-      /account "acme" has epsilon 5 at delta 0.00001, 1\.\d+ spent \(3\.\d+ remaining\).*Nothing was spent/,
+
+    it.runIf(dialect === 'postgres')(
+      'names host and database, never the password, when the server refuses the credentials',
+      async () => {
+        const { url } = await open();
+        const wrong = new URL(url);
+        wrong.password = 'not-the-password';
+        const err = await Ledger.open(wrong.toString()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ConfigError);
+        const message = (err as ConfigError).message;
+        expect(message).toContain(`${wrong.hostname}:${wrong.port}, database "${wrong.pathname.slice(1)}"`);
+        expect(message).toMatch(/password authentication failed|authentication/);
+        expect(message).not.toContain('not-the-password');
+      },
     );
-    expect((refusal as BudgetExceededError).details.remaining).toBeCloseTo(before.epsilonRemaining, 12);
-    // nothing was written by the refusal, and a reopened ledger sees the same state
-    const again = await Ledger.open(`sqlite:${path}`);
-    ledgers.push(again);
-    expect(await again.status('acme')).toEqual(before);
-    expect(before.spends).toBe(1);
+  },
+);
+
+describe('Ledger.open URLs', () => {
+  it('refuses URLs of other kinds, saying which are allowed', async () => {
+    await expect(Ledger.open('mysql://x')).rejects.toThrow(/sqlite:PATH.*postgres:\/\//);
   });
 
-  it('a spend must fit its account and every ancestor', async () => {
-    const { ledger } = await open();
-    await ledger.createAccount({ path: 'acme', epsilon: 3, delta: 1e-5 });
-    await ledger.createAccount({ path: 'acme/cardio', epsilon: 3, delta: 1e-5 });
-    await ledger.createAccount({ path: 'acme/cardio/ecg', epsilon: 2.5, delta: 1e-5 });
-    await ledger.createAccount({ path: 'acme/oncology', epsilon: 2.5, delta: 1e-5 });
-    const ok = await ledger.spend('acme/cardio/ecg', [gaussianEvent({ sigma: 2 })], { purpose: 'model A' });
-    expect(Object.keys(ok.epsilonAfter)).toEqual(['acme/cardio/ecg', 'acme/cardio', 'acme']);
-    // within oncology's own limit, but the organisation's composed total would pass 3
-    const err = await ledger
-      .spend('acme/oncology', [gaussianEvent({ sigma: 2 })], { purpose: 'model B' })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(BudgetExceededError);
-    expect((err as BudgetExceededError).details.account).toBe('acme');
-    expect((await ledger.status('acme/oncology')).spends).toBe(0);
-    // the parent's status composes the whole subtree; a sibling whose name shares a prefix is not in it
-    await ledger.createAccount({ path: 'acme/cardio_x', epsilon: 1, delta: 1e-5 });
-    await ledger.spend('acme/cardio_x', [gaussianEvent({ sigma: 10 })], { purpose: 'small' });
-    expect((await ledger.status('acme/cardio')).spends).toBe(1);
-    expect((await ledger.status('acme')).spends).toBe(2);
-  });
-
-  it('the RDP-composed spend of a DP-SGD history is far below the naive sum of epsilons', async () => {
-    const { ledger } = await open();
-    await ledger.createAccount({ path: 'hospital', epsilon: 8, delta: 1e-5 });
-    const job = dpSgdEvent({ sampleRate: 0.01, noiseMultiplier: 1.1, steps: 1000 });
-    let granted = 0;
-    for (let i = 0; i < 10; i++) {
-      await ledger.spend('hospital', [job], { purpose: `training run ${i}` });
-      granted++;
-    }
-    const s = await ledger.status('hospital');
-    // each run alone: epsilon 1.712 at delta 1e-5; ten of them: 5.632 composed, 17.12 summed
-    expect(s.epsilonNaiveSum).toBeCloseTo(17.1177, 3);
-    expect(s.epsilonSpent).toBeCloseTo(5.632, 3);
-    expect(granted).toBe(10);
-    expect(s.epsilonRemaining).toBeCloseTo(8 - 5.632, 3);
-    // a spreadsheet summing epsilons would have stopped after 4 runs (4 x 1.712 = 6.85 <= 8 < 8.56)
-    expect(Math.floor(8 / 1.7117701)).toBe(4);
-  });
-
-  it('refunds only granted spends, records the reason, and frees their budget', async () => {
-    const { ledger } = await open();
-    await ledger.createAccount({ path: 'acme', epsilon: 3, delta: 1e-5 });
-    const r = await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'job that crashed' });
-    const used = (await ledger.status('acme')).epsilonSpent;
-    expect(used).toBeGreaterThan(0);
-    await ledger.refund(r.id, 'the job failed before reading any data');
-    expect((await ledger.status('acme')).epsilonSpent).toBe(0);
-    const [spend] = await ledger.spends('acme');
-    expect(spend).toMatchObject({ id: r.id, status: 'refunded' });
-    await expect(ledger.refund(r.id, 'again')).rejects.toThrow(ConfigError);
-    await expect(ledger.refund(99, 'unknown')).rejects.toThrow(ConfigError);
-  });
-
-  it('refuses bad input with what is allowed, and stores nothing', async () => {
-    const { ledger } = await open();
-    await expect(ledger.createAccount({ path: 'a', epsilon: 0, delta: 1e-5 })).rejects.toThrow(
-      InvalidParameterError,
-    );
-    await expect(ledger.createAccount({ path: 'a', epsilon: 1, delta: 1 })).rejects.toThrow(/\[0, 1\)/);
-    await expect(ledger.createAccount({ path: 'a b', epsilon: 1, delta: 0 })).rejects.toThrow(/segments/);
-    await expect(ledger.createAccount({ path: 'x/y', epsilon: 1, delta: 0 })).rejects.toThrow(
-      /create "x" first/,
-    );
-    await ledger.createAccount({ path: 'a', epsilon: 1, delta: 1e-6 });
-    await expect(ledger.createAccount({ path: 'a', epsilon: 1, delta: 0 })).rejects.toThrow(
-      /not used by another/,
-    );
-    await expect(ledger.createAccount({ path: 'a/b', epsilon: 2, delta: 1e-6 })).rejects.toThrow(
-      /at most the parent/,
-    );
-    await expect(ledger.spend('a', [], { purpose: 'x' })).rejects.toThrow(/non-empty array/);
-    await expect(ledger.spend('a', [gaussianEvent({ sigma: 5 })], { purpose: ' ' })).rejects.toThrow(
-      /purpose/,
-    );
-    await expect(
-      ledger.spend('a', [{ kind: 'gaussian', sigma: -1, l2Sensitivity: 1 } as never], { purpose: 'x' }),
-    ).rejects.toThrow(InvalidParameterError);
-    await expect(ledger.spend('nope', [gaussianEvent({ sigma: 5 })], { purpose: 'x' })).rejects.toThrow(
-      ConfigError,
-    );
-    await ledger.createAccount({ path: 'z', epsilon: 5, delta: 1e-5, accountant: 'zcdp' });
-    await expect(
-      ledger.spend('z', [{ kind: 'poisson-sampled', sampleRate: 0.1, event: gaussianEvent({ sigma: 1 }) }], {
-        purpose: 'x',
-      }),
-    ).rejects.toThrow(UnsupportedError);
-    expect((await ledger.status('a')).spends).toBe(0);
-    expect((await ledger.status('z')).spends).toBe(0);
-    await expect(Ledger.open('postgres://localhost/veil')).rejects.toThrow(
-      /PostgreSQL ledger is not built yet/,
-    );
-    await expect(Ledger.open('mysql://x')).rejects.toThrow(/sqlite:PATH/);
+  it('reports an unreachable PostgreSQL server by host and port, without the password', async () => {
+    const err = await Ledger.open('postgres://veil:s3cret@127.0.0.1:1/veil').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/127\.0\.0\.1:1, database "veil", user "veil" failed/);
+    expect(JSON.stringify(err) + (err as Error).message).not.toContain('s3cret');
   });
 });

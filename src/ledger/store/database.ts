@@ -1,25 +1,28 @@
 /**
  * Opening a ledger database by URL: `sqlite:PATH` (the embedded default: a file, created with its directory on
- * first use), `sqlite::memory:` for tests, or `postgres://…` (not built yet: refused with a clear error).
+ * first use), `sqlite::memory:` for tests, or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (also `postgresql://`)
+ * for a ledger shared by several hosts (postgres.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { csprng, InvalidParameterError, UnsupportedError } from '../../core/index.js';
+import { csprng, InvalidParameterError } from '../../core/index.js';
 import { migrateToLatest } from './migrations.js';
+import { openPostgres, postgresWrite } from './postgres.js';
 import type { LedgerSchema } from './schema.js';
 
 /** An open ledger database. */
 export interface LedgerDatabase {
   readonly db: Kysely<LedgerSchema>;
   readonly dialect: 'sqlite' | 'postgres';
-  /** Where it lives (the file path for SQLite). */
+  /** Where it lives: the file path for SQLite, the URL without its password for PostgreSQL. */
   readonly location: string;
   /**
    * Runs `body` as one serialised write transaction and commits it, or rolls it back when `body` throws. Two
    * writers never interleave: on SQLite, BEGIN IMMEDIATE takes the write lock up front (so two processes never
-   * both pass a budget check on the same snapshot; the second waits).
+   * both pass a budget check on the same snapshot; the second waits); on PostgreSQL, a transaction-scoped
+   * advisory lock taken before the first read does the same across hosts (postgres.ts says why not SERIALIZABLE).
    */
   writeTransaction<T>(body: (trx: Kysely<LedgerSchema>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -31,20 +34,33 @@ export const DEFAULT_LEDGER_URL = 'sqlite:./veil-data/veil.db';
 /**
  * Opens (creating and migrating when needed) the ledger at `url`.
  * @throws {InvalidParameterError} for a URL of another kind
- * @throws {UnsupportedError} for PostgreSQL, not built yet
+ * @throws {ConfigError} when the PostgreSQL server cannot be reached or refuses the credentials (the message
+ * names host, port, database and user, never the password)
  */
 export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Promise<LedgerDatabase> {
   if (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url)) {
-    throw new UnsupportedError('the PostgreSQL ledger is not built yet; use sqlite:PATH', {
-      url: '<postgres>',
-    });
+    const { db, location } = await openPostgres(url);
+    try {
+      await migrateToLatest(db as Kysely<unknown>, 'postgres');
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return {
+      db,
+      dialect: 'postgres',
+      location,
+      writeTransaction: (body) => postgresWrite(db, body),
+      close: () => db.destroy(), // ends the pool
+    };
   }
   if (typeof url !== 'string' || !url.startsWith('sqlite:') || url.length === 'sqlite:'.length) {
     throw new InvalidParameterError({
       fn: 'openLedgerDatabase',
       param: 'url',
       value: url,
-      allowed: 'sqlite:PATH (a file, created on first use) or sqlite::memory:',
+      allowed:
+        'sqlite:PATH (a file, created on first use), sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB',
     });
   }
   const target = url.slice('sqlite:'.length);
@@ -59,7 +75,7 @@ export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Prom
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<LedgerSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>);
+    await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   } catch (err) {
     await db.destroy();
     throw err;

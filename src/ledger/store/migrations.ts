@@ -2,15 +2,33 @@
  * Schema migrations, in code so that SQLite and PostgreSQL run the same ones (ARCHITECTURE decision 5). Kysely's
  * Migrator records applied migrations in its own table, so opening a ledger migrates it once and only forward.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, type RawBuilder, sql } from 'kysely';
 
-const migrations: Record<string, Migration> = {
+/** The SQL dialect a migration writes for. */
+export type LedgerDialect = 'sqlite' | 'postgres';
+
+/** A migration; `dialect` picks the few column types that differ (key text, generated ids). */
+interface LedgerMigration {
+  up(db: Kysely<unknown>, dialect: LedgerDialect): Promise<void>;
+}
+
+/**
+ * The type of a text column holding a key or an account path. The ledger finds a subtree with the byte-order range
+ * ['path/', 'path0') (ledger.ts, `inSubtree`); SQLite compares text bytewise, but PostgreSQL compares by the
+ * database's locale (ICU's en-US puts 'acme/Cardio/x' inside the range of 'acme/cardio'), so there such columns
+ * are `COLLATE "C"`: byte order, and every comparison and index on them uses it.
+ */
+function keyText(dialect: LedgerDialect): 'text' | RawBuilder<unknown> {
+  return dialect === 'postgres' ? sql`text collate "C"` : 'text';
+}
+
+const migrations: Record<string, LedgerMigration> = {
   '0001-accounts-and-spends': {
-    async up(db: Kysely<unknown>) {
+    async up(db: Kysely<unknown>, dialect: LedgerDialect) {
       await db.schema
         .createTable('accounts')
-        .addColumn('path', 'text', (c) => c.primaryKey())
-        .addColumn('parent', 'text', (c) => c.references('accounts.path'))
+        .addColumn('path', keyText(dialect), (c) => c.primaryKey())
+        .addColumn('parent', keyText(dialect), (c) => c.references('accounts.path'))
         .addColumn('epsilon_limit', 'double precision', (c) => c.notNull())
         .addColumn('delta_limit', 'double precision', (c) => c.notNull())
         .addColumn('accountant', 'text', (c) => c.notNull())
@@ -18,8 +36,13 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('spends')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('account', 'text', (c) => c.notNull().references('accounts.path'))
+        // SQLite: INTEGER PRIMARY KEY AUTOINCREMENT; PostgreSQL has no AUTOINCREMENT: an identity column
+        .addColumn('id', 'integer', (c) =>
+          dialect === 'postgres'
+            ? c.primaryKey().generatedByDefaultAsIdentity()
+            : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('account', keyText(dialect), (c) => c.notNull().references('accounts.path'))
         .addColumn('events', 'text', (c) => c.notNull())
         .addColumn('purpose', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('granted', 'refunded')`))
@@ -32,7 +55,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0002-audit-log-and-datasets': {
-    async up(db: Kysely<unknown>) {
+    async up(db: Kysely<unknown>, dialect: LedgerDialect) {
       // The audit log: one row per entry, `seq` its 0-based leaf index in the Merkle tree (assigned in the
       // writer's transaction, so it is dense), with its leaf hash and the hash chain up to it (hex).
       await db.schema
@@ -41,8 +64,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())
-        .addColumn('account', 'text')
-        .addColumn('dataset', 'text')
+        .addColumn('account', keyText(dialect))
+        .addColumn('dataset', keyText(dialect))
         .addColumn('purpose', 'text')
         .addColumn('events', 'text')
         .addColumn('outcome', 'text', (c) => c.notNull())
@@ -59,19 +82,19 @@ const migrations: Record<string, Migration> = {
         .addColumn('chain_hash', 'text', (c) => c.notNull())
         .addColumn('frontier', 'text', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
-        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('key_id', keyText(dialect), (c) => c.notNull())
         .addColumn('signature', 'text', (c) => c.notNull())
         .execute();
       await db.schema
         .createTable('audit_keys')
-        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', keyText(dialect), (c) => c.primaryKey())
         .addColumn('public_key', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
       // Datasets with their consent terms: allowed purposes, retention, constraints; JSON arrays as text.
       await db.schema
         .createTable('datasets')
-        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('name', keyText(dialect), (c) => c.primaryKey())
         .addColumn('fingerprint', 'text', (c) => c.notNull())
         .addColumn('purposes', 'text', (c) => c.notNull())
         .addColumn('retain_until', 'text')
@@ -80,19 +103,24 @@ const migrations: Record<string, Migration> = {
         .addColumn('registered_at', 'text', (c) => c.notNull())
         .addColumn('registered_by', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.alterTable('spends').addColumn('dataset', 'text').execute();
+      await db.schema.alterTable('spends').addColumn('dataset', keyText(dialect)).execute();
       await db.schema.alterTable('spends').addColumn('actor', 'text').execute();
     },
   },
 };
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
 /**
  * Brings the database up to the newest schema.
  * @throws the migration's error (nothing of a failed migration is kept: each runs in a transaction)
  */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+export async function migrateToLatest(db: Kysely<unknown>, dialect: LedgerDialect): Promise<void> {
+  const forDialect = Object.fromEntries(
+    Object.entries(migrations).map(([name, m]): [string, Migration] => [
+      name,
+      { up: (d) => m.up(d, dialect) },
+    ]),
+  );
+  const provider: MigrationProvider = { getMigrations: async () => forDialect };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) throw error;
 }
