@@ -14,7 +14,7 @@
  * Entries hold who, what, when, the dataset's name and fingerprint, the purpose, the privacy events and the
  * outcome, never secrets or raw records.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { PrivacyEvent } from '../../accounting/index.js';
-import { ConfigError, IntegrityError } from '../../core/index.js';
+import { ConfigError, csprng, IntegrityError } from '../../core/index.js';
 import { type KeyPair, sign, signingKeyPairFromSeed, verify } from '../../crypto/index.js';
 import type { AuditEntryTable, AuditHeadTable, LedgerSchema } from '../store/schema.js';
 import { leafHash, nodeHash, treeHash } from './merkle.js';
@@ -84,6 +84,12 @@ const sha256 = (...parts: (Uint8Array | string)[]): Uint8Array => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
+};
+/** Fresh random bytes from the CSPRNG (OS randomness is drawn only through core's rng). */
+const random = (n: number): Buffer => {
+  const out = Buffer.alloc(n);
+  csprng().fillBytes(out);
+  return out;
 };
 const ZERO: Uint8Array = new Uint8Array(32);
 
@@ -189,14 +195,14 @@ export class AuditSigner {
 
   /** A key that lives only as long as the process (in-memory ledgers, tests). */
   static ephemeral(): AuditSigner {
-    return new AuditSigner(signingKeyPairFromSeed(randomBytes(32)), null);
+    return new AuditSigner(signingKeyPairFromSeed(random(32)), null);
   }
 
   /** Loads the key at `file`, creating it if there is none. */
   static loadOrCreate(file: string): AuditSigner {
     if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      const seed = randomBytes(32);
+      const tmp = `${file}.${process.pid}.${random(6).toString('hex')}.tmp`;
+      const seed = random(32);
       const pair = signingKeyPairFromSeed(seed);
       writeFileSync(
         tmp,
@@ -512,7 +518,7 @@ export function writeWitness(file: string, head: SignedTreeHead): void {
   } catch {
     // an unreadable witness is replaced by a good one
   }
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${random(6).toString('hex')}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(head)}\n`);
   renameSync(tmp, file);
 }
