@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
 import { DEFAULT_LEDGER_URL } from '../ledger/index.js';
 import { budgetCreate, budgetShow, budgetSpend } from './commands/budget.js';
+import { budgetAllocate, budgetForecast } from './commands/budget-planning.js';
 import { certsInit, certsIssue, certsList, certsRevoke } from './commands/certs.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
@@ -201,6 +202,25 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .description("an account's composed spend, what remains, and its spends")
     .option(...db)
     .action(runArgs((account, flags) => budgetShow(account, flags as never)));
+  budget
+    .command('forecast')
+    .argument('<account>', 'account path')
+    .description(
+      'burn-down (composed epsilon after each spend) and when the budget runs out at the recent rate',
+    )
+    .option('--window <n>', 'the last N granted spends set the pattern and the rate (default 10, >= 2)')
+    .option(...db)
+    .action(runArgs((account, flags) => budgetForecast(account, flags as never)));
+  budget
+    .command('allocate')
+    .argument('<account>', 'account path')
+    .description('split the remaining budget across planned jobs (noise multipliers or epsilons that fit)')
+    .option(
+      '--jobs <file>',
+      "a JSON array of planned jobs: all {kind:'dp-sgd',…} or all {kind:'epsilon-delta',…}",
+    )
+    .option(...db)
+    .action(runArgs((account, flags) => budgetAllocate(account, flags as never)));
 
   const certs = program
     .command('certs')

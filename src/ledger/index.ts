@@ -41,6 +41,20 @@ export {
   type SpendReceipt,
   verifyAuditExport,
 } from './budget/ledger.js';
+export {
+  type AllocatedJob,
+  type Allocation,
+  allocate,
+  type BurnDownPoint,
+  burnDown,
+  type Forecast,
+  forecast,
+  type PlannedJob,
+  PlannedJobSchema,
+  type PlannedSpend,
+  type Projection,
+  projectExhaustion,
+} from './budget/planning.js';
 export { type Dataset, type DatasetTerms, fingerprintFile } from './consent/datasets.js';
 export { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from './store/database.js';
 export type { LedgerSchema } from './store/schema.js';

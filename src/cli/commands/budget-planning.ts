@@ -1,0 +1,110 @@
+/**
+ * `veil budget forecast|allocate`: planning on the privacy-budget ledger (docs/ledger.md, "Planning"). Both read
+ * the ledger and never spend.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../core/index.js';
+import { allocate, DEFAULT_LEDGER_URL, forecast, Ledger } from '../../ledger/index.js';
+import { FlagParser } from '../flags.js';
+import type { CommandResult } from '../output.js';
+
+function accountOf(account: string | undefined): string {
+  if (!account) {
+    throw new ConfigError(
+      [{ path: 'ACCOUNT', value: undefined, allowed: "an account path like 'org/project/dataset'" }],
+      'command-line arguments',
+    );
+  }
+  return account;
+}
+
+async function withLedger<T>(db: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const ledger = await Ledger.open(db ?? DEFAULT_LEDGER_URL);
+  try {
+    return await body(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
+
+/** `veil budget forecast ACCOUNT [--window N] [--db URL]`: burn-down and projected exhaustion. */
+export async function budgetForecast(
+  account: string | undefined,
+  flags: { window?: string; db?: string },
+): Promise<CommandResult> {
+  const path = accountOf(account);
+  const p = new FlagParser();
+  const window = p.optionalNumber('window', flags.window, { kind: 'integer', min: 2, max: 100_000 }, 10);
+  p.done();
+  const f = await withLedger(flags.db, (l) => forecast(l, path, { window }));
+  const a = f.account;
+  const text = [
+    `${path}: epsilon ${f6(f.epsilonSpent)} spent of ${a.epsilonLimit} at delta ${a.deltaLimit} (${a.accountant}), ${f6(f.epsilonRemaining)} remaining`,
+    `burn-down (${f.burnDown.length} granted spends): composed epsilon after each, and the naive sum`,
+    ...f.burnDown.map(
+      (b) =>
+        `  #${b.id} ${b.createdAt} ${b.account} "${b.purpose}": +${f6(b.epsilon)} -> ${f6(b.epsilonAfter)} (sum ${f6(b.naiveSumAfter)})`,
+    ),
+  ];
+  const pr = f.projection;
+  if (pr.status === 'not-enough-history') text.push(`projection: ${pr.reason}`);
+  else {
+    const fit =
+      pr.spendsThatFit === null
+        ? `more than 1,048,576 more spends like the last ${pr.window.spends} fit`
+        : `${pr.spendsThatFit} more spends like the last ${pr.window.spends} fit (composed; dividing the remaining epsilon would say ${pr.naiveSpendsThatFit})`;
+    const when =
+      pr.exhaustedAt === null
+        ? pr.spendsThatFit === null
+          ? 'no exhaustion in sight at this rate'
+          : 'no date: the window has no rate (its spends share a timestamp)'
+        : `at one spend every ${(pr.meanIntervalMs / 3_600_000).toFixed(1)} h, the budget runs out on ${pr.exhaustedAt}`;
+    text.push(`projection: ${fit}; ${when}`);
+  }
+  return { summary: { ok: true, forecast: f }, text };
+}
+
+/** `veil budget allocate ACCOUNT --jobs FILE [--db URL]`: split the remaining budget across planned jobs. */
+export async function budgetAllocate(
+  account: string | undefined,
+  flags: { jobs?: string; db?: string },
+): Promise<CommandResult> {
+  const path = accountOf(account);
+  const p = new FlagParser();
+  let jobs: unknown[] = [];
+  if (flags.jobs === undefined) {
+    p.problem(
+      '--jobs',
+      undefined,
+      "a JSON file: an array of planned jobs, all {kind:'dp-sgd', sampleRate, steps, weight?, name?} or all {kind:'epsilon-delta', delta?, weight?, name?}",
+    );
+  } else {
+    try {
+      const raw: unknown = JSON.parse(readFileSync(flags.jobs, 'utf8'));
+      if (Array.isArray(raw) && raw.length > 0) jobs = raw;
+      else p.problem('--jobs', flags.jobs, 'a JSON array of at least one planned job');
+    } catch (err) {
+      p.problem('--jobs', flags.jobs, `a readable JSON file (${(err as Error).message})`);
+    }
+  }
+  p.done();
+  const plan = await withLedger(flags.db, (l) => allocate(l, path, jobs));
+  const a = plan.account;
+  const text = [
+    plan.mode === 'dp-sgd'
+      ? `${path}: ${plan.jobs.length} DP-SGD jobs fit with noise multiplier ${plan.scale} / weight (the least noise that fits)`
+      : `${path}: ${plan.jobs.length} (epsilon, delta) jobs fit with epsilon ${plan.scale} x weight (the most that fits)`,
+    ...plan.jobs.map((j) =>
+      j.kind === 'dp-sgd'
+        ? `  ${j.name} (weight ${j.weight}): noise multiplier ${j.noiseMultiplier}, epsilon ${f6(j.epsilon)} alone at delta ${a.deltaLimit}`
+        : `  ${j.name} (weight ${j.weight}): epsilon ${j.epsilon}, delta ${j.delta}`,
+    ),
+    ...plan.accounts.map(
+      (c) =>
+        `  ${c.path}: epsilon ${f6(c.epsilonAfter)} of ${c.limit} after history and every job${c.path === plan.binding ? ' (binding)' : ''}`,
+    ),
+  ];
+  return { summary: { ok: true, allocation: plan }, text };
+}
