@@ -5,6 +5,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../core/index.js';
 import { DEFAULT_LEDGER_URL } from '../ledger/index.js';
+import {
+  auditExport,
+  auditShow,
+  auditVerify,
+  datasetCheck,
+  datasetList,
+  datasetRegister,
+} from './commands/audit.js';
 import { budgetCreate, budgetShow, budgetSpend } from './commands/budget.js';
 import { budgetAllocate, budgetForecast } from './commands/budget-planning.js';
 import { certsInit, certsIssue, certsList, certsRevoke } from './commands/certs.js';
@@ -194,6 +202,10 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--delta <d>', 'its delta (default 0)')
     .option('--events <file>', 'a JSON array of privacy events instead (composed exactly by the accountant)')
     .option('--purpose <text>', 'why (recorded with the spend)')
+    .option(
+      '--dataset <name>',
+      'a registered dataset: the spend is refused unless its terms allow the purpose',
+    )
     .option(...db)
     .action(runArgs((account, flags) => budgetSpend(account, flags as never)));
   budget
@@ -221,6 +233,74 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     )
     .option(...db)
     .action(runArgs((account, flags) => budgetAllocate(account, flags as never)));
+
+  const audit = program
+    .command('audit')
+    .description('the tamper-evident audit log: entries, verification, export for auditors (docs/ledger.md)');
+  audit
+    .command('show')
+    .description('entries, oldest first (or one entry with --entry N, and its inclusion proof with --proof)')
+    .option('--from <n>', 'first entry number (default 0)')
+    .option('--limit <n>', 'how many (default 50)')
+    .option('--account <path>', "only entries about this account's subtree")
+    .option('--dataset <name>', 'only entries about this dataset (its lineage)')
+    .option('--entry <n>', 'one entry, with its detail')
+    .option('--proof', 'with --entry: its inclusion proof in the newest signed tree head')
+    .option(...db)
+    .action(run((flags) => auditShow(flags as never)));
+  audit
+    .command('verify')
+    .description(
+      'verify entries, hash chain, signed tree heads and witness; exits 6 and names the first bad entry',
+    )
+    .option('--public-key <hex|file>', "the key heads must be signed with (default: the ledger's key file)")
+    .option('--bundle <file>', 'verify an export (veil audit export) instead of the database')
+    .option(
+      '--witness <file>',
+      'with --bundle: a signed tree head you kept, to detect truncation or rewriting',
+    )
+    .option(...db)
+    .action(run((flags) => auditVerify(flags as never)));
+  audit
+    .command('export')
+    .description('write entries, signed heads and the public key to a file an auditor can verify offline')
+    .option('--out <file>', 'where to write (JSON)')
+    .option('--force', 'replace an existing file')
+    .option(...db)
+    .action(run((flags) => auditExport(flags as never)));
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const dataset = program
+    .command('dataset')
+    .description(
+      'datasets and their consent terms: allowed purposes, retention, constraints (docs/ledger.md)',
+    );
+  dataset
+    .command('register')
+    .argument('<name>', "the dataset's name, e.g. 'adult-2024'")
+    .description('fingerprint a data file (SHA-256) and record its consent terms (audited)')
+    .option('--file <path>', 'the data file')
+    .option('--purpose <text>', 'an allowed purpose (repeat for more)', collect)
+    .option('--retain-until <date>', 'ISO date after which the data may not be used')
+    .option('--constraint <text>', 'a consent constraint, recorded for reports (repeat for more)', collect)
+    .option('--description <text>', 'what the data is')
+    .option(...db)
+    .action(runArgs((name, flags) => datasetRegister(name, flags as never)));
+  dataset
+    .command('list')
+    .description('registered datasets and their terms')
+    .option(...db)
+    .action(run((flags) => datasetList(flags as never)));
+  dataset
+    .command('check')
+    .argument('<name>', 'a registered dataset')
+    .description(
+      'whether its terms allow a purpose now (and with --file, that the file is the registered data)',
+    )
+    .option('--purpose <text>', 'the intended purpose')
+    .option('--file <path>', 'the data file about to be used')
+    .option(...db)
+    .action(runArgs((name, flags) => datasetCheck(name, flags as never)));
 
   const certs = program
     .command('certs')

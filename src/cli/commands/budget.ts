@@ -19,7 +19,11 @@ function accountOf(account: string | undefined): string {
   return account;
 }
 
-async function withLedger<T>(db: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
+/** Opens the ledger at `db` (default {@link DEFAULT_LEDGER_URL}) for `body`, and closes it. */
+export async function withLedger<T>(
+  db: string | undefined,
+  body: (ledger: Ledger) => Promise<T>,
+): Promise<T> {
   const ledger = await Ledger.open(db ?? DEFAULT_LEDGER_URL);
   try {
     return await body(ledger);
@@ -56,7 +60,14 @@ export async function budgetCreate(
  */
 export async function budgetSpend(
   account: string | undefined,
-  flags: { epsilon?: string; delta?: string; events?: string; purpose?: string; db?: string },
+  flags: {
+    epsilon?: string;
+    delta?: string;
+    events?: string;
+    purpose?: string;
+    dataset?: string;
+    db?: string;
+  },
 ): Promise<CommandResult> {
   const path = accountOf(account);
   const p = new FlagParser();
@@ -88,7 +99,10 @@ export async function budgetSpend(
     p.problem('--purpose', flags.purpose, 'why the budget is spent (recorded with the spend)');
   p.done();
   const { receipt, status } = await withLedger(flags.db, async (l) => {
-    const receipt = await l.spend(path, events, { purpose: flags.purpose! });
+    const receipt = await l.spend(path, events, {
+      purpose: flags.purpose!,
+      ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+    });
     return { receipt, status: await l.status(path) };
   });
   return {

@@ -10,8 +10,9 @@
  * leaves the ledger with the spend or without it, never half. A spend must fit its account and every ancestor.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
@@ -26,6 +27,7 @@ import {
   BudgetExceededError,
   ConfigError,
   ConsentError,
+  IntegrityError,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
@@ -196,6 +198,8 @@ export class Ledger {
     const store = await openLedgerDatabase(url);
     try {
       const keyFile = options.auditKeyFile ?? defaultKeyFile(store);
+      // created on first use, with its directory (for PostgreSQL, ./veil-data need not exist)
+      if (keyFile !== null) mkdirSync(dirname(keyFile), { recursive: true });
       const signer = keyFile === null ? AuditSigner.ephemeral() : AuditSigner.loadOrCreate(keyFile);
       const witness = keyFile === null ? null : `${keyFile.replace(/\.audit-key$/, '')}.audit-head.json`;
       const actor = (options.actor ?? defaultActor()).slice(0, 200);
@@ -635,22 +639,44 @@ export class Ledger {
 
   /**
    * Checks, before any data is read, that `dataset`'s consent terms allow `purpose` now, and audits the outcome.
-   * Returns the dataset (its fingerprint lets the caller check that the file it then reads is the registered one).
+   * With `fingerprint` (called only once the terms allow the use, e.g. `() => fingerprintFile(path)`), also checks
+   * that the data about to be used is the registered data.
    * @throws {ConsentError} purpose not allowed or retention over (the refusal is in the audit log)
+   * @throws {IntegrityError} the data's fingerprint differs from the registered one (audited too)
    */
-  async authorize(dataset: string, purpose: string): Promise<Dataset> {
+  async authorize(
+    dataset: string,
+    purpose: string,
+    options: { fingerprint?: () => Promise<string> } = {},
+  ): Promise<Dataset> {
     const d = await this.dataset(dataset);
     const refusal = refusalOf(d, purpose, this.now());
+    let mismatch: string | null = null;
+    if (!refusal && options.fingerprint) {
+      const actual = await options.fingerprint();
+      if (actual !== d.fingerprint) mismatch = actual;
+    }
     await this.write(async (_trx, log) =>
       log({
         action: 'dataset.access',
         dataset: datasetLabel(d),
         purpose,
-        outcome: refusal ? 'refused' : 'allowed',
-        detail: refusal ? { reason: refusal.reason, message: refusal.message } : {},
+        outcome: refusal || mismatch ? 'refused' : 'allowed',
+        detail: refusal
+          ? { reason: refusal.reason, message: refusal.message }
+          : mismatch
+            ? { reason: 'fingerprint', found: mismatch }
+            : { fingerprintChecked: options.fingerprint !== undefined },
       }),
     );
     if (refusal) throw consentError(d.name, purpose, refusal);
+    if (mismatch) {
+      throw new IntegrityError(
+        `dataset "${d.name}" was registered with fingerprint ${d.fingerprint}, but the data given has ${mismatch}: ` +
+          'it is not the registered data (register the new version first). The refusal is audited.',
+        { dataset: d.name, expected: d.fingerprint, found: mismatch },
+      );
+    }
     return d;
   }
 
