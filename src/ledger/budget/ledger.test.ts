@@ -6,7 +6,7 @@ import {
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
-import { createTestDatabase, type TestDialect, testDialects } from '../store/testing.js';
+import { createTestDatabase, type TestDatabase, type TestDialect, testDialects } from '../store/testing.js';
 import { Ledger } from './ledger.js';
 
 const databases: { dispose(): Promise<void> }[] = [];
@@ -20,11 +20,11 @@ afterEach(async () => {
 async function openFresh(dialect: TestDialect['dialect']) {
   const database = await createTestDatabase(dialect);
   databases.push(database);
-  return { ledger: await reopen(database.url), url: database.url };
+  return { ledger: await reopen(database), database };
 }
 
-async function reopen(url: string) {
-  const ledger = await Ledger.open(url);
+async function reopen(database: TestDatabase) {
+  const ledger = await Ledger.open(database.url, database.ledgerOptions);
   ledgers.push(ledger);
   return ledger;
 }
@@ -36,7 +36,7 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
     const open = () => openFresh(dialect);
 
     it('creates the ledger on first use, grants spends within the limit and refuses the one past it', async () => {
-      const { ledger, url } = await open();
+      const { ledger, database } = await open();
       await ledger.createAccount({ path: 'acme', epsilon: 5, delta: 1e-5 });
       const r = await ledger.spend('acme', [gaussianEvent({ sigma: 3 })], { purpose: 'cohort counts' });
       expect(r.id).toBe(1);
@@ -54,7 +54,7 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
       );
       expect((refusal as BudgetExceededError).details.remaining).toBeCloseTo(before.epsilonRemaining, 12);
       // nothing was written by the refusal, and a reopened ledger sees the same state
-      const again = await reopen(url);
+      const again = await reopen(database);
       expect(await again.status('acme')).toEqual(before);
       expect(before.spends).toBe(1);
     });
@@ -165,8 +165,8 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
     it.runIf(dialect === 'postgres')(
       'serialises concurrent writers: two pools racing for one account grant exactly what fits',
       async () => {
-        const { ledger: first, url } = await open();
-        const second = await reopen(url);
+        const { ledger: first, database } = await open();
+        const second = await reopen(database);
         await first.createAccount({ path: 'shared', epsilon: 4, delta: 1e-5 });
         let affordable = 0;
         const acc = new RdpAccountant();
@@ -192,8 +192,8 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
     it.runIf(dialect === 'postgres')(
       'names host and database, never the password, when the server refuses the credentials',
       async () => {
-        const { url } = await open();
-        const wrong = new URL(url);
+        const { database } = await open();
+        const wrong = new URL(database.url);
         wrong.password = 'not-the-password';
         const err = await Ledger.open(wrong.toString()).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ConfigError);

@@ -23,6 +23,11 @@ export interface TestDialect {
 /** A database for one test. */
 export interface TestDatabase {
   readonly url: string;
+  /**
+   * Options for `Ledger.open`: for PostgreSQL the audit key goes in a temporary directory (its default is under
+   * the working directory); SQLite keeps it beside the database file.
+   */
+  readonly ledgerOptions: { readonly auditKeyFile?: string };
   /** Drops the database (PostgreSQL) or deletes its directory (SQLite). */
   dispose(): Promise<void>;
 }
@@ -53,6 +58,7 @@ export async function createTestDatabase(dialect: 'sqlite' | 'postgres'): Promis
     const dir = mkdtempSync(join(tmpdir(), 'veil-ledger-'));
     return {
       url: `sqlite:${join(dir, 'data', 'veil.db')}`,
+      ledgerOptions: {},
       dispose: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
@@ -70,10 +76,15 @@ export async function createTestDatabase(dialect: 'sqlite' | 'postgres'): Promis
   });
   const url = new URL(admin);
   url.pathname = `/${name}`;
+  const keys = mkdtempSync(join(tmpdir(), 'veil-ledger-keys-'));
   return {
     url: url.toString(),
-    // FORCE ends connections a test left open (PostgreSQL 13+)
-    dispose: () => withAdmin(admin, (client) => client.query(`drop database if exists ${name} with (force)`)),
+    ledgerOptions: { auditKeyFile: join(keys, `${name}.audit-key`) },
+    dispose: async () => {
+      rmSync(keys, { recursive: true, force: true });
+      // FORCE ends connections a test left open (PostgreSQL 13+)
+      await withAdmin(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+    },
   };
 }
 
