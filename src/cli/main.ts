@@ -112,6 +112,16 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--max-physical-batch <n>', 'largest chunk held in memory at once (default 512)')
     .option('--out <dir>', 'write model.json + weights.bin (TF.js LayersModel) and Veil metadata')
     .option('--overwrite', 'replace a model already in --out')
+    .option(
+      '--budget-account <path>',
+      'ledger account: the planned privacy spend is granted before training, or nothing runs',
+    )
+    .option(
+      '--data-name <name>',
+      'the registered dataset --data is: consent terms checked before the file is read',
+    )
+    .option('--purpose <text>', 'why (checked against the consent terms, recorded in the audit log)')
+    .option('--db <url>', `ledger database (default ${DEFAULT_LEDGER_URL})`)
     .action(run((flags, global, io) => train(flags as never, global, io)));
 
   program

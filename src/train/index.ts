@@ -24,6 +24,7 @@ export {
   evaluate,
   evaluateModel,
   type PrivacySpec,
+  plannedEvents,
   type TrainingData,
   type TrainingProgress,
   type TrainOptions,

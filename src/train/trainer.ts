@@ -239,18 +239,17 @@ function addProximal(
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for bad options (before any training)
  * @throws {NumericError} VEIL_NUMERIC_FAILURE when no noise multiplier reaches the target epsilon
  */
-export function trainModel(options: TrainOptions): TrainResult {
-  checkOptions(options);
-  const { model, train, rng } = options;
-  const n = train.numExamples;
+/** The sampling and privacy plan of a run, fixed before its first step (shared by trainModel and plannedEvents). */
+function planRun(
+  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant'>,
+  clipping: ClippingSpec,
+) {
+  const n = options.train.numExamples;
   const dp = options.privacy.kind === 'dp' ? options.privacy : null;
   const q = options.batchSize / n;
   const stepsPerEpoch = dp ? Math.max(1, Math.round(1 / q)) : Math.ceil(n / options.batchSize);
   const stepsPlanned = stepsPerEpoch * options.epochs;
   const expectedBatch = q * n;
-  const clipping = new ClippingState(
-    options.clipping ?? (dp ? { kind: 'flat', maxGradNorm: 1 } : { kind: 'none' }),
-  );
   const plan = dp
     ? planPrivacy({
         delta: dp.delta,
@@ -259,10 +258,43 @@ export function trainModel(options: TrainOptions): TrainResult {
         sampleRate: q,
         stepsPlanned,
         expectedBatch,
-        clipping: clipping.spec,
+        clipping,
         accountant: options.accountant ?? 'rdp',
       })
     : null;
+  return { q, stepsPerEpoch, stepsPlanned, expectedBatch, plan };
+}
+
+/**
+ * The privacy events a run with these options will record if it runs every planned step (the most it can
+ * spend), and its noise multiplier: what a ledger must grant before training starts. Pass the noise multiplier
+ * on to {@link trainModel} so the run uses exactly this plan.
+ */
+export function plannedEvents(
+  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping'>,
+): { readonly noiseMultiplier: number | null; readonly events: readonly PrivacyEvent[] } {
+  const dp = options.privacy.kind === 'dp';
+  const spec =
+    options.clipping ?? (dp ? { kind: 'flat' as const, maxGradNorm: 1 } : { kind: 'none' as const });
+  const { plan } = planRun(options, spec);
+  return {
+    noiseMultiplier: plan ? plan.noiseMultiplier : null,
+    events:
+      plan && plan.stepLimit > 0
+        ? [selfComposedEvent(plan.stepEvent, plan.stepLimit)]
+        : [{ kind: 'non-private', reason: 'trained without differential privacy' }],
+  };
+}
+
+export function trainModel(options: TrainOptions): TrainResult {
+  checkOptions(options);
+  const { model, train, rng } = options;
+  const n = train.numExamples;
+  const dp = options.privacy.kind === 'dp' ? options.privacy : null;
+  const clipping = new ClippingState(
+    options.clipping ?? (dp ? { kind: 'flat', maxGradNorm: 1 } : { kind: 'none' }),
+  );
+  const { q, stepsPerEpoch, stepsPlanned, expectedBatch, plan } = planRun(options, clipping.spec);
   const rdp = new RdpAccountant();
   const optimizer = createOptimizer(options.optimizer);
   const ctx = stepContext(model, options.maxPhysicalBatch ?? 512, dp ? clipping : null);

@@ -254,3 +254,74 @@ describe('veil train', () => {
     expect(readFileSync(join(out, 'model.json'), 'utf8')).toBe(before);
   });
 });
+
+describe('veil train with the ledger', () => {
+  it('checks consent before reading the data, spends the planned events before training, records lineage', async () => {
+    const db = `sqlite:${join(dir, 'ledger.db')}`;
+    expect(
+      (await runVeil('dataset', 'register', 'toy', '--file', csv, '--purpose', 'risk model', '--db', db))
+        .code,
+    ).toBe(0);
+    expect(
+      (await runVeil('budget', 'create', 'bank', '--epsilon', '3', '--delta', '1e-5', '--db', db)).code,
+    ).toBe(0);
+    const ledgerFlags = ['--data-name', 'toy', '--budget-account', 'bank', '--db', db];
+    // a purpose the terms do not allow: refused before the file is read (a missing file would give exit 2)
+    const missing = base.map((a) => (a === csv ? join(dir, 'no-such-file.csv') : a));
+    let run = await runVeil(...missing, ...ledgerFlags, '--purpose', 'marketing', '--epsilon', '1', '--json');
+    expect(run.code, run.stderr).toBe(7);
+    expect(run.stdout).toMatch(/VEIL_CONSENT_REFUSED/);
+    // more than the budget: refused before training, nothing written
+    const out = join(dir, 'ledger-model');
+    run = await runVeil(
+      ...base,
+      ...ledgerFlags,
+      '--purpose',
+      'risk model',
+      '--epsilon',
+      '4',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(4);
+    expect(existsSync(join(out, 'model.json'))).toBe(false);
+    run = await runVeil(
+      ...base,
+      ...ledgerFlags,
+      '--purpose',
+      'risk model',
+      '--epsilon',
+      '2',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const ledger = run.json().ledger as {
+      spend: { id: number; epsilonAfter: { bank: number } };
+      lineage: { auditEntry: number };
+    };
+    expect(ledger.spend.epsilonAfter.bank).toBeLessThanOrEqual(2);
+    expect(ledger.spend.epsilonAfter.bank).toBeGreaterThan(1.9);
+    const shown = await runVeil(
+      '--json',
+      'audit',
+      'show',
+      '--entry',
+      String(ledger.lineage.auditEntry),
+      '--db',
+      db,
+    );
+    const entry = shown.json().entry as {
+      action: string;
+      dataset: string;
+      detail: { modelHash: string; spendIds: number[] };
+    };
+    expect(entry.action).toBe('job.complete');
+    expect(entry.dataset).toMatch(/^toy@sha256:/);
+    expect(entry.detail.spendIds).toEqual([ledger.spend.id]);
+    expect(entry.detail.modelHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await runVeil('audit', 'verify', '--db', db)).code).toBe(0);
+  });
+});

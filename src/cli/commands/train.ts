@@ -4,10 +4,12 @@
  *
  * Everything is validated before training starts and nothing is written to --out unless training succeeds.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountantKind } from '../../accounting/index.js';
 import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
+import { DEFAULT_LEDGER_URL, fingerprintFile, Ledger } from '../../ledger/index.js';
 import {
   type Dataset,
   encodeCsv,
@@ -22,7 +24,7 @@ import {
   splitAt,
   trainTestSplit,
 } from '../../ml/index.js';
-import { type ClippingSpec, type TrainResult, trainModel } from '../../train/index.js';
+import { type ClippingSpec, plannedEvents, type TrainResult, trainModel } from '../../train/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
 
@@ -51,6 +53,12 @@ export interface TrainFlags {
   readonly maxPhysicalBatch?: string;
   readonly out?: string;
   readonly overwrite?: boolean;
+  /** A ledger account to spend the run's planned privacy events on before training (refused = no training). */
+  readonly budgetAccount?: string;
+  /** The registered dataset --data is: its consent terms are checked before the file is read. */
+  readonly dataName?: string;
+  readonly purpose?: string;
+  readonly db?: string;
 }
 
 interface LoadedData {
@@ -167,7 +175,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     ['flat', 'per-layer', 'adaptive'] as const,
     'flat',
   );
-  const accountant: AccountantKind = p.choice('accountant', flags.accountant, ['rdp', 'pld'] as const, 'rdp');
+  const accountant: 'rdp' | 'pld' = p.choice('accountant', flags.accountant, ['rdp', 'pld'] as const, 'rdp');
   // --- optimisation
   const epochs = p.optionalNumber('epochs', flags.epochs, { kind: 'integer', min: 1, max: 100_000 }, 5);
   const batchSize = p.optionalNumber('batch-size', flags.batchSize, { kind: 'integer', min: 1 }, 256);
@@ -189,8 +197,91 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   if (flags.out !== undefined && existsSync(join(flags.out, 'model.json')) && flags.overwrite !== true) {
     p.problem('--out', flags.out, 'a directory without a model (or add --overwrite)');
   }
+  const usesLedger = flags.budgetAccount !== undefined || flags.dataName !== undefined;
+  if (usesLedger && !flags.purpose) {
+    p.problem(
+      '--purpose',
+      flags.purpose,
+      'why the data is used (checked against its consent terms, recorded)',
+    );
+  }
+  if (flags.dataName !== undefined && flags.data === undefined) {
+    p.problem('--data-name', flags.dataName, 'with --data FILE (the registered file)');
+  }
+  if (flags.budgetAccount !== undefined && nonPrivate) {
+    p.problem(
+      '--budget-account',
+      flags.budgetAccount,
+      'a private run (a non-private run cannot be accounted)',
+    );
+  }
   p.done();
 
+  // Consent first: the file is not read (not even fingerprinted) unless its terms allow the purpose.
+  const ledger = usesLedger ? await Ledger.open(flags.db ?? DEFAULT_LEDGER_URL) : null;
+  try {
+    if (ledger && flags.dataName !== undefined) {
+      await ledger.authorize(flags.dataName, flags.purpose!, {
+        fingerprint: () => fingerprintFile(flags.data!),
+      });
+    }
+    return await trainWith(p, flags, global, io, ledger, {
+      nonPrivate,
+      epsilon,
+      noiseMultiplier,
+      delta,
+      maxGradNorm,
+      clippingKind,
+      accountant,
+      epochs,
+      batchSize,
+      optimizerKind,
+      lr,
+      momentum,
+      maxPhysicalBatch,
+    });
+  } finally {
+    await ledger?.close();
+  }
+}
+
+async function trainWith(
+  p: FlagParser,
+  flags: TrainFlags,
+  global: GlobalOptions,
+  io: Io,
+  ledger: Ledger | null,
+  o: {
+    nonPrivate: boolean;
+    epsilon: number | undefined;
+    noiseMultiplier: number | undefined;
+    delta: number;
+    maxGradNorm: number;
+    clippingKind: 'flat' | 'per-layer' | 'adaptive';
+    accountant: 'rdp' | 'pld';
+    epochs: number;
+    batchSize: number;
+    optimizerKind: 'sgd' | 'adam';
+    lr: number;
+    momentum: number;
+    maxPhysicalBatch: number;
+  },
+): Promise<CommandResult> {
+  const {
+    nonPrivate,
+    epsilon,
+    noiseMultiplier,
+    delta,
+    maxGradNorm,
+    clippingKind,
+    accountant,
+    epochs,
+    batchSize,
+    optimizerKind,
+    lr,
+    momentum,
+    maxPhysicalBatch,
+  } = o;
   const data = loadData(p, flags, global.seed);
   const numClasses = data.train.numClasses;
   const spec = readModelSpec(p, flags.model, flags.dataset ? 'cnn:papernot' : 'logreg', numClasses);
@@ -217,6 +308,33 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     clippingKind === 'adaptive'
       ? { kind: 'adaptive', initialMaxGradNorm: maxGradNorm }
       : { kind: clippingKind, maxGradNorm };
+  const privacy: TrainPrivacy = nonPrivate
+    ? { kind: 'non-private' }
+    : {
+        kind: 'dp',
+        delta,
+        ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
+        ...(epsilon === undefined ? {} : { targetEpsilon: epsilon }),
+      };
+  // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal
+  // means no training. A run that stops early keeps the whole spend (refunds are only for events that never ran).
+  let spend: { id: number; account: string; epsilonAfter: Readonly<Record<string, number>> } | null = null;
+  if (ledger && flags.budgetAccount !== undefined) {
+    const planned = plannedEvents({
+      train: data.train,
+      batchSize,
+      epochs,
+      privacy,
+      accountant,
+      ...(nonPrivate ? {} : { clipping }),
+    });
+    const receipt = await ledger.spend(flags.budgetAccount, planned.events, {
+      purpose: flags.purpose!,
+      ...(flags.dataName !== undefined ? { dataset: flags.dataName } : {}),
+    });
+    spend = { id: receipt.id, account: receipt.account, epsilonAfter: receipt.epsilonAfter };
+    io.stderr(`ledger: spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}"\n`);
+  }
   const progress = progressPrinter(io);
   for (const w of data.warnings) io.stderr(`warning: ${w}\n`);
 
@@ -230,14 +348,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
       optimizerKind === 'sgd'
         ? { kind: 'sgd', learningRate: lr, momentum }
         : { kind: 'adam', learningRate: lr },
-    privacy: nonPrivate
-      ? { kind: 'non-private' }
-      : {
-          kind: 'dp',
-          delta,
-          ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
-          ...(epsilon === undefined ? {} : { targetEpsilon: epsilon }),
-        },
+    privacy,
     ...(nonPrivate ? {} : { clipping }),
     accountant,
     maxPhysicalBatch,
@@ -273,7 +384,23 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     });
     saved = { dir: flags.out, files: [files.modelJsonPath, files.weightsPath] };
   }
-  const summary = buildSummary(result, {
+  let lineage: { auditEntry: number } | null = null;
+  if (ledger) {
+    const modelHash = saved
+      ? `sha256:${createHash('sha256').update(readFileSync(saved.files[1]!)).digest('hex')}`
+      : undefined;
+    const entry = await ledger.recordJob({
+      job: `veil train ${new Date().toISOString()}`,
+      ...(flags.budgetAccount !== undefined ? { account: flags.budgetAccount } : {}),
+      datasets: flags.dataName !== undefined ? [flags.dataName] : [],
+      purpose: flags.purpose!,
+      ...(modelHash ? { modelHash } : {}),
+      spendIds: spend ? [spend.id] : [],
+      detail: { testAccuracy: result.finalTestAccuracy, steps: result.stepsRun },
+    });
+    lineage = { auditEntry: entry.seq };
+  }
+  const summary0 = buildSummary(result, {
     spec,
     model,
     data,
@@ -286,8 +413,16 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     maxGradNorm,
     clippingKind,
   });
-  return { summary, text: renderText(summary) };
+  const summary = ledger
+    ? { ...summary0, ledger: { spend, lineage, dataset: flags.dataName ?? null } }
+    : summary0;
+  const text = renderText(summary0);
+  if (spend)
+    text.push(`ledger: spend ${spend.id} on ${spend.account}; lineage in audit entry ${lineage?.auditEntry}`);
+  return { summary, text };
 }
+
+type TrainPrivacy = Parameters<typeof trainModel>[0]['privacy'];
 
 function buildSummary(
   r: TrainResult,
