@@ -37,7 +37,7 @@ ul.counts{list-style:none;padding:0;display:flex;gap:.5rem;flex-wrap:wrap}ul.cou
 span.status{display:inline-block;padding:.1rem .45rem;border-radius:4px;font-weight:600;white-space:nowrap}
 .bar{background:#eaeef2;height:.6rem;border-radius:3px;min-width:80px}.bar>div{background:#0969da;height:100%;border-radius:3px}
 .bar>div.over{background:#cf222e}.ok{color:#116329;font-weight:600}.bad{color:#a40e26;font-weight:600}
-td ul{margin:0;padding-left:1.1rem}code{font-size:.9em}
+td ul{margin:0;padding-left:1.1rem}code{font-size:.9em;overflow-wrap:anywhere}td,p,li{overflow-wrap:anywhere}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
 `;
 

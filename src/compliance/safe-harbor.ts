@@ -81,6 +81,7 @@ export interface SafeHarborResult {
 const FN = 'safeHarborCheck';
 const EMPTY = new Set(['', 'na', 'n/a', 'null', 'none', 'nan', '?', '-']);
 const SHORT_INTEGER = /^-?\d{1,4}$/;
+const MEASUREMENT = /^-?(\d{1,5}|\d*\.\d+)$/;
 const LETTER = new Map<SafeHarborKind, string>(SAFE_HARBOR_KINDS.map((k) => [k.kind, k.letter]));
 
 /** The limits stated with every result. */
@@ -136,7 +137,8 @@ function readRows(fn: string, input: SafeHarborInput, maxRows: number): { source
 interface ColumnScan {
   nonEmpty: number;
   distinct: Set<string>;
-  decimals: number;
+  /** Cells that read as a measurement: a decimal, or an integer of up to 5 digits. */
+  measurements: number;
   ruleCounts: Map<number, { count: number; shapes: Map<string, number> }>;
   agesOver89: number;
   ageNumeric: number;
@@ -146,7 +148,7 @@ function scanColumn(cells: readonly string[], age: boolean): ColumnScan {
   const scan: ColumnScan = {
     nonEmpty: 0,
     distinct: new Set(),
-    decimals: 0,
+    measurements: 0,
     ruleCounts: new Map(),
     agesOver89: 0,
     ageNumeric: 0,
@@ -155,7 +157,7 @@ function scanColumn(cells: readonly string[], age: boolean): ColumnScan {
     if (EMPTY.has(cell.toLowerCase())) continue;
     scan.nonEmpty++;
     scan.distinct.add(cell);
-    if (/^-?\d*\.\d+$/.test(cell)) scan.decimals++;
+    if (MEASUREMENT.test(cell)) scan.measurements++;
     if (age && /^\d+(\.\d+)?$/.test(cell)) {
       scan.ageNumeric++;
       if (Number(cell) > 89) scan.agesOver89++;
@@ -230,10 +232,13 @@ function valueFindings(column: string, scan: ColumnScan): SafeHarborFinding[] {
   return [...byKind.values()];
 }
 
-/** A column unique per row may identify a person (or be a harmless row number). */
+/**
+ * A column unique per row may identify a person (or be a harmless row number). Columns of measurements (decimals,
+ * integers up to 5 digits) are left out: in a small sample they are distinct by chance.
+ */
 function uniquenessFinding(column: string, scan: ColumnScan): SafeHarborFinding | null {
   const unique = scan.nonEmpty >= 20 && scan.distinct.size >= 0.95 * scan.nonEmpty;
-  if (!unique || scan.decimals >= 0.5 * scan.nonEmpty) return null;
+  if (!unique || scan.measurements >= 0.5 * scan.nonEmpty) return null;
   return {
     kind: 'other-unique',
     letter: 'R',
