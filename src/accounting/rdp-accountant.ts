@@ -85,6 +85,15 @@ interface Increment {
 }
 
 const NOT_PURE = Object.freeze({ epsilon: Number.POSITIVE_INFINITY, delta: 0 });
+
+/**
+ * Unit increments (one application of an event) shared by every accountant in the process, keyed by orders,
+ * fractional series and the event's JSON. A Poisson-subsampled Gaussian's curve costs milliseconds; a ledger
+ * composes the same DP-SGD step event for thousands of spends, in a fresh accountant per query. Bounded, oldest
+ * first out. An increment of `times` applications is exactly `times` × the unit (every field is linear in it).
+ */
+const UNIT_INCREMENTS = new Map<string, Increment>();
+const UNIT_INCREMENTS_LIMIT = 4096;
 const FREE = Object.freeze({ epsilon: 0, delta: 0 });
 
 /**
@@ -140,7 +149,10 @@ export class RdpAccountant implements PrivacyAccountant {
     this.orders = Object.freeze([...orders]);
     this.fractionalSeries = series;
     this.rdp = new Float64Array(orders.length);
+    this.cachePrefix = `${series}|${orders.join(',')}|`;
   }
+
+  private readonly cachePrefix: string;
 
   get events(): readonly PrivacyEvent[] {
     return this.composed;
@@ -216,13 +228,30 @@ export class RdpAccountant implements PrivacyAccountant {
   }
 
   private memoisedIncrement(event: PrivacyEvent, times: number): Increment {
-    if (times !== 1) return this.increment(event, times);
-    const key = JSON.stringify(event);
-    const known = this.memo.get(key);
-    if (known) return known;
-    const inc = this.increment(event, 1);
-    if (this.memo.size < 64) this.memo.set(key, inc);
-    return inc;
+    if (times === 0) return this.increment(event, 0);
+    const json = JSON.stringify(event);
+    let unit = this.memo.get(json);
+    if (!unit) {
+      const key = this.cachePrefix + json;
+      unit = UNIT_INCREMENTS.get(key);
+      if (!unit) {
+        unit = this.increment(event, 1);
+        if (UNIT_INCREMENTS.size >= UNIT_INCREMENTS_LIMIT) {
+          UNIT_INCREMENTS.delete(UNIT_INCREMENTS.keys().next().value as string);
+        }
+        UNIT_INCREMENTS.set(key, unit);
+      }
+      if (this.memo.size < 64) this.memo.set(json, unit);
+    }
+    if (times === 1) return unit;
+    // perOrder computes count * f(order); with count 1 the unit holds f(order) exactly, so this is bit-identical
+    const rdp = new Float64Array(unit.rdp.length);
+    for (let i = 0; i < rdp.length; i++) rdp[i] = times * unit.rdp[i]!;
+    return {
+      rdp,
+      log1mDelta: times * unit.log1mDelta,
+      pure: { epsilon: times * unit.pure.epsilon, delta: times * unit.pure.delta },
+    };
   }
 
   private increment(event: PrivacyEvent, times: number): Increment {

@@ -121,14 +121,14 @@ export async function budgetShow(
 ): Promise<CommandResult> {
   const path = accountOf(account);
   const { status, spends } = await withLedger(flags.db, async (l) => ({
-    status: await l.status(path),
+    status: await l.status(path, { naiveSum: true }),
     spends: await l.spends(path),
   }));
   return {
     summary: { ok: true, status, spends },
     text: [
       `${path}: epsilon ${status.epsilonSpent.toFixed(6)} spent of ${status.account.epsilonLimit} at delta ${status.account.deltaLimit} (${status.account.accountant}), ${status.epsilonRemaining.toFixed(6)} remaining`,
-      `${status.spends} granted spends; summing their epsilons would give ${status.epsilonNaiveSum.toFixed(6)}`,
+      `${status.spends} granted spends; summing their epsilons would give ${status.epsilonNaiveSum?.toFixed(6)}`,
       ...spends.map(
         (s) =>
           `  #${s.id} ${s.createdAt} ${s.account} ${s.status} "${s.purpose}" (${s.events.map((e) => e.kind).join(', ')})`,

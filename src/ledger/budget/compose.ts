@@ -150,26 +150,41 @@ export interface StoredSpendRow {
   readonly count?: number | string | bigint;
 }
 
+/** Groups stored spends' events (rows one per spend, or `GROUP BY events` with a count) into unit events. */
+export function groupStoredSpends(rows: readonly StoredSpendRow[]): {
+  readonly groups: EventGroups;
+  /** Each distinct events text (parsed) and how many spends had it. */
+  readonly distinct: readonly { readonly events: PrivacyEvent[]; readonly count: number }[];
+  readonly spends: number;
+} {
+  const byText = new Map<string, number>();
+  for (const r of rows) byText.set(r.events, (byText.get(r.events) ?? 0) + Number(r.count ?? 1));
+  const groups = new EventGroups();
+  const distinct: { events: PrivacyEvent[]; count: number }[] = [];
+  let spends = 0;
+  for (const [text, count] of byText) {
+    const events = JSON.parse(text) as PrivacyEvent[];
+    groups.addAll(events, count);
+    distinct.push({ events, count });
+    spends += count;
+  }
+  return { groups, distinct, spends };
+}
+
 /**
- * What a status query needs from stored spends, without parsing a repeated JSON text twice: the composed
- * epsilon of all their events and the naive sum of each spend's own epsilon, both at `delta` under `kind`.
- * Rows may come one per spend or grouped by an SQL `GROUP BY events` with a count (far fewer rows to read).
+ * What a status query needs from stored spends, parsing each distinct events text once: the composed epsilon of
+ * all their events and, only when asked (it composes every distinct spend on its own: seconds for a history of
+ * tens of thousands of distinct spends), the naive sum of each spend's own epsilon, both at `delta` under `kind`.
  */
 export function composeStoredSpends(
   kind: AccountantKind,
   rows: readonly StoredSpendRow[],
   delta: number,
-): { readonly epsilon: number; readonly naiveSum: number; readonly spends: number } {
-  const byText = new Map<string, number>();
-  for (const r of rows) byText.set(r.events, (byText.get(r.events) ?? 0) + Number(r.count ?? 1));
-  const all = new EventGroups();
-  let naiveSum = 0;
-  let spends = 0;
-  for (const [text, count] of byText) {
-    const events = JSON.parse(text) as PrivacyEvent[];
-    all.addAll(events, count);
-    naiveSum += count * composedEpsilon(kind, events, delta);
-    spends += count;
-  }
-  return { epsilon: composedEpsilonOfGroups(kind, all, delta), naiveSum, spends };
+  options: { readonly naiveSum?: boolean } = {},
+): { readonly epsilon: number; readonly naiveSum: number | null; readonly spends: number } {
+  const { groups, distinct, spends } = groupStoredSpends(rows);
+  const naiveSum = options.naiveSum
+    ? distinct.reduce((sum, d) => sum + d.count * composedEpsilon(kind, d.events, delta), 0)
+    : null;
+  return { epsilon: composedEpsilonOfGroups(kind, groups, delta), naiveSum, spends };
 }

@@ -59,7 +59,7 @@ import {
 } from '../consent/datasets.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { composedEpsilon } from './compose.js';
+import { composedEpsilonOfGroups, composeStoredSpends, groupStoredSpends } from './compose.js';
 
 /** An account as stored. */
 export interface Account {
@@ -80,8 +80,11 @@ export interface AccountStatus {
   readonly epsilonRemaining: number;
   /** Granted spends in the subtree. */
   readonly spends: number;
-  /** The naive sum of each spend's own epsilon at the same delta (what a spreadsheet would add up). */
-  readonly epsilonNaiveSum: number;
+  /**
+   * The naive sum of each spend's own epsilon at the same delta (what a spreadsheet would add up); null unless
+   * asked for with `status(path, { naiveSum: true })` (it composes every distinct spend on its own).
+   */
+  readonly epsilonNaiveSum: number | null;
 }
 
 /** A granted spend. */
@@ -324,31 +327,28 @@ export class Ledger {
   }
 
   /** Where `path` stands: its subtree's granted events composed under its accountant. */
-  async status(path: string): Promise<AccountStatus> {
+  async status(path: string, options: { readonly naiveSum?: boolean } = {}): Promise<AccountStatus> {
     const account = await this.account(path);
-    return this.statusIn(this.store.db, account);
+    return this.statusIn(this.store.db, account, options);
   }
 
-  private async statusIn(db: Kysely<LedgerSchema>, account: Account): Promise<AccountStatus> {
-    const rows = await db
-      .selectFrom('spends')
-      .select(['events'])
-      .where('status', '=', 'granted')
-      .where(inSubtree(account.path))
-      .execute();
-    const perSpend = rows.map((r) => JSON.parse(r.events) as PrivacyEvent[]);
-    const all = perSpend.flat();
-    const spent = composedEpsilon(account.accountant, all, account.deltaLimit);
-    const naive = perSpend.reduce(
-      (s, ev) => s + composedEpsilon(account.accountant, ev, account.deltaLimit),
-      0,
+  private async statusIn(
+    db: Kysely<LedgerSchema>,
+    account: Account,
+    options: { readonly naiveSum?: boolean } = {},
+  ): Promise<AccountStatus> {
+    const r = composeStoredSpends(
+      account.accountant,
+      await grantedEvents(db, account.path),
+      account.deltaLimit,
+      options,
     );
     return {
       account,
-      epsilonSpent: spent,
-      epsilonRemaining: account.epsilonLimit - spent,
-      spends: rows.length,
-      epsilonNaiveSum: naive,
+      epsilonSpent: r.epsilon,
+      epsilonRemaining: account.epsilonLimit - r.epsilon,
+      spends: r.spends,
+      epsilonNaiveSum: r.naiveSum,
     };
   }
 
@@ -429,17 +429,15 @@ export class Ledger {
               );
             }
           }
-          const rows = await trx
-            .selectFrom('spends')
-            .select(['events'])
-            .where('status', '=', 'granted')
-            .where(inSubtree(path))
-            .execute();
-          const history = rows.flatMap((r) => JSON.parse(r.events) as PrivacyEvent[]);
-          const after = composedEpsilon(acc.accountant, [...history, ...checked], acc.deltaLimit);
+          const { groups: history } = groupStoredSpends(await grantedEvents(trx, path));
+          const after = composedEpsilonOfGroups(
+            acc.accountant,
+            history.clone().addAll(checked),
+            acc.deltaLimit,
+          );
           if (!(after <= acc.epsilonLimit)) {
             // the refusal's "before" only: a granted spend never needs it
-            const spent = composedEpsilon(acc.accountant, history, acc.deltaLimit);
+            const spent = composedEpsilonOfGroups(acc.accountant, history, acc.deltaLimit);
             const before = { epsilonSpent: spent, epsilonRemaining: acc.epsilonLimit - spent };
             throw new BudgetExceededError(
               `spend refused: account "${path}" has epsilon ${acc.epsilonLimit} at delta ${acc.deltaLimit}, ` +
@@ -921,6 +919,21 @@ export async function verifyAuditExport(
       yield* bundle.entries;
     },
   });
+}
+
+/** The granted spends' events in `path`'s subtree, one row per distinct events text with its count. */
+async function grantedEvents(
+  db: Kysely<LedgerSchema>,
+  path: string,
+): Promise<{ events: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('spends')
+    .select((eb) => ['events', eb.fn.countAll<number | string>().as('count')])
+    .where('status', '=', 'granted')
+    .where(inSubtree(path))
+    .groupBy('events')
+    .execute();
+  return rows.map((r) => ({ events: r.events, count: Number(r.count) }));
 }
 
 /** Audit entries of `path` and its descendants (same byte-order range as {@link inSubtree}). */
