@@ -170,7 +170,7 @@ export function privacyFinding(e: ComplianceEvidence, f: Facts): Finding {
   if (f.withoutEvents.length > 0) {
     if (status === 'met') status = 'needs human review';
     evidence.push(
-      `${count(f.withoutEvents.length, 'granted spend')} carry no privacy event: ${list(f.withoutEvents.map((s) => `#${s.id}`))}.`,
+      `${count(f.withoutEvents.length, 'granted spend')} ${f.withoutEvents.length === 1 ? 'carries' : 'carry'} no privacy event: ${list(f.withoutEvents.map((s) => `#${s.id}`))}.`,
     );
   }
   if (e.run !== undefined) {

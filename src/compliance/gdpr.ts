@@ -34,7 +34,7 @@ function minimisation(e: ComplianceEvidence, f: Facts): Finding {
   let status: ControlStatus = f.withoutEvents.length === 0 ? 'met' : 'needs human review';
   if (f.withoutEvents.length > 0) {
     evidence.push(
-      `${count(f.withoutEvents.length, 'spend')} carry no privacy event, so nothing shows their output was aggregated.`,
+      `${count(f.withoutEvents.length, 'spend')} ${f.withoutEvents.length === 1 ? 'carries' : 'carry'} no privacy event, so nothing shows that the output was aggregated.`,
     );
   }
   if (e.safeHarbor !== undefined) {
@@ -71,7 +71,10 @@ function records(e: ComplianceEvidence, f: Facts): Finding {
       `${count(new Set(f.granted.map((s) => s.account)).size, 'account')}.`,
   ];
   const noActor = f.granted.filter((s) => s.actor === null);
-  if (noActor.length > 0) evidence.push(`${count(noActor.length, 'spend')} record no actor.`);
+  if (noActor.length > 0)
+    evidence.push(
+      `${count(noActor.length, 'spend')} ${noActor.length === 1 ? 'records' : 'record'} no actor.`,
+    );
   if (f.refunded.length > 0)
     evidence.push(`${count(f.refunded.length, 'refunded spend')} (events never ran) left out.`);
   evidence.push(`Ledger: ${e.ledger.dialect} at ${e.ledger.location}.`);
@@ -176,7 +179,11 @@ export function gdprControls(e: ComplianceEvidence, f: Facts): Control[] {
       'Security of processing',
       {
         status: audit.status === 'not met' ? 'not met' : 'needs human review',
-        evidence: [...audit.evidence, ...transport.evidence, ...privacy.evidence.slice(0, 1)],
+        evidence: [
+          ...audit.evidence,
+          ...transport.evidence,
+          `Differential privacy on released results, limited by ${count(e.accounts.length, 'budget account')} with composed accounting.`,
+        ],
       },
       'Whether these measures are appropriate to the risk, and the rest of Art. 32: availability, restore, regular testing.',
     ),

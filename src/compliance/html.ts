@@ -37,7 +37,7 @@ ul.counts{list-style:none;padding:0;display:flex;gap:.5rem;flex-wrap:wrap}ul.cou
 span.status{display:inline-block;padding:.1rem .45rem;border-radius:4px;font-weight:600;white-space:nowrap}
 .bar{background:#eaeef2;height:.6rem;border-radius:3px;min-width:80px}.bar>div{background:#0969da;height:100%;border-radius:3px}
 .bar>div.over{background:#cf222e}.ok{color:#116329;font-weight:600}.bad{color:#a40e26;font-weight:600}
-td ul{margin:0;padding-left:1.1rem}code{font-size:.9em;overflow-wrap:anywhere}td,p,li{overflow-wrap:anywhere}
+td ul{margin:0;padding-left:1.1rem}code{font-size:.9em}code.hash{overflow-wrap:anywhere}td.id,td.date{white-space:nowrap}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
 `;
 
@@ -105,7 +105,7 @@ function utilitySection(r: ComplianceReport): string {
 function auditSection(r: ComplianceReport): string {
   const a = r.audit;
   const head = a.head
-    ? `<p data-head>Signed tree head: size ${a.head.size}, at ${h(a.head.at)}, key <code>${h(a.head.keyId)}</code>, root <code>${h(a.head.root)}</code>.</p>`
+    ? `<p data-head>Signed tree head: size ${a.head.size}, at ${h(a.head.at)}, key <code>${h(a.head.keyId)}</code>, root <code class="hash">${h(a.head.root)}</code>.</p>`
     : '<p data-head>No signed tree head.</p>';
   const problems =
     a.problems.length > 0 ? `<h3>Problems</h3><div id="audit-problems">${items(a.problems)}</div>` : '';
@@ -118,8 +118,8 @@ function datasetsSection(r: ComplianceReport): string {
   const rows = r.datasets.map(
     (
       d,
-    ) => `<tr data-dataset="${h(d.name)}" data-expired="${d.expired}"><td>${h(d.name)}<br><code>${h(d.fingerprint)}</code></td>
-<td>${items(d.purposes)}</td><td>${items(d.constraints)}</td><td>${h(d.retainUntil)}${d.expired ? ' <span class="bad">expired</span>' : ''}</td>
+    ) => `<tr data-dataset="${h(d.name)}" data-expired="${d.expired}"><td>${h(d.name)}<br><code class="hash">${h(d.fingerprint)}</code></td>
+<td>${items(d.purposes)}</td><td>${items(d.constraints)}</td><td class="date">${h(d.retainUntil)}${d.expired ? ' <span class="bad">expired</span>' : ''}</td>
 <td class="num">${d.grantedSpends}</td><td>${items(d.purposesUsed)}</td>
 <td class="num">${d.spendsOutsidePurposes}</td><td class="num">${d.spendsAfterRetention}</td><td>${h(d.registeredBy)}, ${h(d.registeredAt)}</td></tr>`,
   );
@@ -154,7 +154,7 @@ function controlsSection(r: ComplianceReport): string {
   const rows = r.controls.map(
     (
       c,
-    ) => `<tr data-control="${h(c.id)}" data-status="${h(c.status)}"><td><code>${h(c.id)}</code></td><td>${h(c.reference)}</td>
+    ) => `<tr data-control="${h(c.id)}" data-status="${h(c.status)}"><td class="id"><code>${h(c.id)}</code></td><td>${h(c.reference)}</td>
 <td>${h(c.title)}</td><td><span class="status ${statusClass(c.status)}">${h(c.status)}</span></td>
 <td data-evidence>${items(c.evidence)}</td><td data-human>${h(c.humanDecision)}</td></tr>`,
   );
