@@ -4,7 +4,9 @@
  * The privacy-budget ledger: hierarchical accounts with (epsilon, delta) limits, spends recorded as privacy
  * events and composed by each account's accountant, atomic check-and-spend across processes, refunds for events
  * that never ran; a tamper-evident audit log (hash chain, RFC 6962 Merkle tree, Ed25519-signed tree heads, proofs);
- * datasets with consent terms checked before any read, and job lineage. Storage through Kysely over SQLite (better-sqlite3; PostgreSQL is not built yet).
+ * datasets with consent terms checked before any read, and job lineage. Storage through Kysely: SQLite
+ * (better-sqlite3, `sqlite:PATH`, the default) or PostgreSQL (`postgres://…`, pg) for a ledger shared by several
+ * hosts; the same migrations and queries on both, writes serialised across processes on both.
  *
  * @example
  * import { Ledger } from 'veil/ledger';

@@ -86,11 +86,11 @@ export async function openPostgres(url: string): Promise<{ db: Kysely<LedgerSche
  * and the audit log's `seq = current size` rely on exactly that.
  *
  * Why not SERIALIZABLE with retries on 40001: the body would have to be re-run, and it is not always safe to
- * (callbacks such as `beforeCommit`, audit-log signatures); its predicate locks on the subtree range would abort
- * most of 100 concurrent spenders, each retrying; and the ledger's write rate is low (one spend per job), so
- * one writer at a time costs nothing that matters. The lock is transaction-scoped, so it is released by COMMIT,
- * ROLLBACK or the server when the connection drops (a killed process), and it works behind transaction-mode
- * poolers such as PgBouncer. A writer waits at most 120 s for the lock (SQLite's path also gives up after two
+ * (callbacks such as `beforeCommit`, audit-log signatures); concurrent spenders on one account read the same
+ * subtree range, so under SERIALIZABLE all but one abort and retry; and the ledger's write rate is low (one
+ * spend per job), so one writer at a time costs nothing that matters. The lock is transaction-scoped, so it is
+ * released by COMMIT, ROLLBACK or the server when the connection drops (a killed process), and it works behind
+ * transaction-mode poolers such as PgBouncer. A writer waits at most 120 s for the lock (SQLite's path also gives up after two
  * minutes), and a transaction left idle for 120 s (a hung client) is ended by the server.
  */
 export function postgresWrite<T>(
