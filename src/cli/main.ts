@@ -20,6 +20,7 @@ import { coordinatorCommand } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
 import { nodeCommand } from './commands/node.js';
 import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from './commands/privacy.js';
+import { report } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
 import { train } from './commands/train.js';
 import { EXIT } from './exit-codes.js';
@@ -278,6 +279,23 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--force', 'replace an existing file')
     .option(...db)
     .action(run((flags) => auditExport(flags as never)));
+
+  program
+    .command('report')
+    .description(
+      'a compliance evidence report (GDPR, HIPAA, CCPA) from the ledger and audit log (docs/compliance.md)',
+    )
+    .option('--regulation <name>', 'gdpr | hipaa | ccpa')
+    .option('--format <kind>', 'html (default) | json | pdf (pdf needs Chromium: VEIL_CHROMIUM)')
+    .option('--out <file>', 'where to write the report')
+    .option('--force', 'replace an existing file')
+    .option(
+      '--dataset-file <csv>',
+      'also run the HIPAA Safe Harbor identifier check on this CSV (counts only)',
+    )
+    .option('--public-key <hex>', "the audit log's trusted public key (default: the ledger's key file)")
+    .option(...db)
+    .action(run((flags) => report(flags as never)));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   const dataset = program

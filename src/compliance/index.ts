@@ -6,8 +6,8 @@
  * optionally a run's facts and a Safe Harbor identifier check of a CSV file); {@link buildReport} maps it to one
  * regulation's controls, each 'met', 'not met', 'not applicable' or 'needs human review' with the facts behind it
  * and what a person must still decide. Reports render to JSON, to a self-contained HTML page, and to PDF through
- * a local Chromium. Not here: gathering the evidence from a ledger (the ledger and the CLI's `veil report` do
- * that), and any verdict of compliance: a report says what the evidence shows and what it cannot.
+ * a local Chromium; {@link gatherEvidence} reads the evidence from a ledger. Not here: any verdict of
+ * compliance: a report says what the evidence shows and what it cannot.
  *
  * @example
  * import { buildReport, renderHtml, safeHarborCheck } from 'veil/compliance';
@@ -33,6 +33,7 @@ export type {
   UtilityEvidence,
 } from './evidence.js';
 export type { ProcessingActivity } from './facts.js';
+export { type GatherOptions, gatherEvidence } from './gather.js';
 export { escapeHtml, renderHtml, statusClass } from './html.js';
 export { SAFE_HARBOR_KINDS, type SafeHarborKind } from './identifiers.js';
 export { type PdfOptions, renderPdf } from './pdf.js';

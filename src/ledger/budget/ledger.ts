@@ -708,12 +708,13 @@ export class Ledger {
 
   // ---- the audit log ----
 
-  /** Audit entries, oldest first, optionally from `from`, at most `limit`, filtered by account or dataset name. */
+  /** Audit entries, oldest first, optionally from `from`, at most `limit`, filtered by account, dataset or outcome. */
   async auditEntries(
-    options: { from?: number; limit?: number; account?: string; dataset?: string } = {},
+    options: { from?: number; limit?: number; account?: string; dataset?: string; outcome?: string } = {},
   ): Promise<AuditEntry[]> {
     let q = this.store.db.selectFrom('audit_entries').selectAll().orderBy('seq');
     if (options.from !== undefined) q = q.where('seq', '>=', options.from);
+    if (options.outcome !== undefined) q = q.where('outcome', '=', options.outcome);
     if (options.account !== undefined) q = q.where(inAccountSubtree(options.account));
     if (options.dataset !== undefined) {
       // labels are 'name@sha256:…', several joined by ', ' for a job: match the name before '@'
