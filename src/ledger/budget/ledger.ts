@@ -59,7 +59,8 @@ import {
 } from '../consent/datasets.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { composedEpsilonOfGroups, composeStoredSpends, groupStoredSpends } from './compose.js';
+import { addToTotals, subtreeTotals } from '../store/totals.js';
+import { composedEpsilonOfGroups, composeStoredSpends } from './compose.js';
 
 /** An account as stored. */
 export interface Account {
@@ -337,18 +338,29 @@ export class Ledger {
     account: Account,
     options: { readonly naiveSum?: boolean } = {},
   ): Promise<AccountStatus> {
-    const r = composeStoredSpends(
+    // the subtree's history from its running totals (a few dozen rows), not from every spend below it
+    const spent = composedEpsilonOfGroups(
       account.accountant,
-      await grantedEvents(db, account.path),
+      await subtreeTotals(db, account.path),
       account.deltaLimit,
-      options,
     );
+    const counted = await db
+      .selectFrom('spends')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('status', '=', 'granted')
+      .where(inSubtree(account.path))
+      .executeTakeFirstOrThrow();
+    const naive = options.naiveSum
+      ? composeStoredSpends(account.accountant, await grantedEvents(db, account.path), account.deltaLimit, {
+          naiveSum: true,
+        }).naiveSum
+      : null;
     return {
       account,
-      epsilonSpent: r.epsilon,
-      epsilonRemaining: account.epsilonLimit - r.epsilon,
-      spends: r.spends,
-      epsilonNaiveSum: r.naiveSum,
+      epsilonSpent: spent,
+      epsilonRemaining: account.epsilonLimit - spent,
+      spends: Number(counted.n),
+      epsilonNaiveSum: naive,
     };
   }
 
@@ -429,7 +441,7 @@ export class Ledger {
               );
             }
           }
-          const { groups: history } = groupStoredSpends(await grantedEvents(trx, path));
+          const history = await subtreeTotals(trx, path);
           const after = composedEpsilonOfGroups(
             acc.accountant,
             history.clone().addAll(checked),
@@ -468,6 +480,7 @@ export class Ledger {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
+        await addToTotals(trx, account, checked, 1);
         await log({
           action: 'budget.spend',
           account,
@@ -522,7 +535,7 @@ export class Ledger {
     await this.write(async (trx, log) => {
       const row = await trx
         .selectFrom('spends')
-        .select(['status', 'account', 'purpose', 'dataset'])
+        .select(['status', 'account', 'purpose', 'dataset', 'events'])
         .where('id', '=', id)
         .executeTakeFirst();
       if (!row || row.status !== 'granted') {
@@ -533,6 +546,7 @@ export class Ledger {
         .set({ status: 'refunded', refunded_at: this.now().toISOString(), refund_reason: reason })
         .where('id', '=', id)
         .execute();
+      await addToTotals(trx, row.account, JSON.parse(row.events) as PrivacyEvent[], -1);
       await log({
         action: 'budget.refund',
         account: row.account,

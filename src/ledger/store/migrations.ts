@@ -3,6 +3,9 @@
  * Migrator records applied migrations in its own table, so opening a ledger migrates it once and only forward.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, type RawBuilder, sql } from 'kysely';
+import type { PrivacyEvent } from '../../accounting/index.js';
+import type { LedgerSchema } from './schema.js';
+import { addToTotals } from './totals.js';
 
 /** The SQL dialect a migration writes for. */
 export type LedgerDialect = 'sqlite' | 'postgres';
@@ -105,6 +108,31 @@ const migrations: Record<string, LedgerMigration> = {
         .execute();
       await db.schema.alterTable('spends').addColumn('dataset', keyText(dialect)).execute();
       await db.schema.alterTable('spends').addColumn('actor', 'text').execute();
+    },
+  },
+  '0003-subtree-event-totals': {
+    // Each account's granted history as distinct unit events with counts, over its whole subtree (a spend adds
+    // to its account and every ancestor, a refund subtracts): a status or spend check reads a few dozen rows
+    // instead of every spend below the account. Derived data, written in the spend's own transaction.
+    async up(db: Kysely<unknown>, dialect: LedgerDialect) {
+      await db.schema
+        .createTable('event_totals')
+        .addColumn('account', keyText(dialect), (c) => c.notNull())
+        .addColumn('event_key', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('event_totals_pk', ['account', 'event_key'])
+        .execute();
+      // existing ledgers: fill from the granted spends
+      const typed = db as unknown as Kysely<LedgerSchema>;
+      const rows = await typed
+        .selectFrom('spends')
+        .select(['account', 'events'])
+        .where('status', '=', 'granted')
+        .execute();
+      for (const row of rows) {
+        await addToTotals(typed, row.account, JSON.parse(row.events) as PrivacyEvent[], 1);
+      }
     },
   },
 };

@@ -74,6 +74,16 @@ export interface DatasetTable {
   readonly registered_by: string;
 }
 
+export interface EventTotalTable {
+  readonly account: string;
+  /** SHA-256 (hex) of `event`. */
+  readonly event_key: string;
+  /** One unit privacy event, JSON. */
+  readonly event: string;
+  /** How many times it ran in the account's subtree (bigint: PostgreSQL returns it as a string). */
+  readonly count: number | string;
+}
+
 export interface LedgerSchema {
   readonly accounts: AccountTable;
   readonly spends: SpendTable;
@@ -81,4 +91,5 @@ export interface LedgerSchema {
   readonly audit_heads: AuditHeadTable;
   readonly audit_keys: AuditKeyTable;
   readonly datasets: DatasetTable;
+  readonly event_totals: EventTotalTable;
 }
