@@ -59,7 +59,7 @@ import {
 } from '../consent/datasets.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { addToTotals, subtreeTotals } from '../store/totals.js';
+import { addToTotals, subtreeSpends, subtreeTotals } from '../store/totals.js';
 import { composedEpsilonOfGroups, composeStoredSpends } from './compose.js';
 
 /** An account as stored. */
@@ -344,12 +344,7 @@ export class Ledger {
       await subtreeTotals(db, account.path),
       account.deltaLimit,
     );
-    const counted = await db
-      .selectFrom('spends')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('status', '=', 'granted')
-      .where(inSubtree(account.path))
-      .executeTakeFirstOrThrow();
+
     const naive = options.naiveSum
       ? composeStoredSpends(account.accountant, await grantedEvents(db, account.path), account.deltaLimit, {
           naiveSum: true,
@@ -359,7 +354,7 @@ export class Ledger {
       account,
       epsilonSpent: spent,
       epsilonRemaining: account.epsilonLimit - spent,
-      spends: Number(counted.n),
+      spends: await subtreeSpends(db, account.path),
       epsilonNaiveSum: naive,
     };
   }

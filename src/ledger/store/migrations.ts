@@ -123,6 +123,11 @@ const migrations: Record<string, LedgerMigration> = {
         .addColumn('count', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('event_totals_pk', ['account', 'event_key'])
         .execute();
+      await db.schema
+        .createTable('subtree_spends')
+        .addColumn('account', keyText(dialect), (c) => c.primaryKey())
+        .addColumn('spends', 'bigint', (c) => c.notNull())
+        .execute();
       // existing ledgers: fill from the granted spends
       const typed = db as unknown as Kysely<LedgerSchema>;
       const rows = await typed

@@ -84,6 +84,12 @@ export interface EventTotalTable {
   readonly count: number | string;
 }
 
+export interface SubtreeSpendsTable {
+  readonly account: string;
+  /** Granted spends in the account's subtree. */
+  readonly spends: number | string;
+}
+
 export interface LedgerSchema {
   readonly accounts: AccountTable;
   readonly spends: SpendTable;
@@ -92,4 +98,5 @@ export interface LedgerSchema {
   readonly audit_keys: AuditKeyTable;
   readonly datasets: DatasetTable;
   readonly event_totals: EventTotalTable;
+  readonly subtree_spends: SubtreeSpendsTable;
 }

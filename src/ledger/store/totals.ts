@@ -1,5 +1,5 @@
 /**
- * The `event_totals` table: for every account, its subtree's granted events as distinct unit events (a DP-SGD
+ * The `event_totals` and `subtree_spends` tables: for every account, its subtree's granted events as distinct unit events (a DP-SGD
  * run is its step event times its steps; see budget/compose.ts) with counts. Kept in the same transaction as the
  * spend or refund that changes it, so it always equals what the spends table composes to (tested).
  */
@@ -38,10 +38,29 @@ export async function addToTotals(
         )
         .execute();
     }
+    await db
+      .insertInto('subtree_spends')
+      .values({ account: path, spends: sign })
+      .onConflict((oc) =>
+        oc
+          .column('account')
+          .doUpdateSet((eb) => ({ spends: eb(eb.ref('subtree_spends.spends'), '+', sign) })),
+      )
+      .execute();
     if (sign < 0) {
       await db.deleteFrom('event_totals').where('account', '=', path).where('count', '<=', 0).execute();
     }
   }
+}
+
+/** Granted spends in `account`'s subtree. */
+export async function subtreeSpends(db: Kysely<LedgerSchema>, account: string): Promise<number> {
+  const row = await db
+    .selectFrom('subtree_spends')
+    .select('spends')
+    .where('account', '=', account)
+    .executeTakeFirst();
+  return row ? Number(row.spends) : 0;
 }
 
 /** `account`'s subtree history as grouped unit events. */
