@@ -385,6 +385,12 @@ async function main(): Promise<void> {
     await createLedger(file, h);
     const seeded = seedSpends(file, h, events, seededRng(6));
     log(`seeded ${seeded.spends} spends, ${events} events`);
+    {
+      // seeded straight into the spends table: derive the running totals the ledger keeps
+      const l = await Ledger.open(`sqlite:${file}`);
+      await l.rebuildTotals();
+      await l.close();
+    }
     const status = await statusCases(`sqlite:${file}`, h, runs);
     const breakdown = await rootBreakdown(file, `sqlite:${file}`, h.root, runs);
     // (c) PostgreSQL

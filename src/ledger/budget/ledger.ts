@@ -59,7 +59,7 @@ import {
 } from '../consent/datasets.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { addToTotals, subtreeSpends, subtreeTotals } from '../store/totals.js';
+import { addToTotals, rebuildTotals, subtreeSpends, subtreeTotals } from '../store/totals.js';
 import { composedEpsilonOfGroups, composeStoredSpends } from './compose.js';
 
 /** An account as stored. */
@@ -590,6 +590,14 @@ export class Ledger {
   async accounts(): Promise<Account[]> {
     const rows = await this.store.db.selectFrom('accounts').selectAll().orderBy('path').execute();
     return rows.map(toAccount);
+  }
+
+  /**
+   * Recomputes every account's running totals from the spends table (they are derived data: the spend and
+   * refund transactions keep them; use this after writing spends by other means, e.g. an import).
+   */
+  async rebuildTotals(): Promise<void> {
+    await this.store.writeTransaction((trx) => rebuildTotals(trx));
   }
 
   // ---- datasets, consent and provenance ----

@@ -3,9 +3,8 @@
  * Migrator records applied migrations in its own table, so opening a ledger migrates it once and only forward.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, type RawBuilder, sql } from 'kysely';
-import type { PrivacyEvent } from '../../accounting/index.js';
 import type { LedgerSchema } from './schema.js';
-import { addToTotals } from './totals.js';
+import { rebuildTotals } from './totals.js';
 
 /** The SQL dialect a migration writes for. */
 export type LedgerDialect = 'sqlite' | 'postgres';
@@ -129,15 +128,7 @@ const migrations: Record<string, LedgerMigration> = {
         .addColumn('spends', 'bigint', (c) => c.notNull())
         .execute();
       // existing ledgers: fill from the granted spends
-      const typed = db as unknown as Kysely<LedgerSchema>;
-      const rows = await typed
-        .selectFrom('spends')
-        .select(['account', 'events'])
-        .where('status', '=', 'granted')
-        .execute();
-      for (const row of rows) {
-        await addToTotals(typed, row.account, JSON.parse(row.events) as PrivacyEvent[], 1);
-      }
+      await rebuildTotals(db as unknown as Kysely<LedgerSchema>);
     },
   },
 };

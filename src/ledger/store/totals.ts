@@ -74,3 +74,60 @@ export async function subtreeTotals(db: Kysely<LedgerSchema>, account: string): 
   for (const r of rows) groups.add(JSON.parse(r.event) as PrivacyEvent, Number(r.count));
   return groups;
 }
+
+/**
+ * Recomputes every account's totals from the granted spends (inside the caller's write transaction): the
+ * migration that introduced them, and `Ledger.rebuildTotals` after spends were written by other means.
+ */
+export async function rebuildTotals(db: Kysely<LedgerSchema>): Promise<void> {
+  await db.deleteFrom('event_totals').execute();
+  await db.deleteFrom('subtree_spends').execute();
+  const perAccount = new Map<string, { groups: EventGroups; spends: number }>();
+  const rows = await db
+    .selectFrom('spends')
+    .select(['account', 'events'])
+    .where('status', '=', 'granted')
+    .execute();
+  const parsed = new Map<string, PrivacyEvent[]>();
+  for (const row of rows) {
+    let events = parsed.get(row.events);
+    if (!events) {
+      events = JSON.parse(row.events) as PrivacyEvent[];
+      parsed.set(row.events, events);
+    }
+    for (const path of selfAndAncestors(row.account)) {
+      let t = perAccount.get(path);
+      if (!t) {
+        t = { groups: new EventGroups(), spends: 0 };
+        perAccount.set(path, t);
+      }
+      t.groups.addAll(events);
+      t.spends++;
+    }
+  }
+  const totals: { account: string; event_key: string; event: string; count: number }[] = [];
+  for (const [account, t] of perAccount) {
+    for (const g of t.groups.entries()) {
+      const event = JSON.stringify(g.event);
+      totals.push({
+        account,
+        event_key: createHash('sha256').update(event).digest('hex'),
+        event,
+        count: g.count,
+      });
+    }
+  }
+  for (let i = 0; i < totals.length; i += 500) {
+    await db
+      .insertInto('event_totals')
+      .values(totals.slice(i, i + 500))
+      .execute();
+  }
+  const counts = [...perAccount].map(([account, t]) => ({ account, spends: t.spends }));
+  for (let i = 0; i < counts.length; i += 500) {
+    await db
+      .insertInto('subtree_spends')
+      .values(counts.slice(i, i + 500))
+      .execute();
+  }
+}
