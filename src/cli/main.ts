@@ -195,7 +195,10 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
   const budget = program
     .command('budget')
     .description('the privacy-budget ledger: accounts, spends, what remains (docs/ledger.md)');
-  const db = ['--db <url>', `ledger database: sqlite:PATH (default ${DEFAULT_LEDGER_URL})`] as const;
+  const db = [
+    '--db <url>',
+    `ledger database: sqlite:PATH (default ${DEFAULT_LEDGER_URL}) or postgres://USER@HOST/DB`,
+  ] as const;
   budget
     .command('create')
     .argument('<account>', "account path, e.g. 'acme/cardiology/ecg' (its parent must exist)")

@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   VEIL_UNSUPPORTED: 'the requested combination is not supported; the message says what to use instead',
   VEIL_INTEGRITY_FAILED: 'an audit chain, MAC or signature check failed',
   VEIL_CONSENT_REFUSED:
-    "a use of a dataset that its consent terms do not allow (purpose, retention) was refused; nothing was read or spent",
+    'a use of a dataset that its consent terms do not allow (purpose, retention) was refused; nothing was read or spent',
   VEIL_NUMERIC_FAILURE:
     'a numeric computation that protects privacy did not converge or produced NaN/overflow',
   VEIL_INTERNAL: 'an invariant inside Veil was broken (a bug): please report it',

@@ -28,8 +28,8 @@ export {
 export {
   BudgetExceededError,
   ConfigError,
-  ConsentError,
   type ConfigIssue,
+  ConsentError,
   describeValue,
   ERROR_CODES,
   type ErrorCode,

@@ -149,7 +149,7 @@ export interface LedgerOptions {
   /** Who acts, as recorded in the audit log: default $VEIL_ACTOR, else the OS user name. */
   readonly actor?: string;
   /**
-   * The audit signing key file (created on first use, mode 0600). Default: beside a SQLite file
+   * The audit signing key file (created on first use, mode 0600). Default: $VEIL_AUDIT_KEY_FILE, else beside a SQLite file
    * (`veil.db.audit-key`); `./veil-data/postgres-<id>.audit-key` for PostgreSQL; in memory for `sqlite::memory:`.
    * The witness head is kept next to it (`….audit-head.json`).
    */
@@ -166,6 +166,8 @@ function defaultActor(): string {
 }
 
 function defaultKeyFile(store: LedgerDatabase): string | null {
+  // hosts sharing one PostgreSQL ledger must sign with one key: point them all at the same file
+  if (process.env.VEIL_AUDIT_KEY_FILE) return resolve(process.env.VEIL_AUDIT_KEY_FILE);
   if (store.dialect === 'sqlite') return store.location === ':memory:' ? null : `${store.location}.audit-key`;
   const id = createHash('sha256').update(store.location).digest('hex').slice(0, 12);
   return resolve('veil-data', `postgres-${id}.audit-key`);
@@ -533,7 +535,7 @@ export class Ledger {
         .select(['status', 'account', 'purpose', 'dataset', 'events'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (!row || row.status !== 'granted') {
+      if (row?.status !== 'granted') {
         throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget refund');
       }
       await trx

@@ -118,7 +118,11 @@ export function toDataset(row: DatasetTable): Dataset {
 }
 
 /** Why a use is refused, or null when the terms allow it. */
-export function refusalOf(dataset: Dataset, purpose: string, now: Date): { reason: string; message: string } | null {
+export function refusalOf(
+  dataset: Dataset,
+  purpose: string,
+  now: Date,
+): { reason: string; message: string } | null {
   if (dataset.retainUntil !== null && now.getTime() > Date.parse(dataset.retainUntil)) {
     return {
       reason: 'retention',
@@ -137,12 +141,16 @@ export function refusalOf(dataset: Dataset, purpose: string, now: Date): { reaso
 
 /** The consent refusal error for `refusal`. */
 export function consentError(dataset: string, purpose: string, refusal: { reason: string; message: string }) {
-  return new ConsentError(`use refused: ${refusal.message}. Nothing was read or spent; the refusal is audited.`, {
-    dataset,
-    purpose,
-    reason: refusal.reason,
-  });
+  return new ConsentError(
+    `use refused: ${refusal.message}. Nothing was read or spent; the refusal is audited.`,
+    {
+      dataset,
+      purpose,
+      reason: refusal.reason,
+    },
+  );
 }
 
 /** How the audit log names a dataset: its name and fingerprint, never its content. */
-export const datasetLabel = (d: Pick<Dataset, 'name' | 'fingerprint'>): string => `${d.name}@${d.fingerprint}`;
+export const datasetLabel = (d: Pick<Dataset, 'name' | 'fingerprint'>): string =>
+  `${d.name}@${d.fingerprint}`;
