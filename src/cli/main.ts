@@ -83,9 +83,16 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
   program
     .command('demo')
     .description(
-      'DP statistics of three simulated hospitals with their privacy bill, and an accountant walk-through',
+      'the main job: three hospitals train one model with local DP and secure aggregation; ledger, audit log, report',
     )
-    .action(run((_flags, global, io) => demo(global, io)));
+    .option(
+      '--processes',
+      'run a coordinator and one node per hospital as processes over mutual TLS (loopback)',
+    )
+    .option('--dir <dir>', 'where each run keeps its ledger and report (default ./veil-data/demo)')
+    .option('--rounds <n>', 'federated rounds (default 10)')
+    .option('--epsilon <e>', "each hospital's record-level budget (default 2)")
+    .action(run((flags, global, io) => demo(flags as never, global, io)));
 
   program
     .command('train')
@@ -122,7 +129,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       'the registered dataset --data is: consent terms checked before the file is read',
     )
     .option('--purpose <text>', 'why (checked against the consent terms, recorded in the audit log)')
-    .option('--db <url>', `ledger database (default ${DEFAULT_LEDGER_URL})`)
+    .option('--db <url>', `ledger database (default $VEIL_DB, else ${DEFAULT_LEDGER_URL})`)
     .action(run((flags, global, io) => train(flags as never, global, io)));
 
   program
@@ -197,7 +204,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .description('the privacy-budget ledger: accounts, spends, what remains (docs/ledger.md)');
   const db = [
     '--db <url>',
-    `ledger database: sqlite:PATH (default ${DEFAULT_LEDGER_URL}) or postgres://USER@HOST/DB`,
+    `ledger database: sqlite:PATH or postgres://USER@HOST/DB (default $VEIL_DB, else ${DEFAULT_LEDGER_URL})`,
   ] as const;
   budget
     .command('create')

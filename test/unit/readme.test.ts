@@ -3,9 +3,10 @@
  * exit 0, and an output quoted on the next line as `# → ...` must be what the command prints. Commands run
  * in-process (the same code as bin/veil).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVeil } from '../../src/cli/testing.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -20,14 +21,24 @@ function commandsIn(file: string): Array<{ line: string; next: string }> {
 const commands = [...commandsIn('README.md'), ...commandsIn('docs/privacy.md')];
 
 describe('commands in README.md and docs/privacy.md', () => {
+  // the tour's ledger commands use the default database: a fresh one per run, so the tour can run again
+  const saved = process.env.VEIL_DB;
+  beforeAll(() => {
+    process.env.VEIL_DB = `sqlite:${join(mkdtempSync(join(tmpdir(), 'veil-readme-')), 'veil.db')}`;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.VEIL_DB;
+    else process.env.VEIL_DB = saved;
+  });
+
   it('has a tour', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each(commands.map((c) => [c.line, c.next] as const))('%s', async (line, next) => {
-    // shell words: whitespace-separated, single quotes group (as a newcomer's shell would)
-    const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|(\S+)/g)].map(
-      (m) => m[1] ?? m[2]!,
+    // shell words: whitespace-separated, single or double quotes group (as a newcomer's shell would)
+    const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
+      (m) => m[1] ?? m[2] ?? m[3]!,
     );
     const run = await runVeil(...args);
     expect(run.code, run.stderr).toBe(0);

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/index.js';
-import { allocate, DEFAULT_LEDGER_URL, forecast, Ledger } from '../../ledger/index.js';
+import { allocate, forecast, Ledger } from '../../ledger/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
+import { ledgerUrl } from './budget.js';
 
 function accountOf(account: string | undefined): string {
   if (!account) {
@@ -19,7 +20,7 @@ function accountOf(account: string | undefined): string {
 }
 
 async function withLedger<T>(db: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
-  const ledger = await Ledger.open(db ?? DEFAULT_LEDGER_URL);
+  const ledger = await Ledger.open(ledgerUrl(db));
   try {
     return await body(ledger);
   } finally {

@@ -19,12 +19,17 @@ function accountOf(account: string | undefined): string {
   return account;
 }
 
-/** Opens the ledger at `db` (default {@link DEFAULT_LEDGER_URL}) for `body`, and closes it. */
+/** The ledger a command uses: `--db`, else $VEIL_DB, else {@link DEFAULT_LEDGER_URL}. */
+export function ledgerUrl(db: string | undefined): string {
+  return db ?? (process.env.VEIL_DB || DEFAULT_LEDGER_URL);
+}
+
+/** Opens the ledger at `db` (see {@link ledgerUrl}) for `body`, and closes it. */
 export async function withLedger<T>(
   db: string | undefined,
   body: (ledger: Ledger) => Promise<T>,
 ): Promise<T> {
-  const ledger = await Ledger.open(db ?? DEFAULT_LEDGER_URL);
+  const ledger = await Ledger.open(ledgerUrl(db));
   try {
     return await body(ledger);
   } finally {

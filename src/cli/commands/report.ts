@@ -3,7 +3,8 @@
  * built from the ledger's records (docs/compliance.md). Each control is met, not met, not applicable or needs
  * human review, with its evidence; never a blanket "compliant".
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   buildReport,
   gatherEvidence,
@@ -50,6 +51,7 @@ export async function report(flags: ReportFlags): Promise<CommandResult> {
   );
   const built = buildReport(evidence, regulation);
   const out = flags.out!;
+  mkdirSync(dirname(out), { recursive: true });
   if (format === 'json') writeFileSync(out, renderJson(built));
   else if (format === 'html') writeFileSync(out, renderHtml(built));
   else await renderPdf(renderHtml(built), out);

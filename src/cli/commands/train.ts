@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountantKind } from '../../accounting/index.js';
 import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
-import { DEFAULT_LEDGER_URL, fingerprintFile, Ledger } from '../../ledger/index.js';
+import { fingerprintFile, Ledger } from '../../ledger/index.js';
 import {
   type Dataset,
   encodeCsv,
@@ -27,6 +27,7 @@ import {
 import { type ClippingSpec, plannedEvents, type TrainResult, trainModel } from '../../train/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
+import { ledgerUrl } from './budget.js';
 
 /** Raw flags of `veil train` (strings from commander). */
 export interface TrainFlags {
@@ -218,7 +219,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   p.done();
 
   // Consent first: the file is not read (not even fingerprinted) unless its terms allow the purpose.
-  const ledger = usesLedger ? await Ledger.open(flags.db ?? DEFAULT_LEDGER_URL) : null;
+  const ledger = usesLedger ? await Ledger.open(ledgerUrl(flags.db)) : null;
   try {
     if (ledger && flags.dataName !== undefined) {
       await ledger.authorize(flags.dataName, flags.purpose!, {
