@@ -90,8 +90,8 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
       'run a coordinator and one node per hospital as processes over mutual TLS (loopback)',
     )
     .option('--dir <dir>', 'where each run keeps its ledger and report (default ./veil-data/demo)')
-    .option('--rounds <n>', 'federated rounds (default 10)')
-    .option('--epsilon <e>', "each hospital's record-level budget (default 2)")
+    .option('--rounds <n>', 'federated rounds (default 20)')
+    .option('--epsilon <e>', "each hospital's record-level budget (default 3)")
     .action(run((flags, global, io) => demo(flags as never, global, io)));
 
   program
