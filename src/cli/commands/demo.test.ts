@@ -105,7 +105,9 @@ describe('veil demo', () => {
       'shows the privacy, utility and audit sections with the run’s numbers (skipped without VEIL_CHROMIUM)',
       async () => {
         if (executablePath === undefined) {
-          throw new Error('VEIL_CHROMIUM is unset (VEIL_REQUIRE_SERVICES=1 makes this a failure, not a skip)');
+          throw new Error(
+            'VEIL_CHROMIUM is unset (VEIL_REQUIRE_SERVICES=1 makes this a failure, not a skip)',
+          );
         }
         browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
         const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
