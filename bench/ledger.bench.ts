@@ -1,36 +1,51 @@
 /**
  * `npm run -s bench -- ledger [--runs K] [--writers 1,4] [--spends N] [--events E] [--accounts A]`
  *
- * The privacy-budget ledger (issue 6), printed as one JSON object:
+ * The privacy-budget ledger (issue 6), printed as one JSON object, on SQLite and (when `VEIL_TEST_POSTGRES_URL`
+ * is set, e.g. by `source .ci/setup-postgres.sh`) on a fresh PostgreSQL database that is dropped afterwards:
  *
- * - **spends per second** on SQLite (a file on disk, WAL, synchronous FULL: what `Ledger.open` sets), through
- *   `Ledger.spend`, on a fresh ledger holding the account hierarchy below and no spends: 1 writer, then W writer
- *   processes at once (each its own connection; they start together at an agreed instant). Every spend is one
- *   event of the realistic mix on a random leaf, so each spend checks the leaf and its three ancestors.
+ * - **spends per second** through `Ledger.spend` on a fresh ledger holding the account hierarchy below and no
+ *   spends: 1 writer, then W writer processes at once (each its own connection; they start together at an
+ *   agreed instant). Every spend is one event of the realistic mix on a random leaf, so each spend checks the
+ *   leaf and its three ancestors and appends a signed audit entry in its transaction. SQLite: a file on disk,
+ *   WAL, synchronous FULL (what `Ledger.open` sets). PostgreSQL: whatever the server runs with (`fsync` and
+ *   `synchronous_commit` are read from it and printed; the CI server has both off).
+ * - **where a spend's time goes** (one process, N spends): start to the end of the transaction body (lock,
+ *   checks, insert, totals, audit append; `beforeCommit` marks it) and from there to the return (commit, with
+ *   its flush, and the witness file), plus an Ed25519 tree-head signature, composing the root's history plus
+ *   one event with the memo emptied, and a 4 KiB write + fsync beside the SQLite file.
  * - **the remaining-budget (status) query** with A accounts (default 1,000: a root, 10 projects, 100 datasets,
  *   889 jobs) and E events (default 100,000) in about 77,000 spends (1 to 3 events each; 90% on jobs, 8% on
  *   datasets, 2% on projects). The mix: 40% DP-SGD runs (`self-composed` Poisson-sampled Gaussians; 4 sampling
  *   rates x 4 noise multipliers, steps 200 to 10,000), 30% Gaussians (5 sigmas x 2 sensitivities), 10% Laplace,
- *   12% pure DP, 8% approximate DP. Spends are seeded straight into the table (one transaction), not through
- *   `Ledger.spend`, which would compose a growing history 77,000 times. Timed: `Ledger.status` for a job (leaf),
- *   a project (mid-level, ~10% of the events) and the root; median and spread over K runs (default 5) after one
- *   warm-up, plus where the root's time goes (SQL read, JSON parse, composition) and the same answer through
- *   `SELECT events, count(*) … GROUP BY events` + `composeStoredSpends` (proposed to the ledger, not used by it).
- * - **PostgreSQL**: when `VEIL_TEST_POSTGRES_URL` is set, the same on a fresh database; otherwise "skipped".
+ *   12% pure DP, 8% approximate DP. Spends are seeded straight into the table (batched inserts through Kysely,
+ *   one transaction), then `Ledger.rebuildTotals()` derives the running subtree totals the ledger keeps.
+ *   Timed: `Ledger.status` for a job (leaf), a project (mid-level, ~10% of the events) and the root, each
+ *   - *in a fresh process*: the first query after `Ledger.open` in a new node process (no composition memo, no
+ *     RDP unit curves cached, nothing JIT-compiled); the time of the `status` call only, K processes; for the
+ *     root also after one account lookup in that process (the driver's first round trip paid, composition cold);
+ *   - *after a spend*: composition memo emptied (as when a new spend changed the subtree's history), RDP unit
+ *     curves cached in the process; median over K runs;
+ *   - *warm*: the same history asked again (memoised); median over K runs.
+ * - **the old path, for comparison**: before migration 0003 a status query read and parsed every granted spend
+ *   in the subtree; timed here for the root (the read, and the read plus `JSON.parse` of each row), without the
+ *   composition that followed.
  *
  * Goal (issue 6): the status query with 1,000 accounts and 100,000 events under 50 ms.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { dpSgdEvent, type PrivacyEvent, validateEvent } from '../src/accounting/index.js';
 import { type Rng, seededRng } from '../src/core/index.js';
-import { clearCompositionMemo, composeStoredSpends } from '../src/ledger/budget/compose.js';
+import { AuditSigner } from '../src/ledger/audit/log.js';
+import { clearCompositionMemo, composedEpsilonOfGroups } from '../src/ledger/budget/compose.js';
 import { Ledger, openLedgerDatabase } from '../src/ledger/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/ledger/store/testing.js';
+import { subtreeTotals } from '../src/ledger/store/totals.js';
 import { machine } from './harness.js';
 
 const args = process.argv.slice(2);
@@ -99,44 +114,83 @@ function hierarchy(accounts: number): Hierarchy {
   return { root, projects, datasets, jobs, rows };
 }
 
-async function createLedger(file: string, h: Hierarchy): Promise<void> {
-  const store = await openLedgerDatabase(`sqlite:${file}`); // creates and migrates
-  await store.close();
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  const insert = db.prepare(
-    "insert into accounts (path, parent, epsilon_limit, delta_limit, accountant, created_at) values (?, ?, ?, ?, 'rdp', ?)",
-  );
-  db.transaction(() => {
-    for (const r of h.rows) insert.run(r.path, r.parent, r.epsilon, r.delta, '2026-12-01T00:00:00.000Z');
-  })();
-  db.close();
+type Dialect = 'sqlite' | 'postgres';
+type LedgerOpts = { readonly auditKeyFile?: string };
+
+/** Creates and migrates the ledger at `url` and inserts the hierarchy (no spends). */
+async function createLedger(url: string, h: Hierarchy): Promise<void> {
+  const store = await openLedgerDatabase(url); // creates and migrates
+  try {
+    await store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < h.rows.length; i += 500) {
+        await trx
+          .insertInto('accounts')
+          .values(
+            h.rows.slice(i, i + 500).map((r) => ({
+              path: r.path,
+              parent: r.parent,
+              epsilon_limit: r.epsilon,
+              delta_limit: r.delta,
+              accountant: 'rdp',
+              created_at: '2026-12-01T00:00:00.000Z',
+            })),
+          )
+          .execute();
+      }
+    });
+  } finally {
+    await store.close();
+  }
 }
 
-/** Seeds spends holding `events` events in all, straight into the table (as `Ledger.spend` stores them). */
-function seedSpends(file: string, h: Hierarchy, events: number, rng: Rng): { spends: number } {
-  const db = new Database(file);
-  const insert = db.prepare(
-    "insert into spends (account, events, purpose, status, created_at) values (?, ?, 'bench', 'granted', ?)",
-  );
+interface SpendRow {
+  readonly account: string;
+  readonly events: string;
+  readonly created_at: string;
+}
+
+/** The seeded history: spends holding `events` events in all, stored as `Ledger.spend` stores them. */
+function history(h: Hierarchy, events: number, rng: Rng): SpendRow[] {
+  const rows: SpendRow[] = [];
   let left = events;
-  let spends = 0;
   const t0 = Date.parse('2026-01-01T00:00:00Z');
-  db.transaction(() => {
-    while (left > 0) {
-      const u = rng.uniform();
-      const n = Math.min(left, u < 0.75 ? 1 : u < 0.95 ? 2 : 3);
-      const where = rng.uniform();
-      const pool = where < 0.9 ? h.jobs : where < 0.98 ? h.datasets : h.projects;
-      const account = pool[rng.uniformInt(pool.length)]!;
-      const list = Array.from({ length: n }, () => validateEvent(drawEvent(rng)));
-      insert.run(account, JSON.stringify(list), new Date(t0 + spends * 60_000).toISOString());
-      left -= n;
-      spends++;
-    }
-  })();
-  db.close();
-  return { spends };
+  while (left > 0) {
+    const u = rng.uniform();
+    const n = Math.min(left, u < 0.75 ? 1 : u < 0.95 ? 2 : 3);
+    const where = rng.uniform();
+    const pool = where < 0.9 ? h.jobs : where < 0.98 ? h.datasets : h.projects;
+    const account = pool[rng.uniformInt(pool.length)]!;
+    const list = Array.from({ length: n }, () => validateEvent(drawEvent(rng)));
+    rows.push({
+      account,
+      events: JSON.stringify(list),
+      created_at: new Date(t0 + rows.length * 60_000).toISOString(),
+    });
+    left -= n;
+  }
+  return rows;
+}
+
+/** Inserts the history in batches (one transaction), then derives the running totals. */
+async function seed(url: string, opts: LedgerOpts, rows: readonly SpendRow[]): Promise<number> {
+  const t0 = performance.now();
+  const store = await openLedgerDatabase(url);
+  try {
+    await store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += 1000) {
+        await trx
+          .insertInto('spends')
+          .values(rows.slice(i, i + 1000).map((r) => ({ ...r, purpose: 'bench', status: 'granted' })))
+          .execute();
+      }
+    });
+  } finally {
+    await store.close();
+  }
+  const ledger = await Ledger.open(url, opts);
+  await ledger.rebuildTotals();
+  await ledger.close();
+  return round((performance.now() - t0) / 1000, 1);
 }
 
 // ---------------------------------------------------------------------------------------------- timing
@@ -151,6 +205,18 @@ interface Timing {
   readonly result?: unknown;
 }
 
+function summary(name: string, samples: number[]): Timing {
+  const s = [...samples].sort((a, b) => a - b);
+  return {
+    name,
+    runs: s.length,
+    medianMs: round(s[Math.floor(s.length / 2)]!),
+    minMs: round(s[0]!),
+    maxMs: round(s[s.length - 1]!),
+    spread: round(s[s.length - 1]! / s[0]!),
+  };
+}
+
 async function timeAsync(name: string, fn: () => Promise<unknown>, runs: number): Promise<Timing> {
   let result = await fn(); // warm-up
   const samples: number[] = [];
@@ -159,27 +225,18 @@ async function timeAsync(name: string, fn: () => Promise<unknown>, runs: number)
     result = await fn();
     samples.push(performance.now() - t0);
   }
-  samples.sort((a, b) => a - b);
-  return {
-    name,
-    runs,
-    medianMs: round(samples[Math.floor(samples.length / 2)]!),
-    minMs: round(samples[0]!),
-    maxMs: round(samples[samples.length - 1]!),
-    spread: round(samples[samples.length - 1]! / samples[0]!),
-    result,
-  };
+  return { ...summary(name, samples), result };
 }
 
-// ---------------------------------------------------------------------------------------------- writers
+// ---------------------------------------------------------------------------------------------- child processes
 
-/** Child mode: `--writer URL --count N --seed S --start-at MS`: N spends, then one JSON line on stdout. */
+/** Child mode `--writer URL --count N --seed S --jobs J --start-at MS [--audit-key F]`: N spends, one JSON line. */
 async function writer(): Promise<void> {
   const url = text('--writer', '');
   const count = Number(text('--count', '100'));
   const rng = seededRng(Number(text('--seed', '1')));
   const jobs = text('--jobs', '').split(',');
-  const ledger = await Ledger.open(url);
+  const ledger = await Ledger.open(url, childOptions());
   const wait = Number(text('--start-at', '0')) - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const start = Date.now();
@@ -193,45 +250,79 @@ async function writer(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ start, end, granted })}\n`);
 }
 
+/**
+ * Child mode `--cold URL --path P [--prime] [--audit-key F]`: the first status query in this process, then a
+ * second. With `--prime`, one account lookup first (the database driver's first round trip, no composition), so
+ * the status query that follows pays only for cold composition (RDP unit curves not cached, code not compiled).
+ */
+async function coldChild(): Promise<void> {
+  const ledger = await Ledger.open(text('--cold', ''), childOptions());
+  const path = text('--path', '');
+  let primeMs: number | undefined;
+  if (args.includes('--prime')) {
+    const t = performance.now();
+    await ledger.account(path);
+    primeMs = performance.now() - t;
+  }
+  const t0 = performance.now();
+  await ledger.status(path);
+  const t1 = performance.now();
+  await ledger.status(path);
+  const t2 = performance.now();
+  await ledger.close();
+  process.stdout.write(`${JSON.stringify({ primeMs, firstMs: t1 - t0, secondMs: t2 - t1 })}\n`);
+}
+
+function childOptions(): LedgerOpts {
+  const key = text('--audit-key', '');
+  return key ? { auditKeyFile: key } : {};
+}
+
 const self = fileURLToPath(import.meta.url);
 
-function runWriter(url: string, count: number, seed: number, jobs: string[], startAt: number) {
-  return new Promise<{ start: number; end: number; granted: number }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        self,
-        '--writer',
-        url,
-        '--count',
-        String(count),
-        '--seed',
-        String(seed),
-        '--jobs',
-        jobs.join(','),
-        '--start-at',
-        String(startAt),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+function runChild<T>(childArgs: string[], opts: LedgerOpts): Promise<T> {
+  const key = opts.auditKeyFile ? ['--audit-key', opts.auditKeyFile] : [];
+  return new Promise<T>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', self, ...childArgs, ...key], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
     child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`writer exited ${code}`)),
+    // 'close', not 'exit': stdout has ended by then
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim()) as T) : reject(new Error(`child exited ${code}`)),
     );
   });
 }
 
-async function spendsPerSecond(url: string, writers: number, perWriter: number, jobs: string[]) {
-  const startAt = Date.now() + 4000 + writers * 500; // every child has opened the ledger by then
+async function spendsPerSecond(
+  url: string,
+  opts: LedgerOpts,
+  writers: number,
+  perWriter: number,
+  jobs: string[],
+) {
+  const startAt = Date.now() + 4000 + writers * 1000; // every child has opened the ledger by then
   const results = await Promise.all(
     Array.from({ length: writers }, (_, i) =>
-      runWriter(url, perWriter, 1000 + i + writers * 100, jobs, startAt),
+      runChild<{ start: number; end: number; granted: number }>(
+        [
+          '--writer',
+          url,
+          '--count',
+          String(perWriter),
+          '--seed',
+          String(1000 + i + writers * 100),
+          '--jobs',
+          jobs.join(','),
+          '--start-at',
+          String(startAt),
+        ],
+        opts,
+      ),
     ),
   );
   const start = Math.min(...results.map((r) => r.start));
@@ -245,69 +336,157 @@ async function spendsPerSecond(url: string, writers: number, perWriter: number, 
   };
 }
 
-// ---------------------------------------------------------------------------------------------- main
+// ---------------------------------------------------------------------------------------------- cases
 
-async function statusCases(url: string, h: Hierarchy, runs: number) {
-  const ledger = await Ledger.open(url);
-  const leaf = h.jobs[0]!;
-  const mid = h.projects[0]!;
-  const cases = [];
-  for (const [label, path] of [
-    ['leaf (job)', leaf],
-    ['mid-level (project)', mid],
+/** N spends in this process, each split at `beforeCommit`: the transaction body, then commit and witness file. */
+async function spendAnatomy(url: string, opts: LedgerOpts, jobs: string[], n: number) {
+  const ledger = await Ledger.open(url, opts);
+  const rng = seededRng(77);
+  const total: number[] = [];
+  const body: number[] = [];
+  const commit: number[] = [];
+  for (let i = 0; i < n + 3; i++) {
+    const t0 = performance.now();
+    let t1 = t0;
+    await ledger.spend(jobs[rng.uniformInt(jobs.length)]!, [drawEvent(rng)], {
+      purpose: 'bench',
+      beforeCommit: async () => {
+        t1 = performance.now();
+      },
+    });
+    const t2 = performance.now();
+    if (i < 3) continue; // warm-up
+    total.push(t2 - t0);
+    body.push(t1 - t0);
+    commit.push(t2 - t1);
+  }
+  await ledger.close();
+  return {
+    spend: summary('Ledger.spend, one process', total),
+    transactionBody: summary(
+      'start to the end of the transaction body: lock, checks, insert, totals, audit append',
+      body,
+    ),
+    commit: summary('commit (flush) and witness file', commit),
+  };
+}
+
+/** Parts of a spend timed on their own. */
+async function spendParts(url: string, root: string, dir: string | null, runs: number) {
+  const signer = AuditSigner.ephemeral();
+  const sign = await timeAsync(
+    'Ed25519 signature of a tree head (one per spend)',
+    async () =>
+      signer.signHead({
+        size: 1,
+        root: 'ab'.repeat(32),
+        chainHash: 'cd'.repeat(32),
+        at: new Date().toISOString(),
+      }),
+    runs * 20,
+  );
+  const store = await openLedgerDatabase(url);
+  const totals = await subtreeTotals(store.db, root);
+  await store.close();
+  const extra = validateEvent(drawEvent(seededRng(5)));
+  const compose = await timeAsync(
+    `compose the root's history (${totals.size} unit events) plus one event, memo emptied`,
+    async () => {
+      clearCompositionMemo();
+      return composedEpsilonOfGroups('rdp', totals.clone().addAll([extra]), 1e-3);
+    },
+    runs,
+  );
+  const parts: Record<string, unknown> = {
+    sign: { ...sign, result: undefined },
+    composeRoot: { ...compose, result: undefined },
+  };
+  if (dir) {
+    const file = join(dir, 'fsync-probe');
+    const block = Buffer.alloc(4096, 1);
+    parts.fsync = await timeAsync(
+      '4 KiB write + fsync beside the SQLite file (a WAL commit with synchronous FULL syncs once)',
+      async () => {
+        const fd = openSync(file, 'a');
+        writeSync(fd, block);
+        fsyncSync(fd);
+        closeSync(fd);
+      },
+      runs * 3,
+    );
+    rmSync(file, { force: true });
+  }
+  return parts;
+}
+
+async function statusCases(url: string, opts: LedgerOpts, h: Hierarchy, runs: number) {
+  const levels = [
+    ['leaf (job)', h.jobs[0]!],
+    ['mid-level (project)', h.projects[0]!],
     ['root', h.root],
-  ] as const) {
-    log(`status ${label} ${path}`);
-    // cold: the composition memo emptied first, as after a new spend in the subtree (its history changed)
-    const cold = await timeAsync(
-      `status ${label}, cold`,
+  ] as const;
+  const cases = [];
+  for (const [label, path] of levels) {
+    log(`  status ${label} ${path}: fresh processes`);
+    const fresh: { firstMs: number; secondMs: number }[] = [];
+    for (let i = 0; i < runs; i++) fresh.push(await runChild(['--cold', url, '--path', path], opts));
+    cases.push({
+      ...summary(
+        `status ${label}, first query in a fresh process`,
+        fresh.map((r) => r.firstMs),
+      ),
+      account: path,
+      secondQueryInThatProcess: summary(
+        'second query',
+        fresh.map((r) => r.secondMs),
+      ),
+    });
+  }
+  {
+    const [label, path] = levels[2];
+    log(`  status ${label} ${path}: fresh processes, after one account lookup`);
+    const primed: { primeMs: number; firstMs: number }[] = [];
+    for (let i = 0; i < runs; i++)
+      primed.push(await runChild(['--cold', url, '--path', path, '--prime'], opts));
+    cases.push({
+      ...summary(
+        `status ${label}, fresh process, first status after one account lookup (cold composition only)`,
+        primed.map((r) => r.firstMs),
+      ),
+      account: path,
+      accountLookupFirst: summary(
+        'the account lookup before it',
+        primed.map((r) => r.primeMs),
+      ),
+    });
+  }
+  const ledger = await Ledger.open(url, opts);
+  for (const [label, path] of levels) {
+    log(`  status ${label} ${path}: in this process`);
+    const after = await timeAsync(
+      `status ${label}, after a spend (composition memo emptied; RDP unit curves cached)`,
       () => {
         clearCompositionMemo();
         return ledger.status(path);
       },
       runs,
     );
-    cases.push({ ...cold, account: path, result: undefined });
-    // warm: the same history asked again (answers memoised by the grouped history)
-    const t = await timeAsync(`status ${label}, warm`, () => ledger.status(path), runs);
+    cases.push({ ...after, account: path, result: undefined });
+    const t = await timeAsync(`status ${label}, warm (memoised)`, () => ledger.status(path), runs);
     const s = t.result as Awaited<ReturnType<Ledger['status']>>;
-    cases.push({
-      ...t,
-      account: path,
-      result: {
-        spends: s.spends,
-        epsilonSpent: round(s.epsilonSpent, 6),
-        epsilonNaiveSum: s.epsilonNaiveSum,
-      },
-    });
+    cases.push({ ...t, account: path, result: { spends: s.spends, epsilonSpent: round(s.epsilonSpent, 6) } });
   }
   await ledger.close();
   return cases;
 }
 
-/** Where the root's status time goes, and the GROUP BY path (SQLite only; raw better-sqlite3 for the parts). */
-async function rootBreakdown(file: string, url: string, root: string, runs: number) {
-  const db = new Database(file, { readonly: true });
-  const all = db.prepare(
-    "select events from spends where status = 'granted' and (account = ? or (account >= ? and account < ?))",
-  );
-  const rows = all.all(root, `${root}/`, `${root}0`) as { events: string }[];
-  const read = await timeAsync(
-    'SQL read of every spend row',
-    async () => all.all(root, `${root}/`, `${root}0`),
-    runs,
-  );
-  const parse = await timeAsync(
-    'JSON.parse of every row',
-    async () => rows.map((r) => JSON.parse(r.events)),
-    runs,
-  );
-  db.close();
+/** What a status query did before migration 0003: read (and parse) every granted spend below the root. */
+async function oldPath(url: string, root: string, runs: number) {
   const store = await openLedgerDatabase(url);
-  const grouped = () =>
+  const read = () =>
     store.db
       .selectFrom('spends')
-      .select(['events', sql<number>`count(*)`.as('count')])
+      .select('events')
       .where('status', '=', 'granted')
       .where((eb) =>
         eb.or([
@@ -315,109 +494,144 @@ async function rootBreakdown(file: string, url: string, root: string, runs: numb
           eb.and([eb('account', '>=', `${root}/`), eb('account', '<', `${root}0`)]),
         ]),
       )
-      .groupBy('events')
       .execute();
-  const groupRows = await grouped();
-  const groupRead = await timeAsync('SQL read, GROUP BY events', grouped, runs);
-  const composeCold = await timeAsync(
-    'composeStoredSpends of the grouped rows, cold (memo emptied)',
-    async () => {
-      clearCompositionMemo();
-      return composeStoredSpends('rdp', groupRows, 1e-3);
-    },
-    runs,
-  );
-  const proposedCold = await timeAsync(
-    'proposed status, cold: GROUP BY events + composeStoredSpends (memo emptied)',
-    async () => {
-      clearCompositionMemo();
-      return composeStoredSpends('rdp', await grouped(), 1e-3).epsilon;
-    },
-    runs,
-  );
-  const composeOnly = await timeAsync(
-    'composeStoredSpends of the grouped rows (memoised answers after the warm-up)',
-    async () => composeStoredSpends('rdp', groupRows, 1e-3),
-    runs,
-  );
-  const proposed = await timeAsync(
-    'proposed status: GROUP BY events + composeStoredSpends',
-    async () => {
-      const r = composeStoredSpends('rdp', await grouped(), 1e-3, { naiveSum: true });
-      return { spends: r.spends, epsilon: round(r.epsilon, 6), naiveSum: round(r.naiveSum!, 3) };
-    },
+  const rows = (await read()).length;
+  const readT = await timeAsync('old path: read every granted spend row below the root', read, runs);
+  const parseT = await timeAsync(
+    'old path: read + JSON.parse of every row',
+    async () => (await read()).map((r) => JSON.parse(r.events) as unknown),
     runs,
   );
   await store.close();
-  return {
-    rows: rows.length,
-    distinctEventTexts: groupRows.length,
-    read: { ...read, result: undefined },
-    parse: { ...parse, result: undefined },
-    groupRead: { ...groupRead, result: undefined },
-    composeCold: { ...composeCold, result: undefined },
-    composeOnly: { ...composeOnly, result: undefined },
-    proposedCold,
-    proposed,
+  return { rows, read: { ...readT, result: undefined }, readAndParse: { ...parseT, result: undefined } };
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function serverSettings(url: string): Promise<Record<string, string>> {
+  const store = await openLedgerDatabase(url);
+  try {
+    const out: Record<string, string> = {};
+    for (const name of ['server_version', 'fsync', 'synchronous_commit', 'full_page_writes']) {
+      const r = await sql<{ v: string }>`select current_setting(${name}) as v`.execute(store.db);
+      out[name] = r.rows[0]!.v;
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+async function runDialect(
+  dialect: Dialect,
+  h: Hierarchy,
+  rows: readonly SpendRow[],
+  o: { runs: number; writerCounts: number[]; perWriter: number },
+) {
+  const fresh = async (tag: string): Promise<TestDatabase> => {
+    const db = await createTestDatabase(dialect);
+    log(`${dialect} ${tag}: ${db.url.replace(/:[^:@/]*@/, ':***@')}`);
+    return db;
   };
+  const out: Record<string, unknown> = {};
+  if (dialect === 'postgres') {
+    const probe = await fresh('settings');
+    try {
+      out.server = await serverSettings(probe.url);
+    } finally {
+      await probe.dispose();
+    }
+  }
+  // (a) spends per second, each case on a fresh ledger holding the hierarchy only
+  const throughput = [];
+  for (const w of o.writerCounts) {
+    const db = await fresh(`spends, ${w} writer(s) x ${o.perWriter}`);
+    try {
+      await createLedger(db.url, h);
+      throughput.push(await spendsPerSecond(db.url, db.ledgerOptions, w, o.perWriter, h.jobs));
+    } finally {
+      await db.dispose();
+    }
+  }
+  out.spendsPerSecond = throughput;
+  {
+    const db = await fresh(`spend anatomy, ${o.perWriter} spends`);
+    try {
+      await createLedger(db.url, h);
+      out.spendAnatomyFreshLedger = await spendAnatomy(db.url, db.ledgerOptions, h.jobs, o.perWriter);
+    } finally {
+      await db.dispose();
+    }
+  }
+  // (b) status with the seeded history
+  const db = await fresh(`status, ${rows.length} spends`);
+  try {
+    await createLedger(db.url, h);
+    out.seedSeconds = await seed(db.url, db.ledgerOptions, rows);
+    log(`  seeded ${rows.length} spends and rebuilt the totals in ${out.seedSeconds} s`);
+    out.status = await statusCases(db.url, db.ledgerOptions, h, o.runs);
+    out.oldPathForComparison = await oldPath(db.url, h.root, o.runs);
+    const sqliteDir = db.url.startsWith('sqlite:') ? dirname(db.url.slice('sqlite:'.length)) : null;
+    out.spendParts = await spendParts(db.url, h.root, sqliteDir, o.runs);
+    out.spendAnatomySeededLedger = await spendAnatomy(
+      db.url,
+      db.ledgerOptions,
+      h.jobs,
+      Math.min(o.perWriter, 20),
+    );
+  } finally {
+    await db.dispose();
+  }
+  return out;
+}
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], {
+      encoding: 'utf8',
+    }).trim();
+    return dirty ? `${head} (src/ or bench/ modified)` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 async function main(): Promise<void> {
   if (args.includes('--writer')) return writer();
+  if (args.includes('--cold')) return coldChild();
   const runs = Number(text('--runs', '5'));
   const writerCounts = text('--writers', '1,4').split(',').map(Number);
   const perWriter = Number(text('--spends', '150'));
   const events = Number(text('--events', '100000'));
   const accounts = Number(text('--accounts', '1000'));
   const h = hierarchy(accounts);
-  const dir = mkdtempSync(join(tmpdir(), 'veil-bench-ledger-'));
-  try {
-    // (a) spends per second, each case on a fresh ledger holding the hierarchy only
-    const throughput = [];
-    for (const w of writerCounts) {
-      const file = join(dir, `spends-${w}.db`);
-      await createLedger(file, h);
-      log(`spends: ${w} writer(s) x ${perWriter}`);
-      throughput.push(await spendsPerSecond(`sqlite:${file}`, w, perWriter, h.jobs));
-    }
-    // (b) status with the seeded history
-    const file = join(dir, 'status.db');
-    await createLedger(file, h);
-    const seeded = seedSpends(file, h, events, seededRng(6));
-    log(`seeded ${seeded.spends} spends, ${events} events`);
-    {
-      // seeded straight into the spends table: derive the running totals the ledger keeps
-      const l = await Ledger.open(`sqlite:${file}`);
-      await l.rebuildTotals();
-      await l.close();
-    }
-    const status = await statusCases(`sqlite:${file}`, h, runs);
-    const breakdown = await rootBreakdown(file, `sqlite:${file}`, h.root, runs);
-    // (c) PostgreSQL
-    const pgUrl = process.env.VEIL_TEST_POSTGRES_URL;
-    let postgres: unknown = 'skipped: VEIL_TEST_POSTGRES_URL is not set';
-    if (pgUrl) {
-      try {
-        await (await Ledger.open(pgUrl)).close();
-        postgres = 'not run: the PostgreSQL store opened, but this bench does not seed it yet';
-      } catch (err) {
-        postgres = `skipped: ${(err as Error).message}`;
-      }
-    }
-    const out = {
-      bench: 'ledger',
-      machine: machine(),
-      accounts: h.rows.length,
-      events,
-      spendsSeeded: seeded.spends,
-      goal: { statusMs: 50 },
-      sqlite: { spendsPerSecond: throughput, status, rootBreakdown: breakdown },
-      postgres,
-    };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const rows = history(h, events, seededRng(6));
+  const load = [loadavg().map((x) => round(x, 2))];
+  const o = { runs, writerCounts, perWriter };
+  const sqlite = await runDialect('sqlite', h, rows, o);
+  load.push(loadavg().map((x) => round(x, 2)));
+  let postgres: unknown =
+    'skipped: VEIL_TEST_POSTGRES_URL is not set (source .ci/setup-postgres.sh to start a local server)';
+  if (process.env.VEIL_TEST_POSTGRES_URL) {
+    postgres = await runDialect('postgres', h, rows, o);
+    load.push(loadavg().map((x) => round(x, 2)));
+  } else {
+    log(postgres as string);
   }
+  const out = {
+    bench: 'ledger',
+    machine: machine(),
+    commit: commit(),
+    loadAverage1m5m15m: load,
+    accounts: h.rows.length,
+    events,
+    spendsSeeded: rows.length,
+    goal: { statusMs: 50 },
+    sqlite,
+    postgres,
+  };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
 await main();
