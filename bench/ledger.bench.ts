@@ -1,13 +1,14 @@
 /**
- * `npm run -s bench -- ledger [--runs K] [--writers 1,4] [--spends N] [--events E] [--accounts A]`
+ * `npm run -s bench -- ledger [--runs K] [--writers 1,4] [--spends N] [--spend-runs R] [--events E] [--accounts A]`
  *
  * The privacy-budget ledger (issue 6), printed as one JSON object, on SQLite and (when `VEIL_TEST_POSTGRES_URL`
  * is set, e.g. by `source .ci/setup-postgres.sh`) on a fresh PostgreSQL database that is dropped afterwards:
  *
  * - **spends per second** through `Ledger.spend` on a fresh ledger holding the account hierarchy below and no
  *   spends: 1 writer, then W writer processes at once (each its own connection; they start together at an
- *   agreed instant). Every spend is one event of the realistic mix on a random leaf, so each spend checks the
- *   leaf and its three ancestors and appends a signed audit entry in its transaction. SQLite: a file on disk,
+ *   agreed instant), R times each (default 3) on a fresh ledger, N spends per writer (default 150). Every
+ *   spend is one event of the realistic mix on a random leaf, so each spend checks the leaf and its three
+ *   ancestors and appends a signed audit entry in its transaction. SQLite: a file on disk,
  *   WAL, synchronous FULL (what `Ledger.open` sets). PostgreSQL: whatever the server runs with (`fsync` and
  *   `synchronous_commit` are read from it and printed; the CI server has both off).
  * - **where a spend's time goes** (one process, N spends): start to the end of the transaction body (lock,
@@ -526,7 +527,7 @@ async function runDialect(
   dialect: Dialect,
   h: Hierarchy,
   rows: readonly SpendRow[],
-  o: { runs: number; writerCounts: number[]; perWriter: number },
+  o: { runs: number; writerCounts: number[]; perWriter: number; spendRuns: number },
 ) {
   const fresh = async (tag: string): Promise<TestDatabase> => {
     const db = await createTestDatabase(dialect);
@@ -545,13 +546,26 @@ async function runDialect(
   // (a) spends per second, each case on a fresh ledger holding the hierarchy only
   const throughput = [];
   for (const w of o.writerCounts) {
-    const db = await fresh(`spends, ${w} writer(s) x ${o.perWriter}`);
-    try {
-      await createLedger(db.url, h);
-      throughput.push(await spendsPerSecond(db.url, db.ledgerOptions, w, o.perWriter, h.jobs));
-    } finally {
-      await db.dispose();
+    const samples: Awaited<ReturnType<typeof spendsPerSecond>>[] = [];
+    for (let r = 0; r < o.spendRuns; r++) {
+      const db = await fresh(`spends, ${w} writer(s) x ${o.perWriter}, run ${r + 1}/${o.spendRuns}`);
+      try {
+        await createLedger(db.url, h);
+        samples.push(await spendsPerSecond(db.url, db.ledgerOptions, w, o.perWriter, h.jobs));
+      } finally {
+        await db.dispose();
+      }
     }
+    const rates = samples.map((x) => x.spendsPerSecond).sort((a, b) => a - b);
+    throughput.push({
+      writers: w,
+      spendsPerRun: w * o.perWriter,
+      runs: rates.length,
+      medianPerSecond: rates[Math.floor(rates.length / 2)],
+      minPerSecond: rates[0],
+      maxPerSecond: rates[rates.length - 1],
+      samples,
+    });
   }
   out.spendsPerSecond = throughput;
   {
@@ -588,9 +602,13 @@ async function runDialect(
 function commit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], {
-      encoding: 'utf8',
-    }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
     return dirty ? `${head} (src/ or bench/ modified)` : head;
   } catch {
     return 'unknown';
@@ -608,7 +626,7 @@ async function main(): Promise<void> {
   const h = hierarchy(accounts);
   const rows = history(h, events, seededRng(6));
   const load = [loadavg().map((x) => round(x, 2))];
-  const o = { runs, writerCounts, perWriter };
+  const o = { runs, writerCounts, perWriter, spendRuns: Number(text('--spend-runs', '3')) };
   const sqlite = await runDialect('sqlite', h, rows, o);
   load.push(loadavg().map((x) => round(x, 2)));
   let postgres: unknown =
