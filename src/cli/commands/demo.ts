@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { buildReport, gatherEvidence, renderHtml } from '../../compliance/index.js';
-import { ConfigError, csprng, type Rng, seededRng, UnsupportedError } from '../../core/index.js';
+import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
 import { type FederatedData, federationModel, loadParams } from '../../fl/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { type Dataset, SequentialModel } from '../../ml/index.js';
@@ -34,6 +34,7 @@ import {
   demoFederation,
   runInProcess,
 } from './demo-federation.js';
+import { runInProcesses } from './demo-processes.js';
 
 /** Raw flags of `veil demo`. */
 export interface DemoFlags {
@@ -133,6 +134,13 @@ export async function demo(flags: DemoFlags, global: GlobalOptions, io: Io): Pro
     DEMO_SETTINGS.localEpsilon,
   );
   if (epsilon > 50) p.problem('--epsilon', flags.epsilon, 'a budget in (0, 50]');
+  if (flags.processes && global.seed !== undefined) {
+    p.problem(
+      '--seed',
+      global.seed,
+      'left out with --processes (separate processes draw their noise from the CSPRNG)',
+    );
+  }
   p.done();
   const settings: DemoSettings = { ...DEMO_SETTINGS, rounds, localEpsilon: epsilon };
   const started = performance.now();
@@ -196,7 +204,11 @@ export async function demo(flags: DemoFlags, global: GlobalOptions, io: Io): Pro
     );
     let run: DemoRun;
     if (flags.processes) {
-      throw new UnsupportedError('veil demo --processes is being built; run veil demo without it');
+      run = await runInProcesses(data, settings, {
+        dir: join(dir, 'federation'),
+        onRound: (r) => show.round(r),
+        onLog: (line) => show.step(line),
+      });
     } else {
       run = await runInProcess(data, settings, {
         ...(global.seed !== undefined ? { seed: global.seed } : {}),
