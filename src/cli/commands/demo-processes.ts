@@ -3,13 +3,11 @@
  * and one `veil node` per organisation, gRPC over mutual TLS 1.3 on 127.0.0.1, certificates from a development CA
  * made under the run's directory — returning the same {@link DemoRun} as the in-process run.
  *
- * The data each node loads: a node reads a CSV with a domain file, and the CSV loader scales every numeric column
- * to [0, 1] over its declared bounds (docs/training.md). The demo's features lie outside [0, 1] (age², blood
- * pressure in standard units, …), so they cannot reach a node unchanged: each node trains on
- * z = (x − min) / (max − min) over public bounds ({@link DEMO_FEATURE_BOUNDS}), and the final logistic regression
- * is mapped back to x exactly (an affine change of features; {@link toOriginalFeatures}). Same data, same model
- * class, same settings — but the nodes' SGD runs in the rescaled coordinates, so its trajectory is not the
- * in-process one.
+ * The data each node loads: a node reads a CSV with a domain file. The demo's features are already on public
+ * scales (age², blood pressure in standard units, …), so each organisation's rows are written as they are, the
+ * domain declares public bounds that contain every value ({@link DEMO_FEATURE_BOUNDS}), and the node's data section
+ * asks for `numericScaling: 'none'` (clip to the bounds, keep the value): the nodes train on exactly the in-memory
+ * features, and the global model needs no conversion.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -44,7 +42,8 @@ export interface FeatureBounds {
 /**
  * Public bounds of the demo's features, from the patient generator's documented ranges (`ml/data/hospitals.ts`:
  * age 18–95, BMI 15–60, systolic pressure 80–220) through the demo's feature formulas, rounded outward (float32
- * values of the endpoints must not be clipped). The binary features keep [0, 1], so they load unchanged.
+ * values of the endpoints must not be clipped). Declared before any record is read; with `numericScaling: 'none'`
+ * the loader clips to them and keeps the value, so every demo value loads unchanged.
  */
 export const DEMO_FEATURE_BOUNDS: Readonly<Record<string, FeatureBounds>> = Object.freeze({
   age: { min: -1.51, max: 2.78 }, // (age − 45) / 18
@@ -75,7 +74,8 @@ export function featureBounds(ds: Dataset): FeatureBounds[] {
 
 /**
  * Writes one organisation's train rows then test rows as a CSV (the in-memory float32 values, written so they parse
- * back exactly) and returns the node's `data` section. The domain file is shared by every node.
+ * back exactly) and returns the node's `data` section, which keeps numeric values as they are
+ * (`numericScaling: 'none'`). The domain file is shared by every node.
  * @throws {InvalidParameterError} when a value lies outside its bounds (the loader would clip it)
  */
 export function writeOrganisationData(
@@ -91,6 +91,7 @@ export function writeOrganisationData(
   domain: string;
   rows: [number, number];
   testRows: [number, number];
+  numericScaling: 'none';
 } {
   const bounds = featureBounds(train);
   const d = bounds.length;
@@ -124,6 +125,7 @@ export function writeOrganisationData(
     domain: domainPath,
     rows: [0, train.numExamples],
     testRows: [train.numExamples, train.numExamples + test.numExamples],
+    numericScaling: 'none',
   };
 }
 
@@ -135,35 +137,6 @@ export function demoDomain(ds: Dataset): Record<string, unknown> {
     ...Object.fromEntries(names.map((n, j) => [n, { type: 'numeric', ...bounds[j]! }])),
     [LABEL]: ds.numClasses,
   };
-}
-
-/**
- * Maps a logistic regression trained on z = (x − min) / (max − min) to the same function of x:
- * w'ⱼ = wⱼ / sⱼ and b' = b − Σⱼ wⱼ minⱼ / sⱼ, with sⱼ = maxⱼ − minⱼ. Parameters: kernel [d, units] then bias [units].
- */
-export function toOriginalFeatures(global: Float32Array, bounds: readonly FeatureBounds[]): Float32Array {
-  const d = bounds.length;
-  const units = global.length / (d + 1);
-  if (!Number.isInteger(units)) {
-    throw new InvalidParameterError({
-      fn: 'toOriginalFeatures',
-      param: 'global.length',
-      value: global.length,
-      allowed: `a multiple of ${d + 1} (a dense layer on ${d} features)`,
-    });
-  }
-  const out = new Float32Array(global.length);
-  for (let k = 0; k < units; k++) {
-    let bias = global[d * units + k]!;
-    for (let j = 0; j < d; j++) {
-      const s = bounds[j]!.max - bounds[j]!.min;
-      const w = global[j * units + k]!;
-      out[j * units + k] = w / s;
-      bias -= (w * bounds[j]!.min) / s;
-    }
-    out[d * units + k] = bias;
-  }
-  return out;
 }
 
 interface Child {
@@ -236,7 +209,6 @@ export async function runInProcesses(
   }
   mkdirSync(dir, { recursive: true });
   const first = data.nodes[0]!.train;
-  const bounds = featureBounds(first);
   const names = data.nodes.map((n) => n.name);
   const federation = demoFederation(settings, data.nodes.length);
 
@@ -303,7 +275,7 @@ export async function runInProcesses(
     try {
       const c = fileCheckpointStore(checkpoint).load();
       if (c?.roundsCompleted !== round) return null;
-      loadParams(evaluator.params, toOriginalFeatures(c.global, bounds));
+      loadParams(evaluator.params, c.global);
       return evaluateModel(evaluator, data.test).accuracy;
     } catch {
       return null;
@@ -410,7 +382,7 @@ export async function runInProcesses(
     if (failure !== null) killAll();
     await Promise.all(children.map((c) => c.exit)); // stdout is complete once every exit has been seen
     if (failure !== null) throw failure;
-    return collect(coordinator, nodes, data, bounds, checkpoint, dir, started);
+    return collect(coordinator, nodes, data, checkpoint, dir, started);
   } finally {
     clearTimeout(timer);
     killAll();
@@ -428,7 +400,6 @@ function collect(
   coordinator: Child,
   nodes: readonly Child[],
   data: FederatedData,
-  bounds: readonly FeatureBounds[],
   checkpoint: string,
   dir: string,
   started: number,
@@ -454,7 +425,7 @@ function collect(
     }
   });
   return {
-    global: toOriginalFeatures(saved.global, bounds),
+    global: saved.global,
     roundsCompleted: summary.roundsCompleted,
     eventsByOrganisation: events,
     epsilonByOrganisation: epsilon,

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DeltaSchema, EpsilonSchema, NoiseMultiplierSchema } from '../../core/index.js';
 import { configIssues, parseSimulationData } from '../../fl/index.js';
+import { NUMERIC_SCALINGS } from '../../ml/index.js';
 
 /** Reads a YAML or JSON file into a plain value. @throws {ConfigError} naming the file */
 export function readConfigFile(path: string): unknown {
@@ -155,6 +156,11 @@ export const NodeDataSchema = z.discriminatedUnion('kind', [
       rows: RowsSchema.optional(),
       /** Data rows [from, to) held out for evaluation; default a 20% split of the training rows. */
       testRows: RowsSchema.optional(),
+      /**
+       * What numeric columns become after clipping to their declared bounds: 'unit' ([0, 1], the loader's
+       * default), 'symmetric' ([-1, 1]) or 'none' (the value as it is, for features already on a public scale).
+       */
+      numericScaling: z.enum(NUMERIC_SCALINGS).optional(),
     })
     .strict(),
   /** One of the embedded demo hospitals (city-clinic, cardiology-centre, rural-hospital). */

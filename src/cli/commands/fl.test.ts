@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianEvent, poissonSampledEvent, RdpAccountant } from '../../accounting/index.js';
+import { ConfigError } from '../../core/index.js';
 import { runVeil } from '../testing.js';
+import { parseNodeFile } from './fl-config.js';
 
 let dir: string;
 beforeAll(() => {
@@ -243,5 +245,39 @@ describe('veil coordinator / veil node configs', () => {
     const node = await runVeil('node', '--config', nodePath);
     expect(node.code).toBe(2);
     expect(node.stderr).toMatch(/epsilon/);
+  });
+
+  it("accept a CSV data section's numericScaling and refuse an unknown one, listing the allowed values", async () => {
+    // Arrange
+    const node = (numericScaling: unknown) => ({
+      coordinator: 'https://127.0.0.1:1',
+      tls: { cert: 'n.crt', key: 'n.key', ca: 'ca.crt' },
+      data: { kind: 'csv', path: 'd.csv', label: 'y', domain: 'domain.json', numericScaling },
+      privacy: { kind: 'non-private' },
+    });
+    // Act
+    const parsed = parseNodeFile(node('none'), join(dir, 'node.json'));
+    const unset = parseNodeFile(node(undefined), join(dir, 'node.json'));
+    const refused = (() => {
+      try {
+        parseNodeFile(node('log'), join(dir, 'node.json'));
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    const path = join(dir, 'node-scaling.json');
+    writeFileSync(path, JSON.stringify(node('log')));
+    const cli = await runVeil('node', '--config', path);
+    // Assert
+    expect(parsed.data).toMatchObject({ kind: 'csv', numericScaling: 'none', path: join(dir, 'd.csv') });
+    expect(unset.data.kind === 'csv' && unset.data.numericScaling).toBeUndefined();
+    expect(refused).toBeInstanceOf(ConfigError);
+    const issue = (refused as ConfigError).issues.find((i) => i.path === 'data.numericScaling');
+    expect(issue?.value).toBe('log');
+    for (const v of ['unit', 'symmetric', 'none']) expect(issue?.allowed).toContain(v);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/numericScaling/);
+    expect(cli.stderr).toMatch(/unit.*symmetric.*none/);
   });
 });

@@ -51,6 +51,7 @@ function loadNodeData(
     label: data.label,
     domain: data.domain,
     requireDeclaredBounds: true,
+    ...(data.numericScaling ? { numericScaling: data.numericScaling } : {}),
   });
   const ds = loaded.dataset;
   const check = (key: 'rows' | 'testRows', r: readonly [number, number] | undefined) => {

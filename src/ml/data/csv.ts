@@ -25,7 +25,10 @@ export type CsvDatasetOptions = CsvSource & {
    * and take precedence over the domain (a code column can be read as a number this way).
    */
   readonly numericBounds?: Readonly<Record<string, NumericBounds>>;
-  /** Scaling of numeric columns after clipping to their bounds: `'unit'` ([0, 1], default) or `'symmetric'`. */
+  /**
+   * Scaling of numeric columns after clipping to their bounds: `'unit'` ([0, 1], default), `'symmetric'`
+   * ([-1, 1]) or `'none'` (the clipped value as it is).
+   */
   readonly numericScaling?: NumericScaling;
   /** Refuse to infer any encoding (bounds, categories, classes) from the data. Default false. */
   readonly requireDeclaredBounds?: boolean;

@@ -34,6 +34,22 @@ describe('parseEncoder', () => {
     }
   });
 
+  it("round-trips numeric columns with scaling 'none', and encodes with them unscaled", () => {
+    // Arrange
+    const loaded = loadCsvDataset({
+      text: 'a,b,y\n-2.5,0.5,0\n7.25,9,1',
+      label: 'y',
+      domain: { a: { type: 'numeric', min: -3, max: 8 }, b: { type: 'numeric', min: 0, max: 4 }, y: 2 },
+      numericScaling: 'none',
+    });
+    // Act
+    const parsed = parseEncoder(JSON.stringify(loaded.encoder));
+    // Assert
+    expect(parsed).toEqual(loaded.encoder);
+    expect(parsed.columns.map((c) => (c.type === 'numeric' ? c.scaling : c.type))).toEqual(['none', 'none']);
+    expect(Array.from(loaded.dataset.features)).toEqual([-2.5, 0.5, 7.25, 4]); // 9 clipped to b's max
+  });
+
   it('refuses text that is not JSON, a wrong format tag or version', () => {
     expectConfigIssue(() => parseEncoder('{'), 'encoder');
     expectConfigIssue(() => parseEncoder(42), 'encoder');
@@ -77,6 +93,9 @@ describe('parseEncoder', () => {
     const other = JSON.parse(JSON.stringify(fitted()));
     other.columns[0].type = 'ordinal';
     other.columns = [...other.columns, 'x'];
+    expect(error.issues.find((i) => i.path === 'encoder.columns[0].scaling')?.allowed).toBe(
+      "'unit', 'symmetric', 'none'",
+    );
     const e2 = expectConfigIssue(() => parseEncoder(other), 'encoder.columns[0].type');
     expect(e2.issues.map((i) => i.path)).toContain('encoder.columns[2]');
   });

@@ -22,7 +22,7 @@ export interface CategoricalColumnEncoding {
   readonly provenance: ColumnProvenance;
 }
 
-/** A numeric feature column: the value clipped to `[min, max]` and scaled, in slot `offset`. */
+/** A numeric feature column: the value clipped to `[min, max]` and scaled (or kept, `'none'`), in slot `offset`. */
 export interface NumericColumnEncoding {
   readonly name: string;
   readonly type: 'numeric';
@@ -230,7 +230,11 @@ function parseColumn(value: unknown, path: string, issues: ConfigIssue[]): Colum
     issues.push({ path: `${path}.max`, value: max, allowed: 'a finite number >= min' });
   }
   if (!(NUMERIC_SCALINGS as readonly unknown[]).includes(scaling)) {
-    issues.push({ path: `${path}.scaling`, value: scaling, allowed: "'unit' or 'symmetric'" });
+    issues.push({
+      path: `${path}.scaling`,
+      value: scaling,
+      allowed: NUMERIC_SCALINGS.map((v) => `'${v}'`).join(', '),
+    });
   }
   if (issues.length > before || provenance === undefined) return undefined;
   return {

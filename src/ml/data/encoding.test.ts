@@ -41,6 +41,16 @@ describe('scaling with declared bounds', () => {
     ]);
   });
 
+  it("with 'none', keeps a value inside the bounds and clips one outside, with no affine map", () => {
+    // Arrange
+    const bounds = { min: -1.5, max: 7.75 } as const;
+    // Act
+    const out = scaleToBounds([-3, -1.5, 0.25, 2, 7.75, 9], { ...bounds, scaling: 'none' });
+    // Assert
+    expect(Array.from(out)).toEqual([-1.5, -1.5, 0.25, 2, 7.75, 7.75]);
+    expect(scaleValue(3.3, -1.5, 7.75, 'none')).toBe(3.3);
+  });
+
   it('refuses bad bounds, scalings and values', () => {
     expectInvalidParameter(() => scaleToBounds([1], { min: 2, max: 2 }), 'scaleToBounds', 'options.max');
     expectInvalidParameter(
@@ -104,6 +114,19 @@ describe('scaling with declared bounds', () => {
       expect(scaleValue(min, min, max, 'unit')).toBe(0);
       expect(scaleValue(max, min, max, 'unit')).toBe(1);
       expect(scaleValue(x, min, max, 'symmetric')).toBeCloseTo(2 * y - 1, 12);
+    });
+
+    test.prop([
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }),
+      fc.double({ noNaN: true, min: -1e6, max: 1e6 }),
+      fc.double({ noNaN: true, min: 1e-6, max: 1e6 }),
+    ])("'none' stays within the declared bounds and is the identity inside them", (x, min, range) => {
+      const max = min + range;
+      fc.pre(max > min);
+      const y = scaleValue(x, min, max, 'none');
+      expect(y).toBeGreaterThanOrEqual(min);
+      expect(y).toBeLessThanOrEqual(max);
+      if (x >= min && x <= max) expect(y).toBe(x);
     });
   });
 });

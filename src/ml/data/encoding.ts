@@ -15,12 +15,15 @@ import { createDataset, type Dataset, featureSize } from './dataset.js';
 
 /**
  * How a numeric value with declared bounds `[min, max]` is mapped after clipping:
- * `'unit'` to `[0, 1]` (`(x - min) / (max - min)`), `'symmetric'` to `[-1, 1]` (centred on the midpoint).
+ * `'unit'` to `[0, 1]` (`(x - min) / (max - min)`), `'symmetric'` to `[-1, 1]` (centred on the midpoint),
+ * `'none'` kept as it is (no affine map: for features already on a public scale, e.g. standardised with public
+ * constants). Every scaling clips first, so each feature stays within its declared bounds: sensitivity arguments
+ * (DP) rely on those bounds, not on the range being `[0, 1]`.
  */
-export type NumericScaling = 'unit' | 'symmetric';
+export type NumericScaling = 'unit' | 'symmetric' | 'none';
 
 /** The scalings {@link NumericScaling} allows. */
-export const NUMERIC_SCALINGS: readonly NumericScaling[] = Object.freeze(['unit', 'symmetric']);
+export const NUMERIC_SCALINGS: readonly NumericScaling[] = Object.freeze(['unit', 'symmetric', 'none']);
 
 /** Declared bounds of a numeric feature, `min <= max` (equal bounds map every value to the range's low end). */
 export interface NumericBounds {
@@ -47,10 +50,11 @@ export function isNonFiniteNumberCell(cell: string): boolean {
 }
 
 /**
- * Clips `x` to `[min, max]` and scales it linearly: to `[0, 1]` (`'unit'`) or `[-1, 1]` (`'symmetric'`).
- * Inner helper: the caller has checked the bounds.
+ * Clips `x` to `[min, max]` and scales it linearly: to `[0, 1]` (`'unit'`) or `[-1, 1]` (`'symmetric'`), or
+ * keeps the clipped value (`'none'`). Inner helper: the caller has checked the bounds.
  */
 export function scaleValue(x: number, min: number, max: number, scaling: NumericScaling): number {
+  if (scaling === 'none') return Math.min(max, Math.max(min, x));
   const range = max - min;
   const unit = range > 0 ? (Math.min(max, Math.max(min, x)) - min) / range : 0;
   return scaling === 'unit' ? unit : 2 * unit - 1;

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, seededRng } from '../../core/index.js';
+import { encodeCsvFeatures, loadCsvDataset } from '../data/csv.js';
+import { parseEncoder } from '../data/encoder.js';
 import { SequentialModel } from '../models/sequential.js';
 import { parseModelSpec } from '../models/spec.js';
 import { loadModel, loadModelWithMetadata, saveModel } from './files.js';
@@ -70,6 +72,25 @@ describe('saveModel / loadModel', () => {
       userDefinedMetadata: { veil: unknown };
     };
     expect(json.userDefinedMetadata.veil).toMatchObject({ output: 'logits', privacy });
+  });
+
+  it("keeps an encoder with scaling 'none' as preprocessing: it parses back and encodes new rows alike", () => {
+    // Arrange
+    const { encoder } = loadCsvDataset({
+      text: 'a,y\n-2.5,0\n7.25,1',
+      label: 'y',
+      domain: { a: { type: 'numeric', min: -3, max: 8 }, y: 2 },
+      numericScaling: 'none',
+    });
+    const dir = freshDir();
+    // Act
+    saveModel(buildCase(LOGREG), dir, { preprocessing: JSON.parse(JSON.stringify(encoder)) });
+    const restored = parseEncoder(loadModelWithMetadata(dir).metadata?.preprocessing);
+    // Assert
+    expect(restored).toEqual(encoder);
+    expect(Array.from(encodeCsvFeatures({ text: 'a\n1.5\n-9', encoder: restored }).features)).toEqual([
+      1.5, -3,
+    ]);
   });
 
   it('refuses to overwrite a model unless asked, and replaces it when asked', () => {
