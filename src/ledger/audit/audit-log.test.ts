@@ -323,6 +323,18 @@ describe('consent and purpose', () => {
     const refused = (await ledger.auditEntries()).filter((e) => e.outcome === 'refused');
     expect(refused.map((e) => e.detail.reason)).toEqual(['purpose', 'retention']);
     await expect(ledger.authorize('nope', 'x')).rejects.toThrow(/a registered dataset/);
+    // '_' is allowed in names and is a LIKE wildcard: the lineage filter matches names exactly
+    for (const name of ['a_b', 'axb']) {
+      await ledger.registerDataset({ name, fingerprint: `sha256:${'2'.repeat(64)}`, purposes: ['p'] });
+    }
+    await ledger.recordJob({ job: 'j', datasets: ['axb', 'claims'], purpose: 'p' });
+    expect((await ledger.auditEntries({ dataset: 'a_b' })).map((e) => e.action)).toEqual([
+      'dataset.register',
+    ]);
+    expect((await ledger.auditEntries({ dataset: 'axb' })).map((e) => e.action)).toEqual([
+      'dataset.register',
+      'job.complete',
+    ]);
     await expect(
       ledger.registerDataset({ name: 'bad name', fingerprint: 'x', purposes: [] }),
     ).rejects.toThrow(/name/);

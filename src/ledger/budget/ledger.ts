@@ -745,8 +745,16 @@ export class Ledger {
         ]),
       );
     }
-    if (options.limit !== undefined) q = q.limit(options.limit);
-    return (await q.execute()).map(toEntry);
+    if (options.dataset === undefined) {
+      if (options.limit !== undefined) q = q.limit(options.limit);
+      return (await q.execute()).map(toEntry);
+    }
+    // LIKE treats '_' (allowed in names) as a wildcard: keep exactly the entries that name the dataset
+    const name = options.dataset;
+    const exact = (await q.execute())
+      .map(toEntry)
+      .filter((e) => e.dataset?.split(', ').some((label) => label.startsWith(`${name}@`)));
+    return options.limit === undefined ? exact : exact.slice(0, options.limit);
   }
 
   /** The newest signed tree head, or null for an empty log. */
