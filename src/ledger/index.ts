@@ -33,16 +33,9 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './audit/merkle.js';
-export {
-  type Account,
-  type AccountStatus,
-  type AuditExport,
-  type JobRecord,
-  Ledger,
-  type LedgerOptions,
-  type SpendReceipt,
-  verifyAuditExport,
-} from './budget/ledger.js';
+export { type AuditExport, type AuditQuery, verifyAuditExport } from './audit/queries.js';
+export type { Account, AccountStatus, SpendReceipt } from './budget/accounts.js';
+export { type JobRecord, Ledger, type LedgerOptions } from './budget/ledger.js';
 export {
   type AllocatedJob,
   type Allocation,

@@ -13,10 +13,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { gaussianEvent } from '../../accounting/index.js';
 import { BudgetExceededError, ConsentError } from '../../core/index.js';
 import { generateSigningKeyPair, sign } from '../../crypto/index.js';
-import { Ledger, verifyAuditExport } from '../budget/ledger.js';
+import { Ledger } from '../budget/ledger.js';
 import { fingerprintFile } from '../consent/datasets.js';
 import { entryBytes, treeHeadMessage } from './log.js';
 import { leafHash, verifyConsistency, verifyInclusion } from './merkle.js';
+import { verifyAuditExport } from './queries.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));

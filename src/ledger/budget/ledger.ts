@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
   ACCOUNTANT_KINDS,
   type AccountantKind,
@@ -39,15 +39,21 @@ import {
   appendAudit,
   fromHex,
   latestHead,
-  leafHashes,
   readWitness,
   type SignedTreeHead,
   toEntry,
   toHex,
-  verifyAudit,
   writeWitness,
 } from '../audit/log.js';
-import { consistencyProof, inclusionProof } from '../audit/merkle.js';
+import {
+  type AuditExport,
+  type AuditQuery,
+  auditEntriesIn,
+  consistencyProofIn,
+  exportAuditIn,
+  inclusionProofIn,
+  verifyAuditIn,
+} from '../audit/queries.js';
 import {
   consentError,
   type Dataset,
@@ -60,87 +66,17 @@ import {
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
 import { addToTotals, rebuildTotals, subtreeSpends, subtreeTotals } from '../store/totals.js';
+import {
+  type Account,
+  type AccountStatus,
+  ancestorsOf,
+  checkPath,
+  grantedEvents,
+  inSubtree,
+  type SpendReceipt,
+  toAccount,
+} from './accounts.js';
 import { composedEpsilonOfGroups, composeStoredSpends } from './compose.js';
-
-/** An account as stored. */
-export interface Account {
-  readonly path: string;
-  readonly parent: string | null;
-  readonly epsilonLimit: number;
-  readonly deltaLimit: number;
-  readonly accountant: AccountantKind;
-  readonly createdAt: string;
-}
-
-/** Where an account stands. */
-export interface AccountStatus {
-  readonly account: Account;
-  /** Epsilon of every granted event in the account's subtree, composed by its accountant at its delta limit. */
-  readonly epsilonSpent: number;
-  /** epsilonLimit - epsilonSpent (composition is not additive: the next spend's cost depends on the history). */
-  readonly epsilonRemaining: number;
-  /** Granted spends in the subtree. */
-  readonly spends: number;
-  /**
-   * The naive sum of each spend's own epsilon at the same delta (what a spreadsheet would add up); null unless
-   * asked for with `status(path, { naiveSum: true })` (it composes every distinct spend on its own).
-   */
-  readonly epsilonNaiveSum: number | null;
-}
-
-/** A granted spend. */
-export interface SpendReceipt {
-  readonly id: number;
-  readonly account: string;
-  readonly purpose: string;
-  /** The account's spent epsilon after this spend, and that of every ancestor, by path. */
-  readonly epsilonAfter: Readonly<Record<string, number>>;
-  readonly createdAt: string;
-}
-
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** Checks an account path: 1 to 8 segments of letters, digits, '.', '_' or '-' (64 characters at most each). */
-function checkPath(fn: string, path: unknown): asserts path is string {
-  const ok =
-    typeof path === 'string' && path.split('/').length <= 8 && path.split('/').every((s) => SEGMENT.test(s));
-  if (!ok) {
-    throw new InvalidParameterError({
-      fn,
-      param: 'account',
-      value: path,
-      allowed: "a path like 'org/project/dataset/job': 1-8 segments of letters, digits, '.', '_', '-'",
-    });
-  }
-}
-
-function ancestorsOf(path: string): string[] {
-  const parts = path.split('/');
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/')).reverse(); // self first, root last
-}
-
-function toAccount(row: LedgerSchema['accounts']): Account {
-  return {
-    path: row.path,
-    parent: row.parent,
-    epsilonLimit: row.epsilon_limit,
-    deltaLimit: row.delta_limit,
-    accountant: row.accountant as AccountantKind,
-    createdAt: row.created_at,
-  };
-}
-
-/**
- * Spends of `path` and its descendants: the account itself, or a path in ['path/', 'path0') — '0' follows '/' in
- * byte order, so this range holds exactly the paths under 'path/' (no LIKE: '_' is a valid segment character).
- */
-function inSubtree(path: string) {
-  return (eb: ExpressionBuilder<LedgerSchema, 'spends'>) =>
-    eb.or([
-      eb('account', '=', path),
-      eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
-    ]);
-}
 
 /** Options of {@link Ledger.open}. */
 export interface LedgerOptions {
@@ -728,33 +664,8 @@ export class Ledger {
   // ---- the audit log ----
 
   /** Audit entries, oldest first, optionally from `from`, at most `limit`, filtered by account, dataset or outcome. */
-  async auditEntries(
-    options: { from?: number; limit?: number; account?: string; dataset?: string; outcome?: string } = {},
-  ): Promise<AuditEntry[]> {
-    let q = this.store.db.selectFrom('audit_entries').selectAll().orderBy('seq');
-    if (options.from !== undefined) q = q.where('seq', '>=', options.from);
-    if (options.outcome !== undefined) q = q.where('outcome', '=', options.outcome);
-    if (options.account !== undefined) q = q.where(inAccountSubtree(options.account));
-    if (options.dataset !== undefined) {
-      // labels are 'name@sha256:…', several joined by ', ' for a job: match the name before '@'
-      const name = options.dataset;
-      q = q.where((eb) =>
-        eb.or([
-          eb('dataset', '>=', `${name}@`).and('dataset', '<', `${name}A`),
-          eb('dataset', 'like', `%, ${name}@%`),
-        ]),
-      );
-    }
-    if (options.dataset === undefined) {
-      if (options.limit !== undefined) q = q.limit(options.limit);
-      return (await q.execute()).map(toEntry);
-    }
-    // LIKE treats '_' (allowed in names) as a wildcard: keep exactly the entries that name the dataset
-    const name = options.dataset;
-    const exact = (await q.execute())
-      .map(toEntry)
-      .filter((e) => e.dataset?.split(', ').some((label) => label.startsWith(`${name}@`)));
-    return options.limit === undefined ? exact : exact.slice(0, options.limit);
+  auditEntries(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    return auditEntriesIn(this.store.db, query);
   }
 
   /** The newest signed tree head, or null for an empty log. */
@@ -775,110 +686,25 @@ export class Ledger {
    * Verifies the whole audit log (see verifyAudit): entries, chain, every signed head, coverage, and the witness
    * head kept outside the database. `trustedPublicKey` (hex) defaults to this ledger's key file.
    */
-  async verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<AuditVerification> {
-    const db = this.store.db;
+  verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<AuditVerification> {
     const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
-    return verifyAudit({
-      trustedPublicKey: options.trustedPublicKey ? fromHex(options.trustedPublicKey) : this.signer.publicKey,
-      witness,
-      heads: async () => {
-        const rows = await db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
-        return rows.map((r) => ({
-          size: r.size,
-          root: r.root,
-          chainHash: r.chain_hash,
-          at: r.at,
-          keyId: r.key_id,
-          signature: r.signature,
-        }));
-      },
-      entries: async function* () {
-        // pages by seq order, so memory stays bounded for long logs
-        const page = 5000;
-        for (let offset = 0; ; offset += page) {
-          const rows = await db
-            .selectFrom('audit_entries')
-            .selectAll()
-            .orderBy('seq')
-            .limit(page)
-            .offset(offset)
-            .execute();
-          yield* rows;
-          if (rows.length < page) return;
-        }
-      },
-    });
+    const key = options.trustedPublicKey ? fromHex(options.trustedPublicKey) : this.signer.publicKey;
+    return verifyAuditIn(this.store.db, key, witness);
   }
 
   /** An RFC 6962 inclusion proof of entry `seq` in the log at its newest signed head. */
-  async inclusionProof(
-    seq: number,
-  ): Promise<{ seq: number; leafHash: string; head: SignedTreeHead; proof: string[] }> {
-    const head = await this.auditHead();
-    if (!head || !Number.isSafeInteger(seq) || seq < 0 || seq >= head.size) {
-      throw new InvalidParameterError({
-        fn: 'Ledger.inclusionProof',
-        param: 'seq',
-        value: seq,
-        allowed: `an entry number in [0, ${head?.size ?? 0})`,
-      });
-    }
-    const leaves = await leafHashes(this.store.db, head.size);
-    return { seq, leafHash: toHex(leaves[seq]!), head, proof: inclusionProof(seq, leaves).map(toHex) };
+  inclusionProof(seq: number): ReturnType<typeof inclusionProofIn> {
+    return inclusionProofIn(this.store.db, seq);
   }
 
   /** An RFC 6962 consistency proof from the head of size `oldSize` to the newest head. */
-  async consistencyProof(
-    oldSize: number,
-  ): Promise<{ oldHead: SignedTreeHead; head: SignedTreeHead; proof: string[] }> {
-    const head = await this.auditHead();
-    const old = await this.store.db
-      .selectFrom('audit_heads')
-      .selectAll()
-      .where('size', '=', oldSize)
-      .executeTakeFirst();
-    if (!head || !old || oldSize > head.size) {
-      throw new InvalidParameterError({
-        fn: 'Ledger.consistencyProof',
-        param: 'oldSize',
-        value: oldSize,
-        allowed: `the size of a signed head, in [1, ${head?.size ?? 0}]`,
-      });
-    }
-    const leaves = await leafHashes(this.store.db, head.size);
-    return {
-      oldHead: {
-        size: old.size,
-        root: old.root,
-        chainHash: old.chain_hash,
-        at: old.at,
-        keyId: old.key_id,
-        signature: old.signature,
-      },
-      head,
-      proof: consistencyProof(oldSize, leaves).map(toHex),
-    };
+  consistencyProof(oldSize: number): ReturnType<typeof consistencyProofIn> {
+    return consistencyProofIn(this.store.db, oldSize);
   }
 
   /** Everything an outside auditor needs to verify the log offline: entries as stored, signed heads, public key. */
-  async exportAudit(): Promise<AuditExport> {
-    const entries = await this.store.db.selectFrom('audit_entries').selectAll().orderBy('seq').execute();
-    const heads = await this.store.db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
-    return {
-      format: 'veil-audit-export-v1',
-      exportedAt: this.now().toISOString(),
-      publicKey: toHex(this.signer.publicKey),
-      keyId: this.signer.keyId,
-      heads: heads.map((r) => ({
-        size: r.size,
-        root: r.root,
-        chainHash: r.chain_hash,
-        at: r.at,
-        keyId: r.key_id,
-        signature: r.signature,
-      })),
-      entries,
-    };
+  exportAudit(): Promise<AuditExport> {
+    return exportAuditIn(this.store.db, this.signer, this.now().toISOString());
   }
 
   /**
@@ -907,68 +733,4 @@ export class Ledger {
     }
     return result;
   }
-}
-
-/** An exported audit log (`veil audit export`): verify it with {@link verifyAuditExport}. */
-export interface AuditExport {
-  readonly format: 'veil-audit-export-v1';
-  readonly exportedAt: string;
-  readonly publicKey: string;
-  readonly keyId: string;
-  readonly heads: readonly SignedTreeHead[];
-  readonly entries: readonly LedgerSchema['audit_entries'][];
-}
-
-/**
- * Verifies an exported log. Trusting the export's own public key shows only that it is internally consistent;
- * pass the key you obtained from the ledger's owner (and a head you kept, as `witness`) to show more.
- */
-export async function verifyAuditExport(
-  bundle: AuditExport,
-  options: { trustedPublicKey?: string; witness?: SignedTreeHead | null } = {},
-): Promise<AuditVerification> {
-  if (
-    bundle?.format !== 'veil-audit-export-v1' ||
-    !Array.isArray(bundle.entries) ||
-    !Array.isArray(bundle.heads)
-  ) {
-    throw new InvalidParameterError({
-      fn: 'verifyAuditExport',
-      param: 'bundle',
-      value: bundle?.format,
-      allowed: "a 'veil-audit-export-v1' export (veil audit export)",
-    });
-  }
-  return verifyAudit({
-    trustedPublicKey: fromHex(options.trustedPublicKey ?? bundle.publicKey),
-    witness: options.witness ?? null,
-    heads: async () => bundle.heads,
-    entries: async function* () {
-      yield* bundle.entries;
-    },
-  });
-}
-
-/** The granted spends' events in `path`'s subtree, one row per distinct events text with its count. */
-async function grantedEvents(
-  db: Kysely<LedgerSchema>,
-  path: string,
-): Promise<{ events: string; count: number }[]> {
-  const rows = await db
-    .selectFrom('spends')
-    .select((eb) => ['events', eb.fn.countAll<number | string>().as('count')])
-    .where('status', '=', 'granted')
-    .where(inSubtree(path))
-    .groupBy('events')
-    .execute();
-  return rows.map((r) => ({ events: r.events, count: Number(r.count) }));
-}
-
-/** Audit entries of `path` and its descendants (same byte-order range as {@link inSubtree}). */
-function inAccountSubtree(path: string) {
-  return (eb: ExpressionBuilder<LedgerSchema, 'audit_entries'>) =>
-    eb.or([
-      eb('account', '=', path),
-      eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
-    ]);
 }

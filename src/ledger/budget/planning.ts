@@ -16,8 +16,9 @@ import {
   type PrivacyEvent,
 } from '../../accounting/index.js';
 import { BudgetExceededError, InvalidParameterError, UnsupportedError } from '../../core/index.js';
+import type { Account } from './accounts.js';
 import { composedEpsilon, composedEpsilonOfGroups, EventGroups } from './compose.js';
-import type { Account, Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
 
 /** A granted spend as planning reads it. */
 export interface PlannedSpend {

@@ -1,0 +1,198 @@
+/**
+ * Reading the audit log from the database: entries by filter, the newest head, full verification (entries paged
+ * in order), RFC 6962 proofs against signed heads, and the offline export with its verification.
+ */
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import { InvalidParameterError } from '../../core/index.js';
+import type { AuditHeadTable, LedgerSchema } from '../store/schema.js';
+import {
+  type AuditEntry,
+  type AuditVerification,
+  fromHex,
+  latestHead,
+  leafHashes,
+  type SignedTreeHead,
+  toEntry,
+  toHex,
+  verifyAudit,
+} from './log.js';
+import { consistencyProof, inclusionProof } from './merkle.js';
+
+/** What {@link auditEntriesIn} can filter on. */
+export interface AuditQuery {
+  readonly from?: number;
+  readonly limit?: number;
+  /** Entries about this account or any account below it. */
+  readonly account?: string;
+  /** Entries naming this dataset (its lineage). */
+  readonly dataset?: string;
+  readonly outcome?: string;
+}
+
+/** Audit entries of `path` and its descendants (the byte-order range ['path/', 'path0'), as for spends). */
+function inAccountSubtree(path: string) {
+  return (eb: ExpressionBuilder<LedgerSchema, 'audit_entries'>) =>
+    eb.or([
+      eb('account', '=', path),
+      eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
+    ]);
+}
+
+function toHead(r: AuditHeadTable): SignedTreeHead {
+  return {
+    size: r.size,
+    root: r.root,
+    chainHash: r.chain_hash,
+    at: r.at,
+    keyId: r.key_id,
+    signature: r.signature,
+  };
+}
+
+/** Entries, oldest first, filtered by `query`. */
+export async function auditEntriesIn(db: Kysely<LedgerSchema>, query: AuditQuery): Promise<AuditEntry[]> {
+  let q = db.selectFrom('audit_entries').selectAll().orderBy('seq');
+  if (query.from !== undefined) q = q.where('seq', '>=', query.from);
+  if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+  if (query.account !== undefined) q = q.where(inAccountSubtree(query.account));
+  if (query.dataset === undefined) {
+    if (query.limit !== undefined) q = q.limit(query.limit);
+    return (await q.execute()).map(toEntry);
+  }
+  // labels are 'name@sha256:…', several joined by ', ' for a job: narrow in SQL, then match exactly (LIKE
+  // treats '_', which names may contain, as a wildcard)
+  const name = query.dataset;
+  q = q.where((eb) =>
+    eb.or([
+      eb('dataset', '>=', `${name}@`).and('dataset', '<', `${name}A`),
+      eb('dataset', 'like', `%, ${name}@%`),
+    ]),
+  );
+  const exact = (await q.execute())
+    .map(toEntry)
+    .filter((e) => e.dataset?.split(', ').some((label) => label.startsWith(`${name}@`)));
+  return query.limit === undefined ? exact : exact.slice(0, query.limit);
+}
+
+/** Verifies the log in `db` against `trustedPublicKey` and the `witness` head kept outside it. */
+export function verifyAuditIn(
+  db: Kysely<LedgerSchema>,
+  trustedPublicKey: Uint8Array,
+  witness: SignedTreeHead | null,
+): Promise<AuditVerification> {
+  return verifyAudit({
+    trustedPublicKey,
+    witness,
+    heads: async () => (await db.selectFrom('audit_heads').selectAll().orderBy('size').execute()).map(toHead),
+    entries: async function* () {
+      // pages in seq order, so memory stays bounded for long logs
+      const page = 5000;
+      for (let offset = 0; ; offset += page) {
+        const rows = await db
+          .selectFrom('audit_entries')
+          .selectAll()
+          .orderBy('seq')
+          .limit(page)
+          .offset(offset)
+          .execute();
+        yield* rows;
+        if (rows.length < page) return;
+      }
+    },
+  });
+}
+
+/** An RFC 6962 inclusion proof of entry `seq` in the log at its newest signed head. */
+export async function inclusionProofIn(
+  db: Kysely<LedgerSchema>,
+  seq: number,
+): Promise<{ seq: number; leafHash: string; head: SignedTreeHead; proof: string[] }> {
+  const head = await latestHead(db);
+  if (!head || !Number.isSafeInteger(seq) || seq < 0 || seq >= head.size) {
+    throw new InvalidParameterError({
+      fn: 'Ledger.inclusionProof',
+      param: 'seq',
+      value: seq,
+      allowed: `an entry number in [0, ${head?.size ?? 0})`,
+    });
+  }
+  const leaves = await leafHashes(db, head.size);
+  return { seq, leafHash: toHex(leaves[seq]!), head, proof: inclusionProof(seq, leaves).map(toHex) };
+}
+
+/** An RFC 6962 consistency proof from the head of size `oldSize` to the newest head. */
+export async function consistencyProofIn(
+  db: Kysely<LedgerSchema>,
+  oldSize: number,
+): Promise<{ oldHead: SignedTreeHead; head: SignedTreeHead; proof: string[] }> {
+  const head = await latestHead(db);
+  const old = await db.selectFrom('audit_heads').selectAll().where('size', '=', oldSize).executeTakeFirst();
+  if (!head || !old || oldSize > head.size) {
+    throw new InvalidParameterError({
+      fn: 'Ledger.consistencyProof',
+      param: 'oldSize',
+      value: oldSize,
+      allowed: `the size of a signed head, in [1, ${head?.size ?? 0}]`,
+    });
+  }
+  const leaves = await leafHashes(db, head.size);
+  return { oldHead: toHead(old), head, proof: consistencyProof(oldSize, leaves).map(toHex) };
+}
+
+/** An exported audit log (`veil audit export`): verify it with {@link verifyAuditExport}. */
+export interface AuditExport {
+  readonly format: 'veil-audit-export-v1';
+  readonly exportedAt: string;
+  readonly publicKey: string;
+  readonly keyId: string;
+  readonly heads: readonly SignedTreeHead[];
+  readonly entries: readonly LedgerSchema['audit_entries'][];
+}
+
+/** Everything an outside auditor needs to verify the log offline: entries as stored, signed heads, public key. */
+export async function exportAuditIn(
+  db: Kysely<LedgerSchema>,
+  key: { publicKey: Uint8Array; keyId: string },
+  exportedAt: string,
+): Promise<AuditExport> {
+  const entries = await db.selectFrom('audit_entries').selectAll().orderBy('seq').execute();
+  const heads = await db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
+  return {
+    format: 'veil-audit-export-v1',
+    exportedAt,
+    publicKey: toHex(key.publicKey),
+    keyId: key.keyId,
+    heads: heads.map(toHead),
+    entries,
+  };
+}
+
+/**
+ * Verifies an exported log. Trusting the export's own public key shows only that it is internally consistent;
+ * pass the key you obtained from the ledger's owner (and a head you kept, as `witness`) to show more.
+ */
+export async function verifyAuditExport(
+  bundle: AuditExport,
+  options: { trustedPublicKey?: string; witness?: SignedTreeHead | null } = {},
+): Promise<AuditVerification> {
+  if (
+    bundle?.format !== 'veil-audit-export-v1' ||
+    !Array.isArray(bundle.entries) ||
+    !Array.isArray(bundle.heads)
+  ) {
+    throw new InvalidParameterError({
+      fn: 'verifyAuditExport',
+      param: 'bundle',
+      value: bundle?.format,
+      allowed: "a 'veil-audit-export-v1' export (veil audit export)",
+    });
+  }
+  return verifyAudit({
+    trustedPublicKey: fromHex(options.trustedPublicKey ?? bundle.publicKey),
+    witness: options.witness ?? null,
+    heads: async () => bundle.heads,
+    entries: async function* () {
+      yield* bundle.entries;
+    },
+  });
+}
