@@ -100,4 +100,18 @@ describe('veil report', () => {
       2,
     );
   });
+
+  const chromium = process.env['VEIL_CHROMIUM'] || undefined;
+  const required = process.env['VEIL_REQUIRE_SERVICES'] === '1';
+  it.skipIf(chromium === undefined && !required)(
+    'prints a PDF through Chromium (skipped without VEIL_CHROMIUM)',
+    async () => {
+      const pdf = join(dir, 'ccpa.pdf');
+      const r = await runVeil('report', '--regulation', 'ccpa', '--format', 'pdf', '--out', pdf, '--db', db);
+      expect(r.code, r.stderr).toBe(0);
+      const bytes = readFileSync(pdf);
+      expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(bytes.length).toBeGreaterThan(10_000);
+    },
+  );
 });
