@@ -61,7 +61,9 @@ veil_setup_postgres() {
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'veil') THEN
           CREATE ROLE veil LOGIN CREATEDB PASSWORD 'veil';
         END IF;
-      END \$\$;"
+      END \$\$;
+      -- tests drop their databases WITH (FORCE), which may end a backend still finishing a refused login
+      GRANT pg_signal_backend TO veil;"
   fi
   PGPASSWORD=veil PGCONNECT_TIMEOUT=10 "$bin/psql" -q -v ON_ERROR_STOP=1 "$url" -c 'select 1' >/dev/null
   export VEIL_TEST_POSTGRES_URL="$url"

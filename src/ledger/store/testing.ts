@@ -82,8 +82,17 @@ export async function createTestDatabase(dialect: 'sqlite' | 'postgres'): Promis
     ledgerOptions: { auditKeyFile: join(keys, `${name}.audit-key`) },
     dispose: async () => {
       rmSync(keys, { recursive: true, force: true });
-      // FORCE ends connections a test left open (PostgreSQL 13+)
-      await withAdmin(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+      // FORCE ends connections a test left open (PostgreSQL 13+). A backend still finishing a refused login
+      // belongs to no role yet and may refuse to be signalled: try again shortly.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await withAdmin(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+          return;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     },
   };
 }
