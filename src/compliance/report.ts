@@ -110,7 +110,12 @@ function summarise(
   const counts = Object.fromEntries(
     CONTROL_STATUSES.map((s) => [s, controls.filter((c) => c.status === s).length]),
   ) as Record<ControlStatus, number>;
-  const parts = CONTROL_STATUSES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  // a count before a status label reads as a verb for one ('1 needs review') but not for several
+  const label = (status: ControlStatus, n: number) =>
+    status === 'needs human review' && n !== 1 ? 'need human review' : status;
+  const parts = CONTROL_STATUSES.filter((s) => counts[s] > 0).map(
+    (s) => `${counts[s]} ${label(s, counts[s])}`,
+  );
   const granted = e.spends.filter((s) => s.status === 'granted').length;
   const shows = [
     `${count(granted, 'granted spend')} across ${count(e.accounts.length, 'budget account')} and ${count(e.datasets.length, 'registered dataset')}, with their purposes, consent terms and retention dates`,
