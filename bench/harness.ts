@@ -15,6 +15,21 @@ export interface Timing {
   readonly result?: unknown;
 }
 
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Median, min, max and spread of `samples` (milliseconds). */
+export function summarize(name: string, samples: readonly number[]): Timing {
+  const s = [...samples].sort((a, b) => a - b);
+  return {
+    name,
+    runs: s.length,
+    medianMs: round(s[Math.floor(s.length / 2)]!),
+    minMs: round(s[0]!),
+    maxMs: round(s[s.length - 1]!),
+    spread: round(s[s.length - 1]! / s[0]!),
+  };
+}
+
 /** Times `fn` `runs` times after `warmup` untimed calls. */
 export function time(
   name: string,
@@ -31,18 +46,19 @@ export function time(
     result = fn();
     samples.push(performance.now() - t0);
   }
-  samples.sort((a, b) => a - b);
-  const median = samples[Math.floor(samples.length / 2)]!;
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    name,
-    runs,
-    medianMs: round(median),
-    minMs: round(samples[0]!),
-    maxMs: round(samples[samples.length - 1]!),
-    spread: round(samples[samples.length - 1]! / samples[0]!),
-    result,
-  };
+  return { ...summarize(name, samples), result };
+}
+
+/** {@link time} for an async `fn`: one untimed call, then `runs` timed ones. */
+export async function timeAsync(name: string, fn: () => Promise<unknown>, runs: number): Promise<Timing> {
+  let result = await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    result = await fn();
+    samples.push(performance.now() - t0);
+  }
+  return { ...summarize(name, samples), result };
 }
 
 /** The machine, for the record. */

@@ -47,7 +47,7 @@ import { clearCompositionMemo, composedEpsilonOfGroups } from '../src/ledger/bud
 import { Ledger, openLedgerDatabase } from '../src/ledger/index.js';
 import { createTestDatabase, type TestDatabase } from '../src/ledger/store/testing.js';
 import { subtreeTotals } from '../src/ledger/store/totals.js';
-import { machine } from './harness.js';
+import { machine, summarize, timeAsync } from './harness.js';
 
 const args = process.argv.slice(2);
 const text = (name: string, fallback: string) => {
@@ -196,39 +196,6 @@ async function seed(url: string, opts: LedgerOpts, rows: readonly SpendRow[]): P
 
 // ---------------------------------------------------------------------------------------------- timing
 
-interface Timing {
-  readonly name: string;
-  readonly runs: number;
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-  readonly spread: number;
-  readonly result?: unknown;
-}
-
-function summary(name: string, samples: number[]): Timing {
-  const s = [...samples].sort((a, b) => a - b);
-  return {
-    name,
-    runs: s.length,
-    medianMs: round(s[Math.floor(s.length / 2)]!),
-    minMs: round(s[0]!),
-    maxMs: round(s[s.length - 1]!),
-    spread: round(s[s.length - 1]! / s[0]!),
-  };
-}
-
-async function timeAsync(name: string, fn: () => Promise<unknown>, runs: number): Promise<Timing> {
-  let result = await fn(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    result = await fn();
-    samples.push(performance.now() - t0);
-  }
-  return { ...summary(name, samples), result };
-}
-
 // ---------------------------------------------------------------------------------------------- child processes
 
 /** Child mode `--writer URL --count N --seed S --jobs J --start-at MS [--audit-key F]`: N spends, one JSON line. */
@@ -363,12 +330,12 @@ async function spendAnatomy(url: string, opts: LedgerOpts, jobs: string[], n: nu
   }
   await ledger.close();
   return {
-    spend: summary('Ledger.spend, one process', total),
-    transactionBody: summary(
+    spend: summarize('Ledger.spend, one process', total),
+    transactionBody: summarize(
       'start to the end of the transaction body: lock, checks, insert, totals, audit append',
       body,
     ),
-    commit: summary('commit (flush) and witness file', commit),
+    commit: summarize('commit (flush) and witness file', commit),
   };
 }
 
@@ -432,12 +399,12 @@ async function statusCases(url: string, opts: LedgerOpts, h: Hierarchy, runs: nu
     const fresh: { firstMs: number; secondMs: number }[] = [];
     for (let i = 0; i < runs; i++) fresh.push(await runChild(['--cold', url, '--path', path], opts));
     cases.push({
-      ...summary(
+      ...summarize(
         `status ${label}, first query in a fresh process`,
         fresh.map((r) => r.firstMs),
       ),
       account: path,
-      secondQueryInThatProcess: summary(
+      secondQueryInThatProcess: summarize(
         'second query',
         fresh.map((r) => r.secondMs),
       ),
@@ -450,12 +417,12 @@ async function statusCases(url: string, opts: LedgerOpts, h: Hierarchy, runs: nu
     for (let i = 0; i < runs; i++)
       primed.push(await runChild(['--cold', url, '--path', path, '--prime'], opts));
     cases.push({
-      ...summary(
+      ...summarize(
         `status ${label}, fresh process, first status after one account lookup (cold composition only)`,
         primed.map((r) => r.firstMs),
       ),
       account: path,
-      accountLookupFirst: summary(
+      accountLookupFirst: summarize(
         'the account lookup before it',
         primed.map((r) => r.primeMs),
       ),

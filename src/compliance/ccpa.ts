@@ -7,7 +7,7 @@ import {
   accountsEvidence,
   auditFinding,
   type Control,
-  type Finding,
+  controlsOf,
   purposeFinding,
   retentionFinding,
   transportEvidence,
@@ -15,22 +15,7 @@ import {
 import type { ComplianceEvidence } from './evidence.js';
 import type { Facts } from './facts.js';
 
-function control(
-  id: string,
-  reference: string,
-  title: string,
-  finding: Finding,
-  humanDecision: string,
-): Control {
-  return {
-    id,
-    regulation: 'ccpa',
-    reference: `Cal. Civ. Code ${reference}`,
-    title,
-    ...finding,
-    humanDecision,
-  };
-}
+const control = controlsOf('ccpa', 'Cal. Civ. Code ');
 
 /** The CCPA controls for this evidence. */
 export function ccpaControls(e: ComplianceEvidence, f: Facts): Control[] {

@@ -38,6 +38,24 @@ export interface Finding {
   readonly evidence: readonly string[];
 }
 
+/** The constructor of one regulation's controls: its references carry `prefix` (e.g. 'GDPR ', '45 CFR '). */
+export function controlsOf(regulation: Regulation, prefix: string) {
+  return (
+    id: string,
+    reference: string,
+    title: string,
+    finding: Finding,
+    humanDecision: string,
+  ): Control => ({
+    id,
+    regulation,
+    reference: `${prefix}${reference}`,
+    title,
+    ...finding,
+    humanDecision,
+  });
+}
+
 /** Granted spends' purposes against their datasets' consent terms, and purpose refusals in the audit log. */
 export function purposeFinding(e: ComplianceEvidence, f: Facts): Finding {
   const refusals = `${count(e.audit.refusals.purpose, 'refused purpose request')} recorded in the audit log`;

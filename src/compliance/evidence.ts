@@ -3,6 +3,7 @@
  * the audit log's verification) and, optionally, from a training run and a Safe Harbor check of a dataset file.
  * Nothing here is a conclusion; the controls (gdpr.ts, hipaa.ts, ccpa.ts) draw their statuses from these facts.
  */
+import type { Dataset } from '../ledger/index.js';
 import type { SafeHarborResult } from './safe-harbor.js';
 
 /** A budget account and where it stands (the ledger's AccountStatus, flattened). */
@@ -37,20 +38,8 @@ export interface SpendEvidence {
   readonly eventKinds: readonly string[];
 }
 
-/** A registered dataset and its consent terms. */
-export interface DatasetEvidence {
-  readonly name: string;
-  /** 'sha256:…' of the dataset's content. */
-  readonly fingerprint: string;
-  /** Purposes its consent terms allow. */
-  readonly purposes: readonly string[];
-  /** ISO 8601 date after which it must not be used, or null when none was registered. */
-  readonly retainUntil: string | null;
-  /** Further consent constraints, as registered (free text). */
-  readonly constraints: readonly string[];
-  readonly description: string;
-  readonly registeredAt: string;
-  readonly registeredBy: string;
+/** A registered dataset and its consent terms, as the ledger holds them, and whether they had expired. */
+export interface DatasetEvidence extends Dataset {
   /** Whether retainUntil had passed at generatedAt. */
   readonly expired: boolean;
 }

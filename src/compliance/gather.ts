@@ -56,8 +56,6 @@ export async function gatherEvidence(
   spends.sort((a, b) => a.id - b.id);
   const datasets = (await ledger.datasets()).map((d) => ({
     ...d,
-    purposes: [...d.purposes],
-    constraints: [...d.constraints],
     expired: d.retainUntil !== null && now.getTime() > Date.parse(d.retainUntil),
   }));
   const verification = await ledger.verifyAudit(

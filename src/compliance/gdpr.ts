@@ -6,6 +6,7 @@ import {
   auditFinding,
   type Control,
   type ControlStatus,
+  controlsOf,
   type Finding,
   privacyFinding,
   purposeFinding,
@@ -15,15 +16,7 @@ import {
 import type { ComplianceEvidence } from './evidence.js';
 import { count, day, type Facts, list } from './facts.js';
 
-function control(
-  id: string,
-  reference: string,
-  title: string,
-  finding: Finding,
-  humanDecision: string,
-): Control {
-  return { id, regulation: 'gdpr', reference: `GDPR ${reference}`, title, ...finding, humanDecision };
-}
+const control = controlsOf('gdpr', 'GDPR ');
 
 function minimisation(e: ComplianceEvidence, f: Facts): Finding {
   if (f.granted.length === 0) return { status: 'not applicable', evidence: ['No granted spends.'] };

@@ -8,21 +8,14 @@ import {
   auditFinding,
   type Control,
   type ControlStatus,
+  controlsOf,
   type Finding,
   transportEvidence,
 } from './controls.js';
 import type { ComplianceEvidence } from './evidence.js';
 import { count, type Facts, list, num } from './facts.js';
 
-function control(
-  id: string,
-  reference: string,
-  title: string,
-  finding: Finding,
-  humanDecision: string,
-): Control {
-  return { id, regulation: 'hipaa', reference: `45 CFR ${reference}`, title, ...finding, humanDecision };
-}
+const control = controlsOf('hipaa', '45 CFR ');
 
 function safeHarbor(e: ComplianceEvidence): Finding {
   const r = e.safeHarbor;

@@ -3,30 +3,10 @@
  * the ledger and never spend.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../core/index.js';
-import { allocate, forecast, Ledger } from '../../ledger/index.js';
+import { allocate, forecast } from '../../ledger/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
-import { ledgerUrl } from './budget.js';
-
-function accountOf(account: string | undefined): string {
-  if (!account) {
-    throw new ConfigError(
-      [{ path: 'ACCOUNT', value: undefined, allowed: "an account path like 'org/project/dataset'" }],
-      'command-line arguments',
-    );
-  }
-  return account;
-}
-
-async function withLedger<T>(db: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
-  const ledger = await Ledger.open(ledgerUrl(db));
-  try {
-    return await body(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
+import { accountOf, withLedger } from './budget.js';
 
 const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
 

@@ -9,7 +9,8 @@ import { DEFAULT_LEDGER_URL, Ledger } from '../../ledger/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
 
-function accountOf(account: string | undefined): string {
+/** The ACCOUNT argument, or a ConfigError saying one is needed. */
+export function accountOf(account: string | undefined): string {
   if (!account) {
     throw new ConfigError(
       [{ path: 'ACCOUNT', value: undefined, allowed: "an account path like 'org/project/dataset'" }],

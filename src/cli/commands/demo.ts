@@ -47,11 +47,10 @@ export interface DemoFlags {
 const PURPOSE = 'readmission risk model';
 const MODEL_ACCOUNT = 'readmission-risk';
 
-/** SHA-256 of a dataset's features and labels: its fingerprint (the ledger never sees the records). */
-function fingerprintOf(ds: Dataset): string {
+/** 'sha256:<hex>' of the bytes of typed arrays (a dataset's fingerprint: the ledger never sees the records). */
+function sha256Of(...views: readonly NodeJS.ArrayBufferView[]): string {
   const h = createHash('sha256');
-  h.update(new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
-  h.update(new Uint8Array(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
+  for (const v of views) h.update(v);
   return `sha256:${h.digest('hex')}`;
 }
 
@@ -179,7 +178,7 @@ export async function demo(flags: DemoFlags, global: GlobalOptions, io: Io): Pro
       });
       await ledger.registerDataset({
         name: `${node.name}-patients`,
-        fingerprint: fingerprintOf(node.train),
+        fingerprint: sha256Of(node.train.features, node.train.labels),
         purposes: [PURPOSE],
         retainUntil,
         constraints: [
@@ -189,7 +188,7 @@ export async function demo(flags: DemoFlags, global: GlobalOptions, io: Io): Pro
         description: `${node.name}: ${node.train.numExamples} training patients (synthetic, embedded)`,
       });
       await ledger.authorize(`${node.name}-patients`, PURPOSE, {
-        fingerprint: async () => fingerprintOf(node.train),
+        fingerprint: async () => sha256Of(node.train.features, node.train.labels),
       });
     }
     show.step(
@@ -250,9 +249,7 @@ export async function demo(flags: DemoFlags, global: GlobalOptions, io: Io): Pro
       aloneAccuracy[node.name] = trainAlone(data, settings, node.train, 'dp', rng);
 
     // --- lineage, audit, report
-    const modelHash = `sha256:${createHash('sha256')
-      .update(new Uint8Array(run.global.buffer, run.global.byteOffset, run.global.byteLength))
-      .digest('hex')}`;
+    const modelHash = sha256Of(run.global);
     await ledger.recordJob({
       job: `veil demo ${stamp}`,
       datasets: orgs.map((o) => `${o}-patients`),

@@ -226,201 +226,149 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
         fingerprint: () => fingerprintFile(flags.data!),
       });
     }
-    return await trainWith(p, flags, global, io, ledger, {
-      nonPrivate,
-      epsilon,
-      noiseMultiplier,
-      delta,
-      maxGradNorm,
-      clippingKind,
-      accountant,
+    const data = loadData(p, flags, global.seed);
+    const numClasses = data.train.numClasses;
+    const spec = readModelSpec(p, flags.model, flags.dataset ? 'cnn:papernot' : 'logreg', numClasses);
+    if (batchSize > data.train.numExamples) {
+      throw new ConfigError(
+        [
+          {
+            path: '--batch-size',
+            value: batchSize,
+            allowed: `at most the ${data.train.numExamples} training examples`,
+          },
+        ],
+        'command-line flags',
+      );
+    }
+    const rng: Rng = global.seed === undefined ? csprng() : seededRng(global.seed);
+    const model = new SequentialModel(
+      spec,
+      data.train.featureShape,
+      numClasses,
+      global.seed === undefined ? csprng() : seededRng(global.seed + 1),
+    );
+    const clipping: ClippingSpec =
+      clippingKind === 'adaptive'
+        ? { kind: 'adaptive', initialMaxGradNorm: maxGradNorm }
+        : { kind: clippingKind, maxGradNorm };
+    const privacy: TrainPrivacy = nonPrivate
+      ? { kind: 'non-private' }
+      : {
+          kind: 'dp',
+          delta,
+          ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
+          ...(epsilon === undefined ? {} : { targetEpsilon: epsilon }),
+        };
+    // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal
+    // means no training. A run that stops early keeps the whole spend (refunds are only for events that never ran).
+    let spend: { id: number; account: string; epsilonAfter: Readonly<Record<string, number>> } | null = null;
+    if (ledger && flags.budgetAccount !== undefined) {
+      const planned = plannedEvents({
+        train: data.train,
+        batchSize,
+        epochs,
+        privacy,
+        accountant,
+        ...(nonPrivate ? {} : { clipping }),
+      });
+      const receipt = await ledger.spend(flags.budgetAccount, planned.events, {
+        purpose: flags.purpose!,
+        ...(flags.dataName !== undefined ? { dataset: flags.dataName } : {}),
+      });
+      spend = { id: receipt.id, account: receipt.account, epsilonAfter: receipt.epsilonAfter };
+      io.stderr(`ledger: spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}"\n`);
+    }
+    const progress = progressPrinter(io);
+    for (const w of data.warnings) io.stderr(`warning: ${w}\n`);
+
+    const result = trainModel({
+      model,
+      train: data.train,
+      test: data.test,
       epochs,
       batchSize,
-      optimizerKind,
-      lr,
-      momentum,
+      optimizer:
+        optimizerKind === 'sgd'
+          ? { kind: 'sgd', learningRate: lr, momentum }
+          : { kind: 'adam', learningRate: lr },
+      privacy,
+      ...(nonPrivate ? {} : { clipping }),
+      accountant,
       maxPhysicalBatch,
+      rng,
+      onProgress: progress.step,
+      onEpoch: progress.epoch,
     });
+    progress.done();
+
+    const epsilonSpent = result.epsilon
+      ? accountant === 'pld'
+        ? result.epsilon.pld
+        : result.epsilon.rdp
+      : null;
+    const privacySummary = {
+      private: result.private,
+      epsilonSpent,
+      delta: result.delta,
+      accountant,
+      epsilon: result.epsilon,
+      noiseMultiplier: result.noiseMultiplier,
+      sampleRate: result.sampleRate,
+      steps: result.stepsRun,
+      events: result.events,
+    };
+    let saved: { dir: string; files: string[] } | null = null;
+    if (flags.out !== undefined) {
+      const files = saveModel(model, flags.out, {
+        overwrite: flags.overwrite === true,
+        ...(data.classNames.length === numClasses ? { classNames: data.classNames } : {}),
+        ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
+        privacy: JSON.parse(JSON.stringify(privacySummary)) as Record<string, unknown>,
+      });
+      saved = { dir: flags.out, files: [files.modelJsonPath, files.weightsPath] };
+    }
+    let lineage: { auditEntry: number } | null = null;
+    if (ledger) {
+      const modelHash = saved
+        ? `sha256:${createHash('sha256').update(readFileSync(saved.files[1]!)).digest('hex')}`
+        : undefined;
+      const entry = await ledger.recordJob({
+        job: `veil train ${new Date().toISOString()}`,
+        ...(flags.budgetAccount !== undefined ? { account: flags.budgetAccount } : {}),
+        datasets: flags.dataName !== undefined ? [flags.dataName] : [],
+        purpose: flags.purpose!,
+        ...(modelHash ? { modelHash } : {}),
+        spendIds: spend ? [spend.id] : [],
+        detail: { testAccuracy: result.finalTestAccuracy, steps: result.stepsRun },
+      });
+      lineage = { auditEntry: entry.seq };
+    }
+    const summary0 = buildSummary(result, {
+      spec,
+      model,
+      data,
+      epochs,
+      batchSize,
+      accountant,
+      epsilonSpent,
+      global,
+      saved,
+      maxGradNorm,
+      clippingKind,
+    });
+    const summary = ledger
+      ? { ...summary0, ledger: { spend, lineage, dataset: flags.dataName ?? null } }
+      : summary0;
+    const text = renderText(summary0);
+    if (spend)
+      text.push(
+        `ledger: spend ${spend.id} on ${spend.account}; lineage in audit entry ${lineage?.auditEntry}`,
+      );
+    return { summary, text };
   } finally {
     await ledger?.close();
   }
-}
-
-async function trainWith(
-  p: FlagParser,
-  flags: TrainFlags,
-  global: GlobalOptions,
-  io: Io,
-  ledger: Ledger | null,
-  o: {
-    nonPrivate: boolean;
-    epsilon: number | undefined;
-    noiseMultiplier: number | undefined;
-    delta: number;
-    maxGradNorm: number;
-    clippingKind: 'flat' | 'per-layer' | 'adaptive';
-    accountant: 'rdp' | 'pld';
-    epochs: number;
-    batchSize: number;
-    optimizerKind: 'sgd' | 'adam';
-    lr: number;
-    momentum: number;
-    maxPhysicalBatch: number;
-  },
-): Promise<CommandResult> {
-  const {
-    nonPrivate,
-    epsilon,
-    noiseMultiplier,
-    delta,
-    maxGradNorm,
-    clippingKind,
-    accountant,
-    epochs,
-    batchSize,
-    optimizerKind,
-    lr,
-    momentum,
-    maxPhysicalBatch,
-  } = o;
-  const data = loadData(p, flags, global.seed);
-  const numClasses = data.train.numClasses;
-  const spec = readModelSpec(p, flags.model, flags.dataset ? 'cnn:papernot' : 'logreg', numClasses);
-  if (batchSize > data.train.numExamples) {
-    throw new ConfigError(
-      [
-        {
-          path: '--batch-size',
-          value: batchSize,
-          allowed: `at most the ${data.train.numExamples} training examples`,
-        },
-      ],
-      'command-line flags',
-    );
-  }
-  const rng: Rng = global.seed === undefined ? csprng() : seededRng(global.seed);
-  const model = new SequentialModel(
-    spec,
-    data.train.featureShape,
-    numClasses,
-    global.seed === undefined ? csprng() : seededRng(global.seed + 1),
-  );
-  const clipping: ClippingSpec =
-    clippingKind === 'adaptive'
-      ? { kind: 'adaptive', initialMaxGradNorm: maxGradNorm }
-      : { kind: clippingKind, maxGradNorm };
-  const privacy: TrainPrivacy = nonPrivate
-    ? { kind: 'non-private' }
-    : {
-        kind: 'dp',
-        delta,
-        ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
-        ...(epsilon === undefined ? {} : { targetEpsilon: epsilon }),
-      };
-  // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal
-  // means no training. A run that stops early keeps the whole spend (refunds are only for events that never ran).
-  let spend: { id: number; account: string; epsilonAfter: Readonly<Record<string, number>> } | null = null;
-  if (ledger && flags.budgetAccount !== undefined) {
-    const planned = plannedEvents({
-      train: data.train,
-      batchSize,
-      epochs,
-      privacy,
-      accountant,
-      ...(nonPrivate ? {} : { clipping }),
-    });
-    const receipt = await ledger.spend(flags.budgetAccount, planned.events, {
-      purpose: flags.purpose!,
-      ...(flags.dataName !== undefined ? { dataset: flags.dataName } : {}),
-    });
-    spend = { id: receipt.id, account: receipt.account, epsilonAfter: receipt.epsilonAfter };
-    io.stderr(`ledger: spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}"\n`);
-  }
-  const progress = progressPrinter(io);
-  for (const w of data.warnings) io.stderr(`warning: ${w}\n`);
-
-  const result = trainModel({
-    model,
-    train: data.train,
-    test: data.test,
-    epochs,
-    batchSize,
-    optimizer:
-      optimizerKind === 'sgd'
-        ? { kind: 'sgd', learningRate: lr, momentum }
-        : { kind: 'adam', learningRate: lr },
-    privacy,
-    ...(nonPrivate ? {} : { clipping }),
-    accountant,
-    maxPhysicalBatch,
-    rng,
-    onProgress: progress.step,
-    onEpoch: progress.epoch,
-  });
-  progress.done();
-
-  const epsilonSpent = result.epsilon
-    ? accountant === 'pld'
-      ? result.epsilon.pld
-      : result.epsilon.rdp
-    : null;
-  const privacySummary = {
-    private: result.private,
-    epsilonSpent,
-    delta: result.delta,
-    accountant,
-    epsilon: result.epsilon,
-    noiseMultiplier: result.noiseMultiplier,
-    sampleRate: result.sampleRate,
-    steps: result.stepsRun,
-    events: result.events,
-  };
-  let saved: { dir: string; files: string[] } | null = null;
-  if (flags.out !== undefined) {
-    const files = saveModel(model, flags.out, {
-      overwrite: flags.overwrite === true,
-      ...(data.classNames.length === numClasses ? { classNames: data.classNames } : {}),
-      ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
-      privacy: JSON.parse(JSON.stringify(privacySummary)) as Record<string, unknown>,
-    });
-    saved = { dir: flags.out, files: [files.modelJsonPath, files.weightsPath] };
-  }
-  let lineage: { auditEntry: number } | null = null;
-  if (ledger) {
-    const modelHash = saved
-      ? `sha256:${createHash('sha256').update(readFileSync(saved.files[1]!)).digest('hex')}`
-      : undefined;
-    const entry = await ledger.recordJob({
-      job: `veil train ${new Date().toISOString()}`,
-      ...(flags.budgetAccount !== undefined ? { account: flags.budgetAccount } : {}),
-      datasets: flags.dataName !== undefined ? [flags.dataName] : [],
-      purpose: flags.purpose!,
-      ...(modelHash ? { modelHash } : {}),
-      spendIds: spend ? [spend.id] : [],
-      detail: { testAccuracy: result.finalTestAccuracy, steps: result.stepsRun },
-    });
-    lineage = { auditEntry: entry.seq };
-  }
-  const summary0 = buildSummary(result, {
-    spec,
-    model,
-    data,
-    epochs,
-    batchSize,
-    accountant,
-    epsilonSpent,
-    global,
-    saved,
-    maxGradNorm,
-    clippingKind,
-  });
-  const summary = ledger
-    ? { ...summary0, ledger: { spend, lineage, dataset: flags.dataName ?? null } }
-    : summary0;
-  const text = renderText(summary0);
-  if (spend)
-    text.push(`ledger: spend ${spend.id} on ${spend.account}; lineage in audit entry ${lineage?.auditEntry}`);
-  return { summary, text };
 }
 
 type TrainPrivacy = Parameters<typeof trainModel>[0]['privacy'];

@@ -259,7 +259,8 @@ export class AuditSigner {
   }
 }
 
-function toHead(row: AuditHeadTable): SignedTreeHead {
+/** A stored head row as a {@link SignedTreeHead}. */
+export function toHead(row: AuditHeadTable): SignedTreeHead {
   return {
     size: row.size,
     root: row.root,

@@ -4,7 +4,7 @@
  */
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { InvalidParameterError } from '../../core/index.js';
-import type { AuditHeadTable, LedgerSchema } from '../store/schema.js';
+import type { LedgerSchema } from '../store/schema.js';
 import {
   type AuditEntry,
   type AuditVerification,
@@ -13,6 +13,7 @@ import {
   leafHashes,
   type SignedTreeHead,
   toEntry,
+  toHead,
   toHex,
   verifyAudit,
 } from './log.js';
@@ -36,17 +37,6 @@ function inAccountSubtree(path: string) {
       eb('account', '=', path),
       eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
     ]);
-}
-
-function toHead(r: AuditHeadTable): SignedTreeHead {
-  return {
-    size: r.size,
-    root: r.root,
-    chainHash: r.chain_hash,
-    at: r.at,
-    keyId: r.key_id,
-    signature: r.signature,
-  };
 }
 
 /** Entries, oldest first, filtered by `query`. */

@@ -6,14 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { PrivacyEvent } from '../../accounting/index.js';
+import { ancestorsOf } from '../budget/accounts.js';
 import { EventGroups } from '../budget/compose.js';
 import type { LedgerSchema } from './schema.js';
-
-/** The account and each ancestor, self first. */
-export function selfAndAncestors(path: string): string[] {
-  const parts = path.split('/');
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/')).reverse();
-}
 
 /** Adds `events` (times `sign`: 1 for a spend, -1 for a refund) to the totals of `account` and every ancestor. */
 export async function addToTotals(
@@ -23,7 +18,7 @@ export async function addToTotals(
   sign: 1 | -1,
 ): Promise<void> {
   const groups = new EventGroups().addAll(events).entries();
-  for (const path of selfAndAncestors(account)) {
+  for (const path of ancestorsOf(account)) {
     for (const g of groups) {
       const event = JSON.stringify(g.event);
       const eventKey = createHash('sha256').update(event).digest('hex');
@@ -95,7 +90,7 @@ export async function rebuildTotals(db: Kysely<LedgerSchema>): Promise<void> {
       events = JSON.parse(row.events) as PrivacyEvent[];
       parsed.set(row.events, events);
     }
-    for (const path of selfAndAncestors(row.account)) {
+    for (const path of ancestorsOf(row.account)) {
       let t = perAccount.get(path);
       if (!t) {
         t = { groups: new EventGroups(), spends: 0 };
