@@ -22,9 +22,12 @@ const commands = [...commandsIn('README.md'), ...commandsIn('docs/privacy.md')];
 
 describe('commands in README.md and docs/privacy.md', () => {
   // the tour's ledger commands use the default database: a fresh one per run, so the tour can run again
+  // and what they write under veil-data/ goes there too, not into the checkout
   const saved = process.env.VEIL_DB;
+  let scratch = '';
   beforeAll(() => {
-    process.env.VEIL_DB = `sqlite:${join(mkdtempSync(join(tmpdir(), 'veil-readme-')), 'veil.db')}`;
+    scratch = mkdtempSync(join(tmpdir(), 'veil-readme-'));
+    process.env.VEIL_DB = `sqlite:${join(scratch, 'veil.db')}`;
   });
   afterAll(() => {
     if (saved === undefined) delete process.env.VEIL_DB;
@@ -40,7 +43,7 @@ describe('commands in README.md and docs/privacy.md', () => {
     const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
       (m) => m[1] ?? m[2] ?? m[3]!,
     );
-    const run = await runVeil(...args);
+    const run = await runVeil(...args.map((a) => (a.startsWith('veil-data/') ? join(scratch, a) : a)));
     expect(run.code, run.stderr).toBe(0);
     // a quoted output line ("# → epsilon = 2.59666 ...") must appear verbatim in the output
     if (next.startsWith('# → ')) expect(run.stdout).toContain(next.slice('# → '.length));
