@@ -122,7 +122,7 @@ describe('veil dataset and veil audit', () => {
     r = await runVeil('audit', 'verify', '--db', db);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/audit log verified: 7 entries/);
-    const out = join(dir, 'export.json');
+    const out = join(dir, 'exports', 'export.json'); // its directory is created
     r = await runVeil('--json', 'audit', 'export', '--out', out, '--db', db);
     expect(r.code).toBe(0);
     const publicKey = String(r.json().publicKey);

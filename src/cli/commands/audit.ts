@@ -3,7 +3,8 @@
  * and the datasets' consent terms from the command line (docs/ledger.md). `veil audit verify` exits 6 when
  * anything fails to verify.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError } from '../../core/index.js';
 import {
   type AuditEntry,
@@ -194,6 +195,7 @@ export async function auditExport(flags: {
     p.problem('--out', flags.out, 'a new file (or --force to replace it)');
   p.done();
   const bundle = await withLedger(flags.db, (l) => l.exportAudit());
+  mkdirSync(dirname(flags.out!), { recursive: true });
   writeFileSync(flags.out!, `${JSON.stringify(bundle)}\n`);
   const head = bundle.heads.at(-1);
   return {
