@@ -345,7 +345,11 @@ export function buildStrategy(config: FederationConfig): Strategy {
     clipping: dp.clipping as ServerDpClipping,
     expectedNodesPerRound: expectedSelectionSize(selection, config.population!),
     sampling:
-      selection.kind === 'poisson' ? { kind: 'poisson', rate: selection.rate } : { kind: 'unamplified' },
+      selection.kind === 'poisson'
+        ? { kind: 'poisson', rate: selection.rate }
+        : selection.kind === 'fraction' && selection.fraction === 1
+          ? { kind: 'every-node' }
+          : { kind: 'fixed-size' },
   });
 }
 

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { gaussianEvent, poissonSampledEvent } from '../../accounting/index.js';
+import { gaussianEvent, PldAccountant, poissonSampledEvent } from '../../accounting/index.js';
 import { csprng, seededRng } from '../../core/index.js';
 import { distance, expectInvalidParameter, update } from '../validation/_testing.js';
 import type { ClientUpdate } from '../validation/validate-update.js';
@@ -71,10 +71,23 @@ describe('withServerDp', () => {
     const { result } = poisson.aggregate(new Float32Array(1), [], 1, seededRng(1));
     expect(result.events).toEqual([poissonSampledEvent(0.1, gaussianEvent({ sigma: 1.5 }))]);
     expect(result.private).toBe(false); // seeded
-    const plain = withServerDp(fedAvg(), fixed({ sampling: { kind: 'unamplified' } }));
+    const plain = withServerDp(fedAvg(), fixed({ sampling: { kind: 'every-node' } }));
     const run = plain.aggregate(new Float32Array(1), [], 1, csprng());
     expect(run.result.events).toEqual([{ kind: 'gaussian', sigma: 1.5, l2Sensitivity: 1 }]);
     expect(run.result.private).toBe(true);
+  });
+
+  it("records sensitivity 2S under a fixed-size selection (a removed node's slot goes to another)", () => {
+    // Review finding: k of N nodes without replacement recorded S; removing one node lets another in, so the
+    // clipped sum moves by up to 2S. z = 1, 20 rounds, delta 1e-5: PLD epsilon 28.37 with S, 77.33 with 2S.
+    const k = withServerDp(fedAvg(), fixed({ sampling: { kind: 'fixed-size' } }));
+    expect(k.roundEvent).toEqual({ kind: 'gaussian', sigma: 1.5, l2Sensitivity: 2 });
+    const acc = (event: typeof k.roundEvent) => new PldAccountant().compose(event, { times: 20 });
+    const z1 = fixed({ noiseMultiplier: 1 });
+    const once = withServerDp(fedAvg(), { ...z1, sampling: { kind: 'every-node' } }).roundEvent;
+    const swap = withServerDp(fedAvg(), { ...z1, sampling: { kind: 'fixed-size' } }).roundEvent;
+    expect(acc(once).epsilon({ delta: 1e-5 })).toBeCloseTo(28.37, 1);
+    expect(acc(swap).epsilon({ delta: 1e-5 })).toBeCloseTo(77.33, 1);
   });
 
   it('refuses invalid updates but still adds the noise', () => {
@@ -199,7 +212,7 @@ describe('withServerDp', () => {
     );
     expectInvalidParameter(
       () =>
-        withServerDp(fedAvg(), fixed({ sampling: { kind: 'fixed' } as unknown as { kind: 'unamplified' } })),
+        withServerDp(fedAvg(), fixed({ sampling: { kind: 'fixed' } as unknown as { kind: 'every-node' } })),
       'withServerDp',
       'sampling.kind',
     );

@@ -6,9 +6,12 @@
  * arXiv:1905.03871, Alg. 1). The noised mean goes to the wrapped strategy's server step (FedAvg, FedAdam...),
  * which is post-processing. Privacy reasoning: docs/federated.md, "Central DP".
  *
- * Unit of privacy: one node (all of its examples). Neighbouring data sets differ in whether one node's
- * contribution is present in a round (add/remove under Poisson selection; "zero-out" under any other
- * selection, Kairouz et al. 2021, arXiv:2103.00039: the node's contribution is replaced by nothing).
+ * Unit of privacy: one node (all of its examples), add/remove: neighbouring federations differ by one node.
+ * Under Poisson selection that node is in each round with probability q (sensitivity S, amplified by q); when
+ * every node takes part in every round, removing one removes its clipped delta (sensitivity S); under a
+ * fixed-size selection (a fraction < 1, or weighted draws) another node takes the removed node's slot, so the
+ * clipped sum moves by up to 2S (coupling the draws: the two selected sets differ in at most two nodes) and
+ * the event records l2Sensitivity 2 in units of S. See docs/privacy.md, "Neighbouring relations".
  */
 
 import { z } from 'zod';
@@ -50,8 +53,13 @@ export type ServerDpClipping =
 export type NodeSampling =
   /** Each node independently with probability `rate` (selection kind 'poisson'): amplification by sampling. */
   | { readonly kind: 'poisson'; readonly rate: number }
-  /** Any other data-independent selection (fixed fraction, all nodes): no amplification is claimed. */
-  | { readonly kind: 'unamplified' };
+  /** Every available node in every round (selection fraction 1): sensitivity S, no amplification. */
+  | { readonly kind: 'every-node' }
+  /**
+   * A fixed number of nodes drawn without replacement (a fraction < 1, or weighted draws): removing one node
+   * lets another take its slot, so the sensitivity is 2S; no amplification is claimed.
+   */
+  | { readonly kind: 'fixed-size' };
 
 /** Options of {@link withServerDp}. */
 export interface ServerDpOptions {
@@ -186,12 +194,14 @@ function roundEventOf(sampling: NodeSampling, z: number): PrivacyEvent {
     // Sensitivity 1 in units of S: one node adds or removes a vector of norm <= S (McMahan et al. 2018, Thm. 1).
     return poissonSampledEvent(sampling.rate, gaussianEvent({ sigma: z }));
   }
-  if (sampling?.kind === 'unamplified') return gaussianEvent({ sigma: z });
+  if (sampling?.kind === 'every-node') return gaussianEvent({ sigma: z });
+  // A removed node's slot goes to another: the two sums differ by one delta out and one in, norm <= 2S.
+  if (sampling?.kind === 'fixed-size') return gaussianEvent({ sigma: z, l2Sensitivity: 2 });
   throw new InvalidParameterError({
     fn: FN,
     param: 'sampling.kind',
     value: (sampling as { kind?: unknown } | undefined)?.kind,
-    allowed: "'poisson' or 'unamplified'",
+    allowed: "'poisson', 'every-node' or 'fixed-size'",
   });
 }
 
@@ -200,7 +210,8 @@ function roundEventOf(sampling: NodeSampling, z: number): PrivacyEvent {
  * clipped deltas are summed with weight 1 each (not numExamples: see below), N(0, (z_Delta S)^2) is added to
  * each coordinate, the sum is divided by the fixed `expectedNodesPerRound`, and the result is the inner
  * strategy's `applyDelta` input. Each round records `roundEvent`: `poissonSampledEvent(q, gaussianEvent({ sigma:
- * z }))` under Poisson selection, `gaussianEvent({ sigma: z })` otherwise.
+ * z }))` under Poisson selection, `gaussianEvent({ sigma: z })` when every node takes part, and
+ * `gaussianEvent({ sigma: z, l2Sensitivity: 2 })` under a fixed-size selection.
  *
  * Why weight 1: with weights n_i / sum n_j, one node's share of the mean is not bounded (a node with most of the
  * examples has weight near 1), the denominator depends on who takes part (removing a node changes every other
