@@ -6,7 +6,12 @@
  * - deleting or reordering entries breaks the dense numbering, the chain and the roots;
  * - truncating the log leaves a signed head larger than the log, or (if heads are deleted too) a witness head,
  *   kept outside the database, larger than the log;
- * - a forged head fails its signature under the trusted public key.
+ * - a forged head fails its signature under the trusted public key;
+ * - deleting heads leaves a gap in their sizes (every append signs one), which verification reports.
+ * Before it signs, the writer checks the newest stored head (its signature, that its stored frontier gives its
+ * signed root, that the entries end where it says) and that it extends the witness head (a consistency proof), so
+ * it never signs on top of state that someone without the key fixed up; the witness moves forward only along a
+ * checked consistency proof.
  * The private key lives in a file beside the database (mode 0600), never in it: someone who can write the
  * database but not read the key cannot forge heads. Someone who holds both can rewrite history; publish heads
  * (`veil audit export`) to a party who keeps them to detect that too.
@@ -29,7 +34,14 @@ import type { PrivacyEvent } from '../../accounting/index.js';
 import { ConfigError, csprng, IntegrityError } from '../../core/index.js';
 import { type KeyPair, sign, signingKeyPairFromSeed, verify } from '../../crypto/index.js';
 import type { AuditEntryTable, AuditHeadTable, LedgerSchema } from '../store/schema.js';
-import { leafHash, nodeHash, treeHash } from './merkle.js';
+import {
+  consistencyProofFromFrontier,
+  leafHash,
+  nodeHash,
+  subtreeStarts,
+  treeHash,
+  verifyConsistency,
+} from './merkle.js';
 
 /** What a caller records; the log adds the sequence number, time and hashes. */
 export interface AuditRecord {
@@ -142,11 +154,6 @@ class Frontier {
 
   static empty(): Frontier {
     return new Frontier(0, []);
-  }
-
-  static parse(size: number, json: string): Frontier {
-    const nodes = (JSON.parse(json) as string[]).map(unhex);
-    return new Frontier(size, nodes);
   }
 
   append(leaf: Uint8Array): void {
@@ -282,15 +289,227 @@ export async function latestHead(db: Kysely<LedgerSchema>): Promise<SignedTreeHe
   return row ? toHead(row) : null;
 }
 
+/** What a refused append failed: `details.check` of its {@link IntegrityError} (code VEIL_INTEGRITY_FAILED). */
+export type AuditCheck =
+  /** the newest stored head is not signed by the log's key (forged, altered, or another key) */
+  | 'audit-head-signature'
+  /** the newest head's stored frontier is malformed or does not give its signed root */
+  | 'audit-head-frontier'
+  /** the entries do not end where the newest head says (entries past it, or fewer, or another chain hash) */
+  | 'audit-log-end'
+  /** the log does not extend the witness head kept outside the database (truncated, rewritten, or another log) */
+  | 'audit-witness';
+
+function refuse(
+  fn: string,
+  check: AuditCheck,
+  message: string,
+  details: Record<string, unknown> = {},
+): never {
+  throw new IntegrityError(`${fn}: ${message}`, { check, ...details });
+}
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+/** Whether `head` names `publicKey` and carries its valid Ed25519 signature. */
+function signedBy(head: SignedTreeHead, publicKey: Uint8Array): boolean {
+  return (
+    head.keyId === keyIdOf(publicKey) &&
+    typeof head.signature === 'string' &&
+    /^[0-9a-f]{128}$/.test(head.signature) &&
+    verify(publicKey, treeHeadMessage(head), unhex(head.signature))
+  );
+}
+
+/** The nodes of a stored frontier: one 32-byte hex hash per set bit of `size`, or null when it is not that. */
+function frontierNodes(size: number, json: string): Uint8Array[] | null {
+  let nodes: unknown;
+  try {
+    nodes = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const wellFormed =
+    Array.isArray(nodes) &&
+    nodes.length === subtreeStarts(size).length &&
+    nodes.every((n) => typeof n === 'string' && HEX32.test(n));
+  return wellFormed ? (nodes as string[]).map(unhex) : null;
+}
+
+/**
+ * The newest stored head, checked before anything is signed on top of it: its signature under the log's key
+ * (which covers size, root, chain hash and time), and its stored, unsigned frontier against its signed root (one
+ * node per set bit of the size, so no other frontier folds to that root without a hash collision). Returns the
+ * frontier to extend. @throws {IntegrityError} 'audit-head-signature', 'audit-head-frontier'
+ */
+function checkedNewestHead(row: AuditHeadTable, publicKey: Uint8Array): Frontier {
+  const fn = 'appendAudit';
+  const head = toHead(row);
+  if (!signedBy(head, publicKey)) {
+    refuse(
+      fn,
+      'audit-head-signature',
+      `the newest tree head (size ${row.size}) is not signed by the log key ${keyIdOf(publicKey)}: forged or ` +
+        `altered in the database, nothing was written, got key ${JSON.stringify(row.key_id)} and a signature that does not verify`,
+      { size: row.size, keyId: row.key_id },
+    );
+  }
+  const nodes = frontierNodes(row.size, row.frontier);
+  const frontier = nodes ? new Frontier(row.size, nodes) : null;
+  const root = frontier ? hex(frontier.root()) : null;
+  if (frontier === null || root !== row.root) {
+    refuse(
+      fn,
+      'audit-head-frontier',
+      `the stored frontier of the newest tree head (size ${row.size}) does not give its signed root ${row.root}: ` +
+        `altered in the database, nothing was written, got ${root === null ? 'a malformed frontier' : `root ${root}`}`,
+      { size: row.size },
+    );
+  }
+  return frontier;
+}
+
+/**
+ * The entries must end where the newest head says: entry size-1 is the last, with the chain hash the head signed
+ * (none at all for an empty log). @throws {IntegrityError} 'audit-log-end'
+ */
+async function checkLogEnd(trx: Kysely<LedgerSchema>, newest: AuditHeadTable | undefined): Promise<void> {
+  const end = await trx
+    .selectFrom('audit_entries')
+    .select(['seq', 'chain_hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const size = newest?.size ?? 0;
+  if ((end?.seq ?? -1) !== size - 1) {
+    refuse(
+      'appendAudit',
+      'audit-log-end',
+      `the newest signed tree head covers ${size} entries, so the last entry should be ${size - 1}: entries were ` +
+        `added or removed without a head, nothing was written, got ${end ? `entry ${end.seq}` : 'no entries'}`,
+      { size, lastSeq: end?.seq ?? null },
+    );
+  }
+  if (end && end.chain_hash !== newest?.chain_hash) {
+    refuse(
+      'appendAudit',
+      'audit-log-end',
+      `entry ${end.seq} does not carry the chain hash the tree head of size ${size} signed: edited, nothing was ` +
+        `written, got ${JSON.stringify(end.chain_hash)}`,
+      { size },
+    );
+  }
+}
+
+/** A consistency proof from the head of `oldSize` to a newer one (RFC 6962, raw hashes). */
+export interface ConsistencyStep {
+  readonly oldSize: number;
+  readonly proof: readonly Uint8Array[];
+}
+
+/**
+ * Proves, from the database, that `head` extends `witness` (the head kept outside the database), and checks the
+ * proof against both signed roots: built from the stored frontier at the witness's size and the leaf hashes after
+ * it, so a forged row only makes the check fail. Returns the step for {@link writeWitness}; with no witness, a step
+ * from size 0 (nothing to prove). Call it inside the write transaction, so a failure writes nothing.
+ * @throws {IntegrityError} 'audit-witness': the witness is not signed by `publicKey`, is larger than `head` (the log
+ * was truncated), or `head` does not extend it (history rewritten, or another log signed with the same key)
+ */
+export async function witnessStep(
+  db: Kysely<LedgerSchema>,
+  witness: SignedTreeHead | null,
+  head: SignedTreeHead,
+  publicKey: Uint8Array,
+): Promise<ConsistencyStep> {
+  const fn = 'witnessStep';
+  if (witness === null) return { oldSize: 0, proof: [] };
+  const details = { witnessSize: witness.size, size: head.size };
+  if (!signedBy(witness, publicKey)) {
+    refuse(
+      fn,
+      'audit-witness',
+      `the witness head is not signed by the log key ${keyIdOf(publicKey)}, got key ${JSON.stringify(witness.keyId)}`,
+      details,
+    );
+  }
+  if (witness.size > head.size) {
+    refuse(
+      fn,
+      'audit-witness',
+      `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, ` +
+        `got a newest signed tree head of size ${head.size}`,
+      details,
+    );
+  }
+  if (witness.size === head.size) {
+    if (witness.root !== head.root || witness.chainHash !== head.chainHash) {
+      refuse(
+        fn,
+        'audit-witness',
+        `the tree head of size ${head.size} differs from the witness head of that size: a fork, got root ${head.root}`,
+        details,
+      );
+    }
+    return { oldSize: witness.size, proof: [] };
+  }
+  const proof = await proofFromDatabase(db, witness.size, head.size);
+  if (
+    proof === null ||
+    !verifyConsistency(witness.size, head.size, proof, unhex(witness.root), unhex(head.root))
+  ) {
+    refuse(
+      fn,
+      'audit-witness',
+      `the log does not extend the witness head: no consistency proof from size ${witness.size} to ${head.size} ` +
+        `checks against their signed roots, got ${proof === null ? 'no frontier or leaves to build one' : 'a proof that fails'}`,
+      details,
+    );
+  }
+  return { oldSize: witness.size, proof };
+}
+
+/** A consistency proof from `oldSize` to `size` from the stored frontier and leaf hashes; null if they are missing. */
+async function proofFromDatabase(
+  db: Kysely<LedgerSchema>,
+  oldSize: number,
+  size: number,
+): Promise<Uint8Array[] | null> {
+  const row = await db
+    .selectFrom('audit_heads')
+    .select(['size', 'frontier'])
+    .where('size', '=', oldSize)
+    .executeTakeFirst();
+  const nodes = row ? frontierNodes(row.size, row.frontier) : null;
+  const added = await db
+    .selectFrom('audit_entries')
+    .select(['leaf_hash'])
+    .where('seq', '>=', oldSize)
+    .where('seq', '<', size)
+    .orderBy('seq')
+    .execute();
+  if (nodes === null || added.length !== size - oldSize || !added.every((r) => HEX32.test(r.leaf_hash)))
+    return null;
+  return consistencyProofFromFrontier(
+    oldSize,
+    nodes,
+    added.map((r) => unhex(r.leaf_hash)),
+  );
+}
+
 /**
  * Appends `record` inside the caller's write transaction `trx` (which serialises writers, so the sequence
- * number is the log's size) and signs the new tree head. Returns the new head.
+ * number is the log's size) and signs the new tree head. Returns the new head. Before it signs, it checks the
+ * newest stored head (see {@link checkedNewestHead}), that the entries end where that head says, and, given the
+ * `witness` head kept outside the database, that the log extends it ({@link witnessStep}); the new head is then
+ * computed only from what was signed before plus the new entry.
+ * @throws {IntegrityError} any of those checks failed (`details.check`, an {@link AuditCheck}); nothing is written
  */
 export async function appendAudit(
   trx: Kysely<LedgerSchema>,
   signer: AuditSigner,
   record: AuditRecord,
   at: string,
+  witness: SignedTreeHead | null = null,
 ): Promise<SignedTreeHead> {
   const last = await trx
     .selectFrom('audit_heads')
@@ -299,7 +518,19 @@ export async function appendAudit(
     .limit(1)
     .executeTakeFirst();
   const size = last?.size ?? 0;
-  const frontier = last ? Frontier.parse(last.size, last.frontier) : Frontier.empty();
+  const frontier = last ? checkedNewestHead(last, signer.publicKey) : Frontier.empty();
+  await checkLogEnd(trx, last);
+  if (witness !== null) {
+    if (!last) {
+      refuse(
+        'appendAudit',
+        'audit-witness',
+        `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, got an empty log`,
+        { witnessSize: witness.size, size: 0 },
+      );
+    }
+    await witnessStep(trx, witness, toHead(last), signer.publicKey);
+  }
   const previousChain = last ? unhex(last.chain_hash) : ZERO;
   const row = {
     seq: size,
@@ -390,10 +621,23 @@ export interface AuditSource {
   readonly witness?: SignedTreeHead | null;
 }
 
+/** The sizes in 1..newest that have no head (each append signs one, so there is none in an intact log), as ranges. */
+function missingHeadSizes(sortedHeads: readonly SignedTreeHead[]): [number, number][] {
+  const gaps: [number, number][] = [];
+  let expected = 1;
+  for (const h of sortedHeads) {
+    if (h.size > expected) gaps.push([expected, h.size - 1]);
+    expected = Math.max(expected, h.size + 1);
+  }
+  return gaps;
+}
+
 /**
  * Verifies everything: each entry's leaf hash, the dense numbering, the hash chain, every signed head's root and
- * chain against the entries and its signature under the trusted key, that the newest head covers every entry,
- * and that no witness head is larger than the log or disagrees with it. Names the first bad entry.
+ * chain against the entries and its signature under the trusted key, that there is a head for every size up to
+ * the newest (no head deleted), that the newest head covers every entry, and that no witness head is larger than
+ * the log or disagrees with it. Each head matching the entries read so far makes consecutive heads consistent.
+ * Names the first bad entry.
  */
 export async function verifyAudit(source: AuditSource): Promise<AuditVerification> {
   const problems: string[] = [];
@@ -424,6 +668,14 @@ export async function verifyAudit(source: AuditSource): Promise<AuditVerificatio
   };
   for (const h of heads) {
     if (checkSignature(h, 'tree head')) headAt.set(h.size, h);
+  }
+  for (const [from, to] of missingHeadSizes(heads)) {
+    // deleted heads can hide a rewrite: the heads left, and a head signed on top of a fixed-up row, still match
+    bad(
+      from - 1,
+      `${from === to ? `the signed tree head of size ${from} is` : `the signed tree heads of sizes ${from}..${to} are`} ` +
+        `missing (every append signs one): deleted, which can hide rewritten entries ${from - 1}..${to - 1}`,
+    );
   }
   const witness = source.witness ?? null;
   const witnessOk = witness !== null && checkSignature(witness, 'witness head');
@@ -503,22 +755,71 @@ export function readWitness(file: string): SignedTreeHead | null {
   } catch (err) {
     throw new IntegrityError(`the audit witness file ${file} is unreadable: ${(err as Error).message}`, {
       file,
+      check: 'audit-witness',
     });
   }
 }
 
 /**
- * Records `head` in the witness file when it is newer than the one there (write to a temporary file, then
- * rename, so a reader never sees half a file). Racing writers may leave an older head; that only weakens the
- * truncation check to that head, never makes a good log fail.
+ * The witness to keep once `head` is committed, in place of `current`: `head` when it is larger and `step` is a
+ * consistency proof from `current` to it that checks against both signed roots; `current` when it is as large
+ * and agrees, or larger, or when `step` starts from another size (a racing writer moved the witness after the
+ * proof was made: it is never replaced unproven); `head` when there is no witness yet.
+ * @throws {IntegrityError} 'audit-witness': `head` is not signed by `publicKey`, has the witness's size but
+ * another root (a fork), or the proof does not check (`head` does not extend the witness)
  */
-export function writeWitness(file: string, head: SignedTreeHead): void {
-  try {
-    const current = readWitness(file);
-    if (current && current.size >= head.size) return;
-  } catch {
-    // an unreadable witness is replaced by a good one
+export function nextWitness(
+  current: SignedTreeHead | null,
+  head: SignedTreeHead,
+  step: ConsistencyStep,
+  publicKey: Uint8Array,
+): SignedTreeHead {
+  const fn = 'nextWitness';
+  const details = { witnessSize: current?.size ?? 0, size: head.size };
+  if (!signedBy(head, publicKey)) {
+    refuse(
+      fn,
+      'audit-witness',
+      `the new head (size ${head.size}) is not signed by the log key ${keyIdOf(publicKey)}, got key ` +
+        `${JSON.stringify(head.keyId)} and a signature that does not verify`,
+      details,
+    );
   }
+  if (current === null) return head;
+  if (current.size === head.size && (current.root !== head.root || current.chainHash !== head.chainHash)) {
+    refuse(
+      fn,
+      'audit-witness',
+      `a fork: the new head of size ${head.size} differs from the witness head, got root ${head.root}`,
+      details,
+    );
+  }
+  if (current.size >= head.size || step.oldSize !== current.size) return current;
+  if (!verifyConsistency(current.size, head.size, step.proof, unhex(current.root), unhex(head.root))) {
+    refuse(
+      fn,
+      'audit-witness',
+      `the new head (size ${head.size}) does not extend the witness head (size ${current.size}), got a consistency proof that does not check`,
+      details,
+    );
+  }
+  return head;
+}
+
+/**
+ * Records `head` in the witness file when {@link nextWitness} allows (write to a temporary file, then rename, so a
+ * reader never sees half a file). Racing writers may leave an older head; that only weakens the truncation check
+ * to that head, never makes a good log fail.
+ * @throws {IntegrityError} the witness file is unreadable, or `head` may not replace it (see {@link nextWitness})
+ */
+export function writeWitness(
+  file: string,
+  head: SignedTreeHead,
+  step: ConsistencyStep,
+  publicKey: Uint8Array,
+): void {
+  const current = readWitness(file);
+  if (nextWitness(current, head, step, publicKey) === current) return;
   const tmp = `${file}.${process.pid}.${random(6).toString('hex')}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(head)}\n`);
   renameSync(tmp, file);

@@ -8,8 +8,10 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   consistencyProof,
+  consistencyProofFromFrontier,
   inclusionProof,
   leafHash,
+  subtreeStarts,
   treeHash,
   verifyConsistency,
   verifyInclusion,
@@ -120,4 +122,36 @@ describe('RFC 6962 Merkle tree: properties', () => {
       }
     },
   );
+});
+
+describe('consistency proofs from a frontier', () => {
+  /** The right edge of the tree of `leaves`: the roots of its perfect subtrees, largest first. */
+  const frontierOf = (leaves: readonly Uint8Array[]) => {
+    const starts = subtreeStarts(leaves.length);
+    return starts.map((s, i) => treeHash(leaves.slice(s, starts[i + 1] ?? leaves.length)));
+  };
+  const leaves = Array.from({ length: 40 }, (_, i) => leafHash(new Uint8Array([i, 3])));
+
+  it('equals the proof from all the leaves, for every old and new size up to 40', () => {
+    for (let n = 1; n <= 40; n++) {
+      for (let m = 1; m <= n; m++) {
+        const fromFrontier = consistencyProofFromFrontier(
+          m,
+          frontierOf(leaves.slice(0, m)),
+          leaves.slice(m, n),
+        );
+        expect(fromFrontier.map(hex), `${m} -> ${n}`).toEqual(
+          consistencyProof(m, leaves.slice(0, n)).map(hex),
+        );
+      }
+    }
+  });
+
+  it('refuses a frontier of the wrong length', () => {
+    expect(() => consistencyProofFromFrontier(10, [treeHash(leaves.slice(0, 10))], [])).toThrow(
+      /frontier must be 2 subtree roots/,
+    );
+    expect(subtreeStarts(0)).toEqual([]);
+    expect(subtreeStarts(13)).toEqual([0, 8, 12]);
+  });
 });

@@ -74,6 +74,63 @@ export function consistencyProof(oldSize: number, leaves: readonly Uint8Array[])
   return sub(oldSize, leaves, true);
 }
 
+/**
+ * The same proof as {@link consistencyProof}, from the right edge of the old tree (`frontier`: the roots of its
+ * perfect subtrees, largest first, one per set bit of `oldSize`) and the leaves added since, without the old
+ * leaves. Every node of the proof lies wholly in the old tree, where it is one of the frontier's subtrees or a run
+ * of them up to the old size, or wholly among the added leaves; so the writer proves the step from a head it kept
+ * to a new one in O(added + log n).
+ */
+export function consistencyProofFromFrontier(
+  oldSize: number,
+  frontier: readonly Uint8Array[],
+  added: readonly Uint8Array[],
+): Uint8Array[] {
+  const fn = 'consistencyProofFromFrontier';
+  checkIndex(fn, 'oldSize', oldSize, Number.MAX_SAFE_INTEGER);
+  const starts = subtreeStarts(oldSize);
+  if (frontier.length !== starts.length) {
+    throw new InvalidParameterError({
+      fn,
+      param: 'frontier',
+      value: frontier.length,
+      allowed: `${starts.length} subtree roots (one per set bit of ${oldSize})`,
+    });
+  }
+  if (oldSize === 0) return [];
+  const mth = (lo: number, hi: number): Uint8Array => {
+    if (lo >= oldSize) return treeHash(added.slice(lo - oldSize, hi - oldSize));
+    // [lo, hi) is a run of the frontier's subtrees ending at the old size, or one of them: fold from the right
+    const first = starts.indexOf(lo);
+    let last = first;
+    while (last + 1 < starts.length && starts[last + 1]! < hi) last++;
+    let r = frontier[last]!;
+    for (let i = last - 1; i >= first; i--) r = nodeHash(frontier[i]!, r);
+    return r;
+  };
+  const sub = (m: number, lo: number, hi: number, complete: boolean): Uint8Array[] => {
+    if (m === hi - lo) return complete ? [] : [mth(lo, hi)];
+    const k = split(hi - lo);
+    return m <= k
+      ? [...sub(m, lo, lo + k, complete), mth(lo + k, hi)]
+      : [...sub(m - k, lo + k, hi, false), mth(lo, lo + k)];
+  };
+  return sub(oldSize, 0, oldSize + added.length, true);
+}
+
+/** Where the perfect subtrees of a tree of `size` leaves start, largest first (one per set bit of the size). */
+export function subtreeStarts(size: number): number[] {
+  const starts: number[] = [];
+  let offset = 0;
+  for (let bit = 2 ** Math.floor(Math.log2(Math.max(size, 1))); bit >= 1; bit /= 2) {
+    if (Math.floor(size / bit) % 2 === 1) {
+      starts.push(offset);
+      offset += bit;
+    }
+  }
+  return starts;
+}
+
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Whether `proof` shows leaf hash `leaf` at `index` in the tree of `size` leaves with root `root` (RFC 9162). */

@@ -37,12 +37,15 @@ import {
   AuditSigner,
   type AuditVerification,
   appendAudit,
+  type ConsistencyStep,
   fromHex,
   latestHead,
+  nextWitness,
   readWitness,
   type SignedTreeHead,
   toEntry,
   toHex,
+  witnessStep,
   writeWitness,
 } from '../audit/log.js';
 import {
@@ -709,27 +712,36 @@ export class Ledger {
 
   /**
    * Runs `body` as one serialised write transaction; `log` appends audit entries inside it, so an entry and
-   * the change it records commit together or not at all. After the commit the newest signed head is copied to
-   * the witness file outside the database.
+   * the change it records commit together or not at all. Each append first checks the newest signed head and that
+   * the log extends the witness head (appendAudit); before the commit, a consistency proof from the witness to the
+   * newest head is built and checked, and after it the witness (the file outside the database) moves to that head
+   * along the proof.
+   * @throws {IntegrityError} the log was tampered with (see appendAudit); nothing was written
    */
   private async write<T>(body: (trx: Kysely<LedgerSchema>, log: Log) => Promise<T>): Promise<T> {
     let head: SignedTreeHead | null = null;
+    let step: ConsistencyStep = { oldSize: 0, proof: [] };
     const result = await this.store.writeTransaction(async (trx) => {
       head = null;
+      step = { oldSize: 0, proof: [] };
+      const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
       const log: Log = async (record) => {
         head = await appendAudit(
           trx,
           this.signer,
           { ...record, actor: this.actor },
           this.now().toISOString(),
+          witness,
         );
       };
-      return body(trx, log);
+      const out = await body(trx, log);
+      if (head) step = await witnessStep(trx, witness, head, this.signer.publicKey);
+      return out;
     });
     const committed = head as SignedTreeHead | null;
     if (committed) {
-      if (this.witnessFile) writeWitness(this.witnessFile, committed);
-      else this.witnessInMemory = committed;
+      if (this.witnessFile) writeWitness(this.witnessFile, committed, step, this.signer.publicKey);
+      else this.witnessInMemory = nextWitness(this.witnessInMemory, committed, step, this.signer.publicKey);
     }
     return result;
   }
