@@ -14,6 +14,7 @@ export {
   agreementKeyPairFromPrivate,
   generateAgreementKeyPair,
   generateSigningKeyPair,
+  isValidX25519PublicKey,
   type KeyPair,
   sign,
   signingKeyPairFromSeed,

@@ -103,6 +103,36 @@ export function agree(privateKey: KeyObject, peerPublicKey: Uint8Array): Uint8Ar
   return secret;
 }
 
+/** The field prime of Curve25519, 2^255 - 19. */
+const CURVE25519_P = 2n ** 255n - 19n;
+
+/**
+ * The u-coordinates (mod p) of every point of order dividing 8 on Curve25519 and its quadratic twist: 0, 1,
+ * p - 1 and the two order-8 points (Bernstein's list, https://cr.yp.to/ecdh.html#validate; RFC 7748 §6.1 and
+ * §7 on the all-zero output). X25519 multiplies by a clamped scalar (a multiple of 8), so these, and only these,
+ * give the all-zero shared secret whatever the private key.
+ */
+const SMALL_ORDER_U: ReadonlySet<bigint> = new Set([
+  0n,
+  1n,
+  CURVE25519_P - 1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+]);
+
+/**
+ * Whether `publicKey` is an X25519 public key a peer can agree with: 32 bytes that do not encode a small-order
+ * point. Decoded as RFC 7748 §5 does (little-endian, the top bit masked, reduced mod p), so every encoding of a
+ * small-order point is caught, non-canonical ones (u >= p) included; equivalently, {@link agree} would refuse
+ * the key (all-zero secret) with any private key. Never throws.
+ */
+export function isValidX25519PublicKey(publicKey: Uint8Array): boolean {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  let u = 0n;
+  for (let i = 31; i >= 0; i--) u = (u << 8n) | BigInt(i === 31 ? publicKey[i]! & 0x7f : publicKey[i]!);
+  return !SMALL_ORDER_U.has(u % CURVE25519_P);
+}
+
 /** A fresh Ed25519 signing key pair. */
 export function generateSigningKeyPair(): KeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

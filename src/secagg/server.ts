@@ -5,7 +5,14 @@
  * ProtocolError when fewer than `threshold` clients are left, revealing nothing.
  */
 import { assertInteger, ProtocolError } from '../core/index.js';
-import { agreementKeyPairFromPrivate, reconstructSecret, type Share, verify } from '../crypto/index.js';
+import {
+  agreementKeyPairFromPrivate,
+  isValidX25519PublicKey,
+  reconstructSecret,
+  SHAMIR_PRIME,
+  type Share,
+  verify,
+} from '../crypto/index.js';
 import {
   type AdvertiseMessage,
   advertiseBytes,
@@ -14,6 +21,7 @@ import {
   consistencyBytes,
   type MaskedInputMessage,
   pairSeed,
+  SECRET_CHUNKS,
   type ShareKeysMessage,
   type UnmaskMessage,
 } from './common.js';
@@ -57,6 +65,8 @@ export class SecAggServer {
   /** Running sum of the masked inputs (the server never keeps one client's masked input apart). */
   private readonly sum: Uint32Array;
   private graph = new Map<string, readonly string[]>();
+  /** Rank of each roster client in id order (fixed when the advertise stage closes): fixes the Shamir points. */
+  private rank = new Map<string, number>();
   /** The signed bytes of the survivor list (set at the first consistency message). */
   private survivorBytes: Uint8Array | null = null;
   private readonly signatures = new Map<string, ConsistencyMessage>();
@@ -100,6 +110,18 @@ export class SecAggServer {
 
   receiveAdvertise(m: AdvertiseMessage): void {
     this.accept('advertise', m.from, this.adverts, (id) => this.o.clients.has(id));
+    // A key no peer can agree with (wrong length, small order: all-zero secret) would make every honest
+    // neighbour refuse the round at share-keys or masked-input; refused here, its sender never joins the roster.
+    for (const [name, key] of [
+      ['encryption', m.encryptionKey],
+      ['mask', m.maskKey],
+    ] as const) {
+      if (!isValidX25519PublicKey(key)) {
+        this.refuse(
+          `the ${name} key advertised by "${m.from}" is not a valid X25519 public key (${key instanceof Uint8Array ? `${key.length} bytes` : typeof key}; allowed: 32 bytes, not a small-order point)`,
+        );
+      }
+    }
     if (!verify(this.o.clients.get(m.from)!, advertiseBytes(this.o.session, m), m.signature)) {
       this.refuse(`the advertisement of "${m.from}" is not signed by its key`);
     }
@@ -167,19 +189,64 @@ export class SecAggServer {
     return [...this.signatures.values()];
   }
 
+  /**
+   * The evaluation point at which `holder` holds the shares of `of`'s secrets: the client numbered its
+   * neighbourhood (itself and its neighbours) in id order from 1 (SecAggClient.shareKeys, shareSecret).
+   */
+  private pointOf(of: string, holder: string): number {
+    const near = this.neighboursOf(of);
+    const r = this.rank.get(holder)!;
+    // complete graph: the neighbourhood is the whole roster
+    if (near.length === this.rank.size - 1) return r + 1;
+    let x = 1;
+    if (this.rank.get(of)! < r) x++;
+    for (const v of near) if (this.rank.get(v)! < r) x++;
+    return x;
+  }
+
+  /**
+   * Checks one unmask share: the point must be the sender's own (an integer in [1, p) by construction, and
+   * distinct from every other holder's, so no two shares of one secret ever share a point, whoever sent them),
+   * and the values {@link SECRET_CHUNKS} field elements. Reconstruction (result()) then cannot fail. What no
+   * check can catch: a share at the right point with wrong values in [0, p) silently rebuilds a wrong secret
+   * (plain Shamir shares carry no proof; see docs/secure-aggregation.md).
+   */
+  private checkShare(from: string, kind: 'self-mask' | 'mask-key', of: string, share: Share): void {
+    const what = `"${from}" sent a ${kind} share of "${of}"`;
+    const x: unknown = share?.x;
+    const expected = this.pointOf(of, from);
+    if (x !== expected) {
+      this.refuse(
+        `${what} at evaluation point x = ${String(x)}, but "${from}" holds x = ${expected} of that secret (allowed: its own point, an integer in [1, ${SHAMIR_PRIME}) no other holder has)`,
+      );
+    }
+    const y: unknown = share.y;
+    if (!(y instanceof Uint32Array) || y.length !== SECRET_CHUNKS || y.some((v) => v >= SHAMIR_PRIME)) {
+      this.refuse(
+        `${what} whose y is not ${SECRET_CHUNKS} words below p (allowed: a Uint32Array of ${SECRET_CHUNKS} values in [0, ${SHAMIR_PRIME}); got ${y instanceof Uint32Array ? `${y.length} words` : typeof y})`,
+      );
+    }
+  }
+
   receiveUnmask(m: UnmaskMessage): void {
     this.accept('unmask', m.from, this.unmasks, (id) => this.signatures.has(id));
+    if (!Array.isArray(m.selfMaskShares) || !Array.isArray(m.maskKeyShares))
+      this.refuse(`the unmask message of "${m.from}" must carry two lists of shares`);
+    // Everything is checked before anything is stored: a refused message leaves no share behind, and its sender
+    // is dropped at this stage like a client that never answered (it may still send a valid message in time).
     const near = new Set([m.from, ...this.neighboursOf(m.from)]);
     const seen = new Set<string>();
     for (const s of m.selfMaskShares) {
       if (!this.masked.has(s.of) || !near.has(s.of) || seen.has(s.of))
         this.refuse(`"${m.from}" sent a self-mask share of "${s.of}", which is not a surviving neighbour`);
       seen.add(s.of);
+      this.checkShare(m.from, 'self-mask', s.of, s.share);
     }
     for (const s of m.maskKeyShares) {
       if (this.masked.has(s.of) || !this.shares.has(s.of) || !near.has(s.of) || seen.has(s.of))
         this.refuse(`"${m.from}" sent a mask-key share of "${s.of}", which is not a dropped neighbour`);
       seen.add(s.of);
+      this.checkShare(m.from, 'mask-key', s.of, s.share);
     }
     for (const [list, into] of [
       [m.selfMaskShares, this.selfShares],
@@ -229,8 +296,10 @@ export class SecAggServer {
     };
     if (answered.size < this.o.threshold)
       fail(`${answered.size} clients answered, fewer than the threshold ${this.o.threshold}`);
-    if (stage === 'advertise')
+    if (stage === 'advertise') {
       this.graph = neighbourhoods(this.o.session, [...this.adverts.keys()], this.o.graph ?? COMPLETE_GRAPH);
+      this.rank = new Map([...this.adverts.keys()].sort().map((id, i) => [id, i]));
+    }
     if (stage === 'unmask') {
       for (const u of this.survivors()) {
         const got = this.collect('self', u).length;
@@ -248,9 +317,25 @@ export class SecAggServer {
     this.stage = ORDER[ORDER.indexOf(stage) + 1]!;
   }
 
-  /** After the unmask stage is closed: removes the masks and returns the sum. */
+  /**
+   * After the unmask stage is closed: removes the masks and returns the sum. Every share and key it uses was
+   * checked on receipt, so this does not fail; should it anyway, it fails with a ProtocolError (the stage becomes
+   * 'failed', nothing is returned), never with another error. A share with wrong values at the right point is
+   * not detectable: the sum is then wrong (see {@link SecAggServer.checkShare}).
+   */
   result(): SecAggResult {
     if (this.stage !== 'done') this.refuse('the result exists only after the unmask stage is closed');
+    try {
+      return this.unmask();
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err;
+      this.stage = 'failed';
+      this.failure = `unmask: the masks could not be removed (${err instanceof Error ? err.message : String(err)}); nothing is revealed`;
+      throw new ProtocolError(`secagg server: ${this.failure}`, { stage: 'unmask' });
+    }
+  }
+
+  private unmask(): SecAggResult {
     const survivors = this.survivors();
     const sum = Uint32Array.from(this.sum);
     const t = this.o.threshold;

@@ -13,6 +13,7 @@
  * request is checked (registered, right phase, right round, selected, first answer, sizes and values) before it
  * changes anything; a bad update is refused with its reason and recorded in the round's history.
  */
+import { X509Certificate } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { PldAccountant, type PrivacyEvent, RdpAccountant } from '../../accounting/index.js';
 import { ConfigError, InvalidParameterError, ProtocolError, type Rng } from '../../core/index.js';
@@ -40,6 +41,7 @@ import {
   SubmitUpdateResponseSchema,
   type TrainConfig,
   TrainConfigSchema,
+  verifyKeyBinding,
 } from '../../transport/index.js';
 import { bytesFromWords, decodeDelta, encodeParameters, PROTOCOL_VERSION } from '../protocol/index.js';
 import { type Candidate, type SelectionSpec, selectNodes } from '../selection/index.js';
@@ -145,6 +147,14 @@ export interface CoordinatorOptions {
    * server optimizer. Needs the mean aggregator and no central DP (use its distributed DP instead).
    */
   readonly secureAggregation?: SecureAggregationSpec;
+  /**
+   * The federation's CA certificate (PEM). With secure aggregation, every node must then register its signing
+   * key with a binding to its certificate that verifies against this CA for its certified name (the check every
+   * node with an identity makes of its peers before it joins a round): a registration whose binding fails is
+   * refused with the reason, so one node cannot make its honest peers sit out every round it is drawn in.
+   * Without it the coordinator cannot check bindings (deployments pass the TLS CA).
+   */
+  readonly keyBindingCaPem?: string;
 }
 
 /** A registered node as the coordinator knows it. */
@@ -381,6 +391,23 @@ export class Coordinator implements CoordinatorHandler {
         `this federation uses secure aggregation: the node must register a 32-byte Ed25519 signing key (got ${key.length} bytes)`,
       );
     }
+    if (this.o.secureAggregation && this.o.keyBindingCaPem !== undefined) {
+      // The same check the peers make (node.ts, sitsOut), against the name the transport authenticated: a node
+      // whose binding fails would make every peer with an identity sit out each round it is drawn in.
+      const why = verifyKeyBinding({
+        caPem: this.o.keyBindingCaPem,
+        certificateDer: request.secaggKeyCertificate,
+        expectedName: peer.id,
+        purpose: 'secagg',
+        publicKey: key,
+        signature: request.secaggKeySignature,
+      });
+      if (why) {
+        return refuse(
+          `node "${peer.id}": its secure-aggregation signing key is not bound to its certificate by the federation CA (${why}); its peers would refuse every round with it`,
+        );
+      }
+    }
     const signingKey = Buffer.from(key).toString('hex');
     const signingKeyCertificate = Buffer.from(request.secaggKeyCertificate).toString('base64');
     const signingKeySignature = Buffer.from(request.secaggKeySignature).toString('base64');
@@ -417,6 +444,7 @@ export class Coordinator implements CoordinatorHandler {
       inputShape: [...this.o.model.inputShape],
       numClasses: this.o.model.numClasses,
       rounds: this.o.rounds,
+      aggregateDp: 'roundEvent' in this.o.strategy || this.o.secureAggregation?.distributedDp !== undefined,
     });
   }
 
@@ -830,8 +858,9 @@ export class Coordinator implements CoordinatorHandler {
     try {
       done = secure.close();
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.retry(p.round, p.attempt, 0, err.message);
+      // Below the threshold (ProtocolError), or anything else: this runs from a node's call or from a stage
+      // timer, where an error would leave the round open with no timer left; the attempt fails and is redrawn.
+      this.retry(p.round, p.attempt, 0, errorMessage(err));
       return;
     }
     if (done) {
@@ -849,7 +878,15 @@ export class Coordinator implements CoordinatorHandler {
   }
 
   private closeSecureRound(p: Extract<Phase, { kind: 'training' }>): void {
-    const r = p.secure!.result();
+    let r: ReturnType<SecureRound['result']>;
+    try {
+      r = p.secure!.result();
+    } catch (err) {
+      // Every share was checked on receipt, so this should not happen; if it does, nothing was released and the
+      // attempt is redrawn instead of leaving the federation stuck (the stage timer is already cancelled).
+      this.retry(p.round, p.attempt, 0, `the unmasking failed: ${errorMessage(err)}`);
+      return;
+    }
     const quorum = this.o.selection.kind === 'poisson' ? 2 : this.o.minNodes;
     if (r.survivors.length < quorum) {
       // The sum was unmasked, so its distributed-DP release is charged even though the round is drawn again.
@@ -923,12 +960,20 @@ export class Coordinator implements CoordinatorHandler {
     const evaluate = p.round === this.o.rounds || (every > 0 && p.round % every === 0);
     const ids = [...p.updates.keys()].sort();
     const updates = ids.map((id) => p.updates.get(id)!.update);
-    const { global, result } = this.o.strategy.aggregate(
-      this.global,
-      updates,
-      p.round,
-      this.o.rng(`round/${p.round}/aggregate`),
-    );
+    let outcome: ReturnType<Strategy['aggregate']>;
+    try {
+      outcome = this.o.strategy.aggregate(
+        this.global,
+        updates,
+        p.round,
+        this.o.rng(`round/${p.round}/aggregate`),
+      );
+    } catch (err) {
+      // Possibly inside the deadline timer: an error must end this attempt, never the coordinator's progress.
+      this.retry(p.round, p.attempt, p.updates.size, `the aggregation failed: ${errorMessage(err)}`);
+      return;
+    }
+    const { global, result } = outcome;
     const answered = new Set([...p.updates.keys(), ...p.rejected.map((r) => r.nodeId)]);
     const losses = ids.map((id) => p.updates.get(id)!.loss).filter(Number.isFinite);
     for (const id of result.used) {
@@ -1169,6 +1214,11 @@ export class Coordinator implements CoordinatorHandler {
   }
 }
 
+/** An error's message for a round-retried reason. */
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function checkOptions(o: CoordinatorOptions): void {
   const fn = 'Coordinator';
   const int = (param: string, v: number, min: number) => {
@@ -1269,5 +1319,24 @@ function checkOptions(o: CoordinatorOptions): void {
       );
     }
     if (o.minNodes < 2) refuse('protocol', sa.protocol, 'minNodes >= 2 (a sum of one update is that update)');
+  }
+  if (o.keyBindingCaPem !== undefined) {
+    let ok = typeof o.keyBindingCaPem === 'string';
+    try {
+      if (ok) new X509Certificate(o.keyBindingCaPem);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new InvalidParameterError({
+        fn,
+        param: 'keyBindingCaPem',
+        value:
+          typeof o.keyBindingCaPem === 'string'
+            ? `${o.keyBindingCaPem.length} characters`
+            : o.keyBindingCaPem,
+        allowed: 'the federation CA certificate in PEM',
+      });
+    }
   }
 }

@@ -370,7 +370,8 @@ export class SecureRound {
         }
       }
     } catch (err) {
-      if (err instanceof ProtocolError) return err.message;
+      // The server checks a message whole before it stores any of it: a refusal changes nothing.
+      if (err instanceof ProtocolError || err instanceof InvalidParameterError) return err.message;
       throw err;
     }
     this.answered.add(id);
