@@ -3,10 +3,13 @@
  * against an active one). One instance per client per aggregation; its methods are the protocol's stages and
  * must be called in order. It never reveals both secrets of one peer: a peer named as dropped gets its mask-key
  * share released, a peer named as surviving its self-mask share, and a request naming a peer as both (or a
- * survivor list that was not signed by at least `threshold` clients) is refused.
+ * survivor list that was not signed by at least `threshold` clients) is refused. Because of that, a threshold
+ * above half of the client's neighbourhood stops a server that shows different survivor lists to different
+ * clients from collecting both secrets of one client from honest holders: the client refuses any other threshold
+ * at share-keys (see docs/secure-aggregation.md for what this does not cover).
  */
 import type { KeyObject } from 'node:crypto';
-import { assertInteger, ProtocolError, type Rng } from '../core/index.js';
+import { assertInteger, InvalidParameterError, ProtocolError, type Rng } from '../core/index.js';
 import {
   agreementKeyPairFromPrivate,
   type KeyPair,
@@ -33,7 +36,16 @@ import {
   type UnmaskMessage,
   unpackShares,
 } from './common.js';
-import { COMPLETE_GRAPH, isConnected, neighbourhoods, type SecAggGraph, validateGraph } from './graph.js';
+import {
+  COMPLETE_GRAPH,
+  isConnected,
+  MIN_NEIGHBOURHOOD,
+  neighbourhoodSize,
+  neighbourhoods,
+  type SecAggGraph,
+  thresholdProblem,
+  validateGraph,
+} from './graph.js';
 
 type Stage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask' | 'done';
 
@@ -44,7 +56,9 @@ export interface SecAggClientOptions {
   readonly session: string;
   /**
    * Shamir threshold: the minimum number of clients of this client's neighbourhood (itself included; the whole
-   * roster under the complete graph) that must survive each stage.
+   * roster under the complete graph) that must survive each stage. It must be a strict majority of that
+   * neighbourhood, which must hold at least 3 clients (`thresholdProblem` in graph.ts); the client refuses to
+   * share keys otherwise. There is no opt-out.
    */
   readonly threshold: number;
   /** SecAgg's complete graph (default) or SecAgg+'s random k-regular graph; the server must use the same. */
@@ -91,6 +105,28 @@ export class SecAggClient {
     options.rng.fillBytes(this.selfSeed);
   }
 
+  /**
+   * Why a client would refuse these parameters for a roster of `rosterSize` clients (the roster may only shrink
+   * before share-keys), or null: a bad graph or threshold (the constructor's checks), or a threshold that is not
+   * a strict majority of a neighbourhood of at least 3 clients (the check of {@link shareKeys}). Lets a caller
+   * sit a round out before doing any work for it.
+   */
+  static setupProblem(options: {
+    readonly threshold: number;
+    readonly rosterSize: number;
+    readonly graph?: SecAggGraph;
+  }): string | null {
+    const graph = options.graph ?? COMPLETE_GRAPH;
+    try {
+      validateGraph(graph, 'SecAggClient');
+      assertInteger('SecAggClient', 'threshold', options.threshold, 2, 65535);
+    } catch (err) {
+      if (err instanceof InvalidParameterError) return err.message;
+      throw err;
+    }
+    return thresholdProblem(options.threshold, neighbourhoodSize(options.rosterSize, graph));
+  }
+
   private expect(stage: Stage): void {
     if (this.stage !== stage) {
       throw new ProtocolError(`secagg client ${this.o.id}: ${stage} requested during ${this.stage}`, {
@@ -129,11 +165,15 @@ export class SecAggClient {
     this.roster = new Map(sorted.map((a) => [a.from, a]));
     this.graph = neighbourhoods(this.o.session, [...this.roster.keys()], this.o.graph ?? COMPLETE_GRAPH);
     this.scope = new Set([this.o.id, ...this.graph.get(this.o.id)!]);
-    if (this.scope.size < this.o.threshold) {
-      throw new ProtocolError(
-        `secagg: ${this.scope.size} clients in this client's neighbourhood, fewer than the threshold ${this.o.threshold}`,
-        { stage: 'share-keys' },
-      );
+    // Checked against this client's own view of the roster, before any share leaves it: the holders of its
+    // shares are exactly this scope, and each honest one releases one of its two secrets, so a threshold above
+    // half the scope keeps a server that shows two survivor lists from rebuilding both.
+    const unsafe = thresholdProblem(this.o.threshold, this.scope.size);
+    if (unsafe) {
+      throw new ProtocolError(`secagg client ${this.o.id}: refusing to share keys: ${unsafe}`, {
+        stage: 'share-keys',
+        expected: `a threshold above half of a neighbourhood of at least ${MIN_NEIGHBOURHOOD} clients`,
+      });
     }
     const group = sorted.filter((a) => this.scope.has(a.from));
     const n = group.length;

@@ -38,6 +38,40 @@ export function validateGraph(graph: SecAggGraph, fn: string): void {
 }
 
 /**
+ * The fewest clients a neighbourhood may hold (the client itself included; under the complete graph, the whole
+ * roster). With two, the sum reveals each client's input to the other; with three and a majority threshold of
+ * two, no client's two secrets can be collected from honest holders.
+ */
+export const MIN_NEIGHBOURHOOD = 3;
+
+/**
+ * Clients in each neighbourhood (the client itself included) for a roster of `n` clients: n under the complete
+ * graph or a degree >= n - 1, else degree + 1.
+ */
+export function neighbourhoodSize(n: number, graph: SecAggGraph): number {
+  return graph.kind === 'complete' || graph.degree >= n - 1 ? n : graph.degree + 1;
+}
+
+/**
+ * Why a Shamir threshold is unsafe for a neighbourhood of `size` clients (the client itself included), or null.
+ * The rule: size >= {@link MIN_NEIGHBOURHOOD} and size / 2 < threshold <= size. A strict majority matters
+ * because an honest holder releases exactly one of a client's two secrets (the self-mask seed's share if the
+ * survivor list it signed names that client, the mask key's share if not): a server showing two groups two
+ * different lists needs `threshold` holders in each group, so 2 · threshold of them, which a neighbourhood with
+ * 2 · threshold > size does not have (colluding clients, who release both, count against that margin).
+ */
+export function thresholdProblem(threshold: number, size: number): string | null {
+  if (size < MIN_NEIGHBOURHOOD) {
+    return `${size} clients in the neighbourhood, fewer than the minimum ${MIN_NEIGHBOURHOOD}`;
+  }
+  if (threshold > size) return `the threshold ${threshold} exceeds the ${size} clients of the neighbourhood`;
+  if (2 * threshold <= size) {
+    return `the threshold ${threshold} is not a majority of the ${size} clients of the neighbourhood (at least ${Math.floor(size / 2) + 1} needed, or a server showing two survivor lists could unmask one client's input)`;
+  }
+  return null;
+}
+
+/**
  * Neighbours of every client of `roster` (ids, any order), self excluded. Deterministic in (session, roster,
  * graph).
  */
@@ -51,12 +85,13 @@ export function neighbourhoods(
   if (graph.kind === 'complete' || graph.degree >= n - 1) {
     return new Map(ids.map((id) => [id, ids.filter((o) => o !== id)]));
   }
-  // Fisher-Yates over public randomness: two 32-bit words per draw make the modulo bias below 2^-32 · n.
+  // Fisher-Yates over public randomness, each index drawn exactly uniformly (rejection sampling on 32-bit words),
+  // so every one of the n! orders, and so every Harary graph, is equally likely.
   const seed = hkdf(frame(...ids), new TextEncoder().encode(session), frame('veil-secagg/v1', 'graph'));
-  const words = prgWords(seed, 2 * n);
+  const draw = uniformIndices(seed, n);
   const ring = [...ids];
   for (let i = n - 1; i > 0; i--) {
-    const r = (words[2 * i]! * 4294967296 + words[2 * i + 1]!) % (i + 1);
+    const r = draw(i + 1);
     [ring[i], ring[r]] = [ring[r]!, ring[i]!];
   }
   const half = graph.degree / 2;
@@ -67,6 +102,25 @@ export function neighbourhoods(
     out.set(id, near.sort());
   });
   return out;
+}
+
+/**
+ * Exact uniform integers in [0, bound) for 1 <= bound <= 2^32 from the AES-CTR keystream of `seed`: a word w is
+ * used only when it falls below the largest multiple of `bound` that fits in 32 bits (then w mod bound is
+ * uniform), else the next word is read. The keystream is extended as needed (prgWords' output of a longer
+ * length starts with that of a shorter one), so the draws are a deterministic function of the seed.
+ */
+function uniformIndices(seed: Uint8Array, expected: number): (bound: number) => number {
+  let words = prgWords(seed, Math.max(16, 2 * expected));
+  let next = 0;
+  return (bound) => {
+    const limit = 4294967296 - (4294967296 % bound);
+    for (;;) {
+      if (next >= words.length) words = prgWords(seed, 2 * words.length);
+      const w = words[next++]!;
+      if (w < limit) return w % bound;
+    }
+  };
 }
 
 /** Whether the subgraph induced by `members` is connected (an empty or one-member set is). */
@@ -107,7 +161,7 @@ function tail(logPmf: readonly number[], from: number, to: number): number {
 /** What {@link secAggPlusParameters} chose, and the failure bounds it proved for that choice. */
 export interface SecAggPlusParameters {
   readonly graph: SecAggGraph;
-  /** Shamir threshold within each neighbourhood of degree + 1 clients. */
+  /** Shamir threshold within each neighbourhood of degree + 1 clients: always a strict majority of it. */
   readonly threshold: number;
   /** Union bound over clients: some neighbourhood keeps fewer than `threshold` clients (the round aborts). */
   readonly abortBound: number;
@@ -119,8 +173,11 @@ export interface SecAggPlusParameters {
  * Picks the smallest even degree k and a threshold t for n clients such that, with each client dropping
  * independently with probability `dropout` and each being corrupt (colluding with the server) independently
  * with probability `corrupt`, both union bounds over the n neighbourhoods of k + 1 clients stay below
- * `failure`: n · P[Bin(k+1, 1-dropout) < t] and n · P[Bin(k+1, corrupt) >= t]. When no k < n - 1 achieves it,
- * the complete graph (SecAgg) with a majority threshold is returned with its bounds.
+ * `failure`: n · P[Bin(k+1, 1-dropout) < t] and n · P[Bin(k+1, corrupt) >= t]. Only thresholds that are a strict
+ * majority of the neighbourhood (2t > k + 1, the rule SecAggClient enforces: {@link thresholdProblem}) are
+ * considered, so the abort bound is that of such a t. When no k < n - 1 achieves it, the complete graph (SecAgg)
+ * with the majority threshold floor(n/2) + 1 is returned with its bounds (a roster below
+ * {@link MIN_NEIGHBOURHOOD} clients is refused by the clients whatever the threshold).
  *
  * This bounds the per-neighbourhood threshold events only. Bell et al. 2020 also need the graph of honest
  * survivors to stay connected; honest clients check that before they unmask (SecAggClient refuses otherwise).
@@ -157,7 +214,7 @@ export function secAggPlusParameters(
   };
   for (let k = 2; k < n - 1; k += 2) {
     const m = k + 1;
-    for (let t = 2; t <= m; t++) {
+    for (let t = Math.floor(m / 2) + 1; t <= m; t++) {
       const b = bounds(m, t);
       if (b.exposure > failure) continue;
       if (b.abort <= failure)

@@ -10,12 +10,14 @@
  */
 
 export { SecAggClient, type SecAggClientOptions } from './client.js';
-export type {
-  AdvertiseMessage,
-  ConsistencyMessage,
-  MaskedInputMessage,
-  ShareKeysMessage,
-  UnmaskMessage,
+export {
+  type AdvertiseMessage,
+  /** The bytes an advertisement's signature covers (for peers and tests that build one by hand). */
+  advertiseBytes,
+  type ConsistencyMessage,
+  type MaskedInputMessage,
+  type ShareKeysMessage,
+  type UnmaskMessage,
 } from './common.js';
 export {
   accountingEvent,
@@ -32,9 +34,11 @@ export {
 export {
   COMPLETE_GRAPH,
   isConnected,
+  MIN_NEIGHBOURHOOD,
   neighbourhoods,
   type SecAggGraph,
   type SecAggPlusParameters,
   secAggPlusParameters,
+  thresholdProblem,
 } from './graph.js';
 export { type SecAggResult, SecAggServer, type SecAggServerOptions } from './server.js';

@@ -262,6 +262,73 @@ describe('SecAgg+ (random k-regular graph)', () => {
     expect(neighbourhoods('s1', ids.slice(0, 5), { kind: 'harary', degree: 6 }).get('n0')).toHaveLength(4);
   });
 
+  it('draws every ring equally often: n = 8, k = 2 over 30,000 sessions gives all 2,520 Harary graphs', () => {
+    // H(8, 2) is a Hamiltonian cycle: 7!/2 = 2,520 of them. The old shuffle (w1 * 2^32 + w2 past 2^53, then
+    // modulo) reached only a few hundred, most of them far too often.
+    const ids = Array.from({ length: 8 }, (_, i) => `n${i}`);
+    const sessions = 30_000;
+    const counts = new Map<string, number>();
+    for (let s = 0; s < sessions; s++) {
+      const g = neighbourhoods(`uniform/${s}`, ids, { kind: 'harary', degree: 2 });
+      const key = ids.map((id) => `${id}:${g.get(id)!.join(',')}`).join(' ');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(2520);
+    // chi-square over the 2,520 rings against uniform, below its upper 1e-4 point (Wilson-Hilferty, z = 3.719)
+    const expected = sessions / 2520;
+    const chi2 = [...counts.values()].reduce((a, c) => a + (c - expected) ** 2 / expected, 0);
+    const df = 2519;
+    expect(chi2).toBeLessThan(df * (1 - 2 / (9 * df) + 3.719 * Math.sqrt(2 / (9 * df))) ** 3);
+  });
+
+  it('only picks thresholds that are a strict majority of the neighbourhood, and its bounds are for that t', () => {
+    const chosen: { n: number; p: ReturnType<typeof secAggPlusParameters> }[] = [];
+    for (const n of [5, 10, 40, 100, 1000, 10_000]) {
+      for (const [dropout, corrupt] of [
+        [0.1, 0.05],
+        [0.2, 0.05],
+        [0.1, 0.1],
+        [0.3, 0.1],
+      ] as const) {
+        const p = secAggPlusParameters(n, { dropout, corrupt });
+        const m = p.graph.kind === 'harary' ? p.graph.degree + 1 : n;
+        expect(2 * p.threshold, `n = ${n}, dropout ${dropout}, corrupt ${corrupt}`).toBeGreaterThan(m);
+        expect(p.threshold).toBeLessThanOrEqual(m);
+        if (p.graph.kind === 'harary') expect(p.abortBound).toBeLessThanOrEqual(1e-6);
+        chosen.push({ n, p });
+      }
+    }
+    // and the clients accept every choice
+    for (const { n, p } of chosen)
+      expect(SecAggClient.setupProblem({ threshold: p.threshold, rosterSize: n, graph: p.graph })).toBeNull();
+    // the defaults at n = 1,000: k = 34, t = 18 of 35 (it was 28 and 13 of 29, below half)
+    expect(secAggPlusParameters(1000)).toMatchObject({
+      graph: { kind: 'harary', degree: 34 },
+      threshold: 18,
+    });
+  });
+
+  it('clients refuse a threshold that is not a majority of their Harary neighbourhood', () => {
+    // degree 4: neighbourhoods of 5, so t = 2 is refused and t = 3 accepted
+    const graph: SecAggGraph = { kind: 'harary', degree: 4 };
+    const s = setup(12, 2, 8, 'round-1', graph);
+    const roster = s.ids.map((id) => s.clients.get(id)!.advertise());
+    expect(() => s.clients.get('c000')!.shareKeys(roster)).toThrow(
+      /the threshold 2 is not a majority of the 5 clients of the neighbourhood/,
+    );
+    expect(SecAggClient.setupProblem({ threshold: 2, rosterSize: 12, graph })).toMatch(
+      /not a majority of the 5/,
+    );
+    expect(SecAggClient.setupProblem({ threshold: 3, rosterSize: 12, graph })).toBeNull();
+    expect(SecAggClient.setupProblem({ threshold: 6, rosterSize: 12, graph })).toMatch(
+      /exceeds the 5 clients/,
+    );
+    expect(
+      SecAggClient.setupProblem({ threshold: 3, rosterSize: 12, graph: { kind: 'harary', degree: 3 } }),
+    ).toMatch(/graph/);
+    expect(SecAggClient.setupProblem({ threshold: 1, rosterSize: 3 })).toMatch(/threshold/);
+  });
+
   it('picks k = O(log n) and a threshold with both failure bounds below the target', () => {
     const ks: number[] = [];
     for (const n of [100, 1000, 10_000]) {

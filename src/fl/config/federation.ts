@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, DeltaSchema, NoiseMultiplierSchema } from '../../core/index.js';
 import { type ModelSpec, parseModelSpec } from '../../ml/index.js';
+import { MIN_NEIGHBOURHOOD } from '../../secagg/index.js';
 import type { AggregatorSpec } from '../aggregators/index.js';
 import type { FederationModel, LocalTrainingSpec, SecureAggregationSpec } from '../coordinator/index.js';
 import { expectedSelectionSize, type SelectionSpec } from '../selection/index.js';
@@ -253,11 +254,11 @@ export function parseFederation(raw: unknown, prefix = 'federation'): Federation
         allowed: `none with secureAggregation ${why}: updates are encoded in fixed point`,
       });
     }
-    if (c.minNodes < 2) {
+    if (c.minNodes < MIN_NEIGHBOURHOOD) {
       issues.push({
         path: `${prefix}.minNodes`,
         value: c.minNodes,
-        allowed: 'at least 2 with secure aggregation (a sum of one update is that update)',
+        allowed: `at least ${MIN_NEIGHBOURHOOD} with secure aggregation (nodes refuse smaller rosters: with two, the sum reveals each update to the other)`,
       });
     }
   } else if (c.secagg.distributedDp) {

@@ -13,8 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { InvalidParameterError, seededRng } from '../../core/index.js';
 import { generateSigningKeyPair, SHAMIR_PRIME, sign } from '../../crypto/index.js';
 import { createDataset, type Dataset, SequentialModel } from '../../ml/index.js';
-import { type AdvertiseMessage, advertiseBytes } from '../../secagg/common.js';
-import { SecAggClient } from '../../secagg/index.js';
+import { type AdvertiseMessage, advertiseBytes, SecAggClient } from '../../secagg/index.js';
 import {
   type CoordinatorHandler,
   createInMemoryClient,

@@ -14,10 +14,12 @@ import {
   decodeSum,
   distributedNoisePlan,
   type FixedPointPlan,
+  MIN_NEIGHBOURHOOD,
   planFixedPoint,
   type SecAggGraph,
   SecAggServer,
   secAggPlusParameters,
+  thresholdProblem,
 } from '../../secagg/index.js';
 import {
   type GetTaskResponse,
@@ -132,9 +134,10 @@ export class SecureRound {
     this.keys = options.participants;
     this.participants = [...options.participants.keys()].sort();
     const n = this.participants.length;
-    if (n < 2) {
+    if (n < MIN_NEIGHBOURHOOD) {
+      // nodes refuse smaller rosters (with two, the sum reveals each update to the other node)
       throw new ProtocolError(
-        `secure aggregation needs at least 2 selected nodes (a sum of one update is that update); ${n} selected`,
+        `secure aggregation needs at least ${MIN_NEIGHBOURHOOD} selected nodes (nodes refuse smaller rosters: with two, the sum reveals each update to the other); ${n} selected`,
         { stage: 'advertise' },
       );
     }
@@ -147,8 +150,18 @@ export class SecureRound {
       this.threshold = p.threshold;
     } else {
       this.graph = { kind: 'complete' };
-      this.threshold = Math.min(n, Math.max(2, Math.ceil((options.spec.thresholdFraction ?? 2 / 3) * n)));
+      // Nodes refuse a threshold that is not a strict majority of the roster (thresholdProblem): never send one.
+      const wanted = Math.ceil((options.spec.thresholdFraction ?? 2 / 3) * n);
+      this.threshold = Math.min(n, Math.max(Math.floor(n / 2) + 1, wanted));
     }
+    const problem = thresholdProblem(
+      this.threshold,
+      this.graph.kind === 'complete' ? n : Math.min(n, this.graph.degree + 1),
+    );
+    if (problem)
+      throw new ProtocolError(`secure aggregation of round ${options.round}: ${problem}`, {
+        stage: 'advertise',
+      });
     // The sum must carry noise of std targetStd once `threshold` nodes' shares are in it; with every node in it
     // the noise is sqrt(n / threshold) times larger, and the fixed-point plan leaves room for that.
     const targetStd = (options.spec.distributedDp?.noiseMultiplier ?? 0) * options.spec.clipNorm;

@@ -3,7 +3,8 @@
  * document `{ "layers": [...], "loss"?: ... }`. Parsing validates everything before a layer is built.
  */
 import { z } from 'zod';
-import { ConfigError, UnsupportedError } from '../../core/index.js';
+import { ConfigError, InvalidParameterError, UnsupportedError } from '../../core/index.js';
+import { windowGeometry } from '../kernels/conv-geometry.js';
 import type { ActivationSpec } from '../layers/activation.js';
 import type { LossKind } from '../losses/losses.js';
 
@@ -160,12 +161,121 @@ function pick(raw: unknown, path: readonly PropertyKey[]): unknown {
 export const MODEL_SHORTHANDS = ['logreg', 'mlp:<units>,<units>...[:relu|tanh]', 'cnn:papernot'] as const;
 
 /**
+ * The most trainable parameters {@link parseModelSpec} accepts when given the input shape: 50 million (200 MB
+ * per float32 copy, and a trainer keeps several copies plus per-example gradients). A federated node checks the
+ * coordinator's spec against it before building anything, so a spec cannot make it allocate without bound.
+ */
+export const MAX_MODEL_PARAMETERS = 50_000_000;
+
+/** The most values one layer may output per example (2^24) when {@link parseModelSpec} is given the input shape. */
+export const MAX_LAYER_OUTPUT = 16_777_216;
+
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const pairOf = (v: number | readonly [number, number]): [number, number] =>
+  typeof v === 'number' ? [v, v] : [v[0], v[1]];
+
+/**
+ * The parameters a spec's layers have over a per-example input shape, and its largest layer output, computed
+ * from the shapes alone (nothing is allocated). Counting stops at a layer whose input shape it cannot take (the
+ * model's build reports that one).
+ */
+function modelSize(
+  layers: readonly LayerSpec[],
+  inputShape: readonly number[],
+): {
+  parameters: number;
+  largestOutput: number /** the layer a cap was first exceeded at, else -1 */;
+  at: number;
+} {
+  let shape: readonly number[] = inputShape;
+  let parameters = 0;
+  let largestOutput = 0;
+  for (const [i, l] of layers.entries()) {
+    switch (l.type) {
+      case 'dense':
+        parameters += product(shape) * l.units + (l.useBias === false ? 0 : l.units);
+        shape = [l.units];
+        break;
+      case 'conv2d':
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        if (shape.length !== 3) return { parameters, largestOutput, at: -1 };
+        const window = pairOf(l.type === 'conv2d' ? l.kernelSize : l.poolSize);
+        const strides = pairOf(l.strides ?? (l.type === 'conv2d' ? 1 : l.poolSize));
+        const g = windowGeometry('parseModelSpec', shape, window, strides, l.padding ?? 'valid');
+        const channels = l.type === 'conv2d' ? l.filters : shape[2]!;
+        if (l.type === 'conv2d') {
+          parameters += window[0] * window[1] * shape[2]! * l.filters + (l.useBias === false ? 0 : l.filters);
+        }
+        shape = [g.outH, g.outW, channels];
+        break;
+      }
+      case 'flatten':
+        shape = [product(shape)];
+        break;
+      case 'embedding':
+        if (shape.length !== 1) return { parameters, largestOutput, at: -1 };
+        parameters += l.inputDim * l.outputDim;
+        shape = [shape[0]!, l.outputDim];
+        break;
+      case 'layerNorm':
+      case 'groupNorm':
+        parameters += 2 * (shape[shape.length - 1] ?? 0);
+        break;
+      case 'activation':
+        break;
+    }
+    largestOutput = Math.max(largestOutput, product(shape));
+    if (parameters > MAX_MODEL_PARAMETERS || largestOutput > MAX_LAYER_OUTPUT) {
+      return { parameters, largestOutput, at: i };
+    }
+  }
+  return { parameters, largestOutput, at: -1 };
+}
+
+/**
+ * Refuses a spec too large to build over `inputShape`: more than {@link MAX_MODEL_PARAMETERS} parameters, or a
+ * layer with more than {@link MAX_LAYER_OUTPUT} outputs per example. Shapes only: nothing is allocated.
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER naming the layer, its count and the cap
+ */
+function assertModelSize(spec: ModelSpec, inputShape: readonly number[]): void {
+  const size = modelSize(spec.layers, inputShape);
+  const layer = `layers[${size.at}] (${spec.layers[size.at]?.type})`;
+  if (size.parameters > MAX_MODEL_PARAMETERS) {
+    throw new InvalidParameterError({
+      fn: 'parseModelSpec',
+      param: `model.${layer}`,
+      value: `${size.parameters} parameters up to this layer`,
+      allowed: `at most ${MAX_MODEL_PARAMETERS} parameters in the whole model (MAX_MODEL_PARAMETERS)`,
+    });
+  }
+  if (size.largestOutput > MAX_LAYER_OUTPUT) {
+    throw new InvalidParameterError({
+      fn: 'parseModelSpec',
+      param: `model.${layer}`,
+      value: `${size.largestOutput} outputs per example`,
+      allowed: `at most ${MAX_LAYER_OUTPUT} outputs per example from one layer (MAX_LAYER_OUTPUT)`,
+    });
+  }
+}
+
+/**
  * Parses `--model`: a shorthand or a JSON document (already read from its file).
  * @param text the spec text
  * @param numClasses classes of the task (the output width)
+ * @param inputShape per-example input shape: when given, the spec is also refused if building it over that
+ *   shape would exceed {@link MAX_MODEL_PARAMETERS} or {@link MAX_LAYER_OUTPUT} (checked on shapes, before
+ *   anything is allocated; a node passes it for the coordinator's spec)
  * @throws {ConfigError} VEIL_CONFIG_INVALID for a spec that does not parse, naming what is allowed
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a spec over the caps (only with `inputShape`)
  */
-export function parseModelSpec(text: string, numClasses: number): ModelSpec {
+export function parseModelSpec(text: string, numClasses: number, inputShape?: readonly number[]): ModelSpec {
+  const spec = parseSpecText(text, numClasses);
+  if (inputShape) assertModelSize(spec, inputShape);
+  return spec;
+}
+
+function parseSpecText(text: string, numClasses: number): ModelSpec {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) return parseJsonSpec(trimmed, numClasses);
   if (trimmed === 'logreg') {

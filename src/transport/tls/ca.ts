@@ -5,7 +5,8 @@
  * FOR DEVELOPMENT AND TESTS ONLY. The CA key sits unencrypted on disk (mode 0600) and nothing guards the
  * directory beyond file permissions. Production deployments bring their own PKI: any CA works whose
  * coordinator certificate has EKU serverAuth and SANs for the coordinator's host names, and whose node
- * certificates have EKU clientAuth and the node's name as subject CN.
+ * certificates have EKU clientAuth only (no serverAuth: peers refuse to bind a secure-aggregation key to a
+ * certificate that could be the coordinator's, see key-binding.ts) and the node's name as subject CN.
  */
 import type { webcrypto } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';

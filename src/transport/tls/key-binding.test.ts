@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestPki, type TestPki } from '../testing/fixtures.js';
+import { issueWithUsages, makeTestPki, type TestPki } from '../testing/fixtures.js';
 import { signKeyBinding, verifyKeyBinding } from './key-binding.js';
 
 let pki: TestPki;
@@ -41,5 +41,58 @@ describe('key binding to a certified identity', () => {
         signature: foreign,
       }),
     ).toMatch(/not issued by the CA/);
+  });
+
+  it("refuses the coordinator's certificate (a sybil peer), though the same CA issued it; accepts a node's", () => {
+    // makeTestPki issues both with the dev CA code (issueCertificate): the coordinator with EKU serverAuth +
+    // clientAuth, the node with clientAuth only
+    const signature = signKeyBinding(pki.coordinator.key, 'secagg', key);
+    const coordinatorBinding = {
+      caPem: pki.coordinator.ca,
+      certificateDer: der(pki.coordinator.cert),
+      expectedName: 'coordinator',
+      purpose: 'secagg',
+      publicKey: key,
+      signature,
+    };
+    expect(verifyKeyBinding(coordinatorBinding)).toMatch(
+      /also a server certificate \(extended key usage serverAuth or any\), as the coordinator's is/,
+    );
+    const node = {
+      caPem: pki.node.ca,
+      certificateDer: der(pki.node.cert),
+      expectedName: 'hospital-1',
+      purpose: 'secagg',
+      publicKey: key,
+      signature: signKeyBinding(pki.node.key, 'secagg', key),
+    };
+    expect(verifyKeyBinding(node)).toBeNull();
+    // a name the caller knows to be the coordinator's is refused even on a client certificate
+    expect(verifyKeyBinding({ ...node, forbiddenNames: ['coordinator', 'hospital-1'] })).toMatch(
+      /names "hospital-1", a name that may not bind a peer's key/,
+    );
+    expect(verifyKeyBinding({ ...node, forbiddenNames: ['coordinator'] })).toBeNull();
+  });
+
+  it('requires extended key usage clientAuth, without serverAuth or anyExtendedKeyUsage', async () => {
+    const CLIENT = '1.3.6.1.5.5.7.3.2';
+    const SERVER = '1.3.6.1.5.5.7.3.1';
+    const ANY = '2.5.29.37.0';
+    const check = async (usages: string[]) => {
+      const c = await issueWithUsages(pki, 'lab-eku', usages);
+      return verifyKeyBinding({
+        caPem: pki.node.ca,
+        certificateDer: der(c.cert),
+        expectedName: 'lab-eku',
+        purpose: 'secagg',
+        publicKey: key,
+        signature: signKeyBinding(c.key, 'secagg', key),
+      });
+    };
+    expect(await check([CLIENT])).toBeNull();
+    expect(await check([SERVER])).toMatch(/not a client certificate \(no extended key usage clientAuth\)/);
+    expect(await check([SERVER, CLIENT])).toMatch(/also a server certificate/);
+    expect(await check([CLIENT, ANY])).toMatch(/also a server certificate/);
+    expect(await check(['1.3.6.1.5.5.7.3.4'])).toMatch(/not a client certificate/); // emailProtection
   });
 });

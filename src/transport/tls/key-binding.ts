@@ -4,13 +4,21 @@
  * certificate checks that binding itself — so a coordinator that relays keys cannot substitute its own without
  * also holding a certificate of the CA for that node's name.
  *
- * Checks done: the certificate is issued and signed by the CA, is within its validity period, has exactly the
- * expected subject CN, and its key signed the label and the public key. Not done here: revocation (the
- * coordinator checks the CRL at every call; a peer does not see the CRL) and chains longer than CA → leaf.
+ * Checks done: the certificate is issued and signed by the CA, is within its validity period, is a client
+ * certificate and nothing more (extended key usage clientAuth, and neither serverAuth nor anyExtendedKeyUsage),
+ * has exactly the expected subject CN, which is none of the caller's forbidden names, and its key signed the
+ * label and the public key. The EKU rule is what keeps the coordinator out of the peers: its certificate must
+ * serve TLS (`veil certs` gives it serverAuth + clientAuth), so it cannot bind a key as a sybil peer even though
+ * the same CA issued it. Not done here: revocation (the coordinator checks the CRL at every call; a peer does not
+ * see the CRL) and chains longer than CA → leaf.
  */
 import { createPrivateKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 
 const LABEL = 'veil/key-binding/v1';
+/** Extended key usage OIDs (RFC 5280, 4.2.1.12). */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const ANY_EKU = '2.5.29.37.0';
 
 function message(purpose: string, publicKey: Uint8Array): Uint8Array {
   const head = new TextEncoder().encode(`${LABEL}\0${purpose}\0`);
@@ -42,7 +50,11 @@ function commonNames(cert: X509Certificate): string[] {
 
 /**
  * Checks a key binding. Returns null when it holds, else the reason it does not (never throws for bad input).
+ * The certificate must be a node's: EKU clientAuth without serverAuth or anyExtendedKeyUsage (a certificate
+ * without the EKU extension is refused too, since TLS would accept it for a server).
  * @param certificateDer the signer's certificate (DER)
+ * @param forbiddenNames subject names never accepted whatever the certificate, e.g. the coordinator's names
+ *   when the caller knows them
  */
 export function verifyKeyBinding(options: {
   readonly caPem: string;
@@ -52,6 +64,7 @@ export function verifyKeyBinding(options: {
   readonly publicKey: Uint8Array;
   readonly signature: Uint8Array;
   readonly nowMs?: number;
+  readonly forbiddenNames?: readonly string[];
 }): string | null {
   let cert: X509Certificate;
   let ca: X509Certificate;
@@ -65,9 +78,16 @@ export function verifyKeyBinding(options: {
   const now = options.nowMs ?? Date.now();
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo))
     return 'the certificate is outside its validity period';
+  const usages = cert.keyUsage ?? [];
+  if (!usages.includes(CLIENT_AUTH))
+    return 'the certificate is not a client certificate (no extended key usage clientAuth)';
+  if (usages.includes(SERVER_AUTH) || usages.includes(ANY_EKU))
+    return "the certificate is also a server certificate (extended key usage serverAuth or any), as the coordinator's is: a peer must hold a node certificate (clientAuth only)";
   const names = commonNames(cert);
   if (names.length !== 1 || names[0] !== options.expectedName)
     return `the certificate names ${JSON.stringify(names)}, not "${options.expectedName}"`;
+  if (options.forbiddenNames?.includes(names[0]))
+    return `the certificate names "${names[0]}", a name that may not bind a peer's key (the coordinator's)`;
   let ok = false;
   try {
     ok = verify(
