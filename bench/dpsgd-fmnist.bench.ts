@@ -36,6 +36,7 @@ function throughput(spec: string, dp: boolean, steps: number): { examplesPerSeco
   const r = trainModel({
     model,
     train: slice,
+    publicSize: slice.numExamples,
     epochs: 1,
     batchSize: 256,
     optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 },
@@ -92,6 +93,7 @@ if (args.includes('--accuracy')) {
       const r: TrainResult = trainModel({
         model,
         train,
+        publicSize: train.numExamples, // Fashion-MNIST's published size
         test,
         epochs: recipe.epochs,
         batchSize: recipe.batchSize,

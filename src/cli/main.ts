@@ -113,6 +113,10 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
     .option('--clipping <kind>', 'flat (default) | per-layer | adaptive')
     .option('--epochs <n>', 'epochs (default 5)')
     .option('--batch-size <b>', 'expected batch size (Poisson sampling rate = b / N) (default 256)')
+    .option(
+      '--public-size <N>',
+      'private runs: the training record count treated as public (q = batch / N, steps from N; the actual count stays protected). Required with --data; default 60000 for fashion-mnist',
+    )
     .option('--lr <x>', 'learning rate (default 0.1 for sgd, 0.001 for adam)')
     .option('--momentum <m>', 'SGD momentum (default 0.9)')
     .option('--optimizer <name>', 'sgd (default) | adam')

@@ -124,6 +124,7 @@ export {
   rngFactory,
   type SimulationData,
   SimulationDataSchema,
+  type SimulationLocalPrivacy,
   type SimulationOptions,
   type SimulationResult,
   simulate,

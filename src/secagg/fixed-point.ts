@@ -11,8 +11,11 @@
  * largest f for which that holds (always for the data, with overwhelming probability for the noise).
  *
  * Adjacency: the integer L2 sensitivity {@link integerL2Sensitivity} bounds the L2 norm of ONE node's
- * encoded update, i.e. how much the sum moves when that node's update is replaced by zero (add/remove or
- * zero-out adjacency of one node, as in DP-FedAvg). For replace-one adjacency, double it.
+ * encoded update, i.e. how much the sum moves when that node's update is replaced by zero while the node
+ * still takes part and adds its noise share: **zero-out adjacency with participation public**. It is not
+ * add/remove of a node (removing the node would also remove its noise share, which the distributed bound does
+ * not cover), so an epsilon from it is not comparable to central DP-FedAvg's add/remove one. For replace-one
+ * adjacency, double it. See docs/privacy.md, "Neighbouring relations".
  */
 
 import {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csprng, seededRng } from '../core/index.js';
 import { parseModelSpec, SequentialModel, Tensor } from '../ml/index.js';
 import { poissonSample } from './sampling.js';
-import { evaluateModel, type TrainingData, type TrainOptions, trainModel } from './trainer.js';
+import { evaluateModel, plannedEvents, type TrainingData, type TrainOptions, trainModel } from './trainer.js';
 
 /** A small separable task: label = [x0 + x1 > 0]. */
 function toyData(n: number, seed: number, width = 4): TrainingData {
@@ -31,6 +31,7 @@ describe('trainModel', () => {
     trainModel({
       model: dpModel,
       train: data,
+      publicSize: data.numExamples,
       epochs: 1,
       batchSize: 10,
       optimizer: { kind: 'sgd', learningRate: lr },
@@ -71,6 +72,7 @@ describe('trainModel', () => {
       const r = trainModel({
         model: m,
         train: toyData(80, 2),
+        publicSize: 80,
         epochs: 2,
         batchSize: 16,
         optimizer: { kind: 'adam', learningRate: 0.01 },
@@ -99,6 +101,7 @@ describe('trainModel', () => {
     const r = trainModel({
       model: m,
       train: toyData(100, 3, width),
+      publicSize: 100,
       epochs: 1,
       batchSize: 1,
       optimizer: { kind: 'sgd', learningRate: 1 },
@@ -135,6 +138,7 @@ describe('trainModel', () => {
       trainModel({
         model: m,
         train: toyData(64, 5),
+        publicSize: 64,
         epochs: 1,
         batchSize: 32,
         optimizer: { kind: 'sgd', learningRate: 0.1 },
@@ -153,6 +157,7 @@ describe('trainModel', () => {
     const r = trainModel({
       model: model(),
       train: toyData(200, 6),
+      publicSize: 200,
       epochs: 3,
       batchSize: 20,
       optimizer: { kind: 'sgd', learningRate: 0.1 },
@@ -170,6 +175,7 @@ describe('trainModel', () => {
     const r = trainModel({
       model: model(),
       train: toyData(100, 7),
+      publicSize: 100,
       epochs: 10,
       batchSize: 50,
       optimizer: { kind: 'sgd', learningRate: 0.1 },
@@ -189,6 +195,7 @@ describe('trainModel', () => {
     trainModel({
       model: m,
       train: toyData(4, 8),
+      publicSize: 4,
       epochs: 1,
       batchSize: 4,
       optimizer: { kind: 'sgd', learningRate: 1 },
@@ -213,6 +220,7 @@ describe('trainModel', () => {
     const r = trainModel({
       model: model(),
       train: toyData(400, 9),
+      publicSize: 400,
       epochs: 3,
       batchSize: 100,
       optimizer: { kind: 'sgd', learningRate: 0.05 },
@@ -230,6 +238,7 @@ describe('trainModel', () => {
     const r = trainModel({
       model: trained,
       train: data,
+      publicSize: data.numExamples,
       test: toyData(200, 11),
       epochs: 5,
       batchSize: 32,
@@ -254,6 +263,7 @@ describe('trainModel', () => {
       trainModel({
         model: m,
         train: data,
+        publicSize: data.numExamples,
         epochs: 3,
         batchSize: 20,
         optimizer: { kind: 'sgd', learningRate: 0.3 },
@@ -276,6 +286,7 @@ describe('trainModel', () => {
       trainModel({
         model: model(),
         train: data,
+        publicSize: data.numExamples,
         epochs: 1,
         batchSize: 20,
         optimizer: { kind: 'sgd', learningRate: 0.3 },
@@ -290,6 +301,7 @@ describe('trainModel', () => {
     const base: TrainOptions = {
       model: model(),
       train: toyData(10, 1),
+      publicSize: 10,
       epochs: 1,
       batchSize: 5,
       optimizer: { kind: 'sgd', learningRate: 0.1 },
@@ -305,12 +317,38 @@ describe('trainModel', () => {
     expect(() => trainModel({ ...base, privacy: { kind: 'dp', delta: 1e-5, noiseMultiplier: -1 } })).toThrow(
       /noiseMultiplier/,
     );
-    expect(() => trainModel({ ...base, batchSize: 11 })).toThrow(
+    expect(() => trainModel({ ...base, batchSize: 11, privacy: { kind: 'non-private' } })).toThrow(
       /batchSize must be at most the number of training examples/,
     );
+    expect(() => trainModel({ ...base, batchSize: 11 })).toThrow(/publicSize must be an integer >= 11/);
     expect(() => trainModel({ ...base, clipping: { kind: 'none' } })).toThrow(/clipping/);
     expect(() => trainModel({ ...base, optimizer: { kind: 'sgd', learningRate: 0 } })).toThrow(
       /learningRate/,
     );
+  });
+
+  it('a private run takes q and its steps from the public size, never from the actual count', () => {
+    // Review finding: q = B / n and the step count depended on the actual n, which was also printed, so the
+    // add/remove claim did not hold. Now a private run needs a public size and nothing depends on n.
+    const base: TrainOptions = {
+      model: model(),
+      train: toyData(10, 1),
+      epochs: 2,
+      batchSize: 5,
+      optimizer: { kind: 'sgd', learningRate: 0.1 },
+      privacy: { kind: 'dp', delta: 1e-5, noiseMultiplier: 1 },
+      rng: seededRng(1),
+    };
+    expect(() => trainModel(base)).toThrow(/publicSize/);
+    const a = trainModel({ ...base, publicSize: 40 });
+    const b = trainModel({ ...base, model: model(), train: toyData(13, 2), publicSize: 40 });
+    for (const r of [a, b]) {
+      expect(r.sampleRate).toBe(5 / 40);
+      expect(r.stepsRun).toBe(2 * 8);
+    }
+    expect(a.events).toEqual(b.events); // the same events (and epsilon) for 10 or 13 actual records
+    expect(a.epsilon!.rdp).toBe(b.epsilon!.rdp);
+    expect(plannedEvents({ ...base, publicSize: 40 }).events).toEqual(a.events);
+    expect(() => plannedEvents(base)).toThrow(/publicSize/);
   });
 });

@@ -71,8 +71,16 @@ export interface TrainOptions {
   readonly train: TrainingData;
   readonly test?: TrainingData;
   readonly epochs: number;
-  /** Expected batch size (private: q = batchSize / N; non-private: the batch size). */
+  /** Expected batch size (private: q = batchSize / publicSize; non-private: the batch size). */
   readonly batchSize: number;
+  /**
+   * Private runs (required): N, the record count treated as public. The sampling rate q = batchSize / N and the
+   * steps per epoch, round(N / batchSize), derive from it and never from the actual count, so the mechanism is
+   * fixed before it sees the data and the add/remove-one-record guarantee holds with the actual count
+   * protected (docs/privacy.md, "Neighbouring relations"). Use a size you would publish anyway (a round figure,
+   * a registry's count); Poisson sampling still draws from the actual records. Ignored by non-private runs.
+   */
+  readonly publicSize?: number;
   readonly optimizer: OptimizerSpec;
   readonly privacy: PrivacySpec;
   /** Default: flat clipping at 1 for private runs, none otherwise. */
@@ -158,6 +166,32 @@ export function evaluateModel(
   return { accuracy: correct / n, loss: lossSum / n };
 }
 
+/** The batch size against the public size (private runs) or the actual count (non-private runs). */
+function checkSampling(
+  fn: string,
+  o: Pick<TrainOptions, 'train' | 'batchSize' | 'privacy' | 'publicSize'>,
+): void {
+  if (o.privacy.kind === 'dp') {
+    if (o.publicSize === undefined) {
+      throw new InvalidParameterError({
+        fn,
+        param: 'publicSize',
+        value: undefined,
+        allowed:
+          'for a private run, the record count treated as public (an integer >= batchSize): q and the steps derive from it, so the actual count stays protected',
+      });
+    }
+    assertInteger(fn, 'publicSize', o.publicSize, o.batchSize);
+  } else if (o.batchSize > o.train.numExamples) {
+    throw new InvalidParameterError({
+      fn,
+      param: 'batchSize',
+      value: o.batchSize,
+      allowed: `at most the number of training examples (${o.train.numExamples})`,
+    });
+  }
+}
+
 function checkOptions(o: TrainOptions): void {
   const fn = 'trainModel';
   assertInteger(fn, 'epochs', o.epochs, 1);
@@ -169,14 +203,7 @@ function checkOptions(o: TrainOptions): void {
       value: o.train.numExamples,
       allowed: 'at least one example',
     });
-  if (o.batchSize > o.train.numExamples) {
-    throw new InvalidParameterError({
-      fn,
-      param: 'batchSize',
-      value: o.batchSize,
-      allowed: `at most the number of training examples (${o.train.numExamples})`,
-    });
-  }
+  checkSampling(fn, o);
   if (o.maxPhysicalBatch !== undefined) assertInteger(fn, 'maxPhysicalBatch', o.maxPhysicalBatch, 1);
   if (o.privacy.kind === 'dp') {
     assertOpenUnit(fn, 'privacy.delta', o.privacy.delta);
@@ -241,11 +268,12 @@ function addProximal(
  */
 /** The sampling and privacy plan of a run, fixed before its first step (shared by trainModel and plannedEvents). */
 function planRun(
-  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant'>,
+  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'publicSize'>,
   clipping: ClippingSpec,
 ) {
-  const n = options.train.numExamples;
   const dp = options.privacy.kind === 'dp' ? options.privacy : null;
+  // Private: everything derives from the public size N, never from the actual count (checked in checkOptions).
+  const n = dp ? options.publicSize! : options.train.numExamples;
   const q = options.batchSize / n;
   const stepsPerEpoch = dp ? Math.max(1, Math.round(1 / q)) : Math.ceil(n / options.batchSize);
   const stepsPlanned = stepsPerEpoch * options.epochs;
@@ -271,8 +299,12 @@ function planRun(
  * on to {@link trainModel} so the run uses exactly this plan.
  */
 export function plannedEvents(
-  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping'>,
+  options: Pick<
+    TrainOptions,
+    'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping' | 'publicSize'
+  >,
 ): { readonly noiseMultiplier: number | null; readonly events: readonly PrivacyEvent[] } {
+  checkSampling('plannedEvents', options);
   const dp = options.privacy.kind === 'dp';
   const spec =
     options.clipping ?? (dp ? { kind: 'flat' as const, maxGradNorm: 1 } : { kind: 'none' as const });
@@ -441,7 +473,11 @@ function summarise(r: {
         : [{ kind: 'non-private', reason: 'trained without differential privacy' }],
     stoppedEarly: r.stoppedEarly,
     private: plan !== null && plan.noiseMultiplier > 0 && options.rng.isPrivate,
-    examplesPerSecond: r.trainMs > 0 ? r.examplesSeen / (r.trainMs / 1000) : 0,
+    // Private runs count the expected batches (q N per step): the Poisson batch sizes are functions of the data.
+    examplesPerSecond:
+      r.trainMs > 0
+        ? (plan ? r.stepsRun * r.q * options.publicSize! : r.examplesSeen) / (r.trainMs / 1000)
+        : 0,
     trainSeconds: r.trainMs / 1000,
     finalTestAccuracy: last?.testAccuracy ?? (options.test ? evaluate(options.model, options.test) : null),
   };

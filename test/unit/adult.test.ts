@@ -34,6 +34,7 @@ function accuracy(spec: string, dp: boolean, seed: number): number {
   const r = trainModel({
     model,
     train,
+    publicSize: train.numExamples, // UCI Adult's published training split: public
     test,
     epochs: 5,
     batchSize: 256,

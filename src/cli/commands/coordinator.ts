@@ -5,7 +5,7 @@
  * An existing checkpoint is never overwritten silently: without --resume the command refuses to start; with
  * it, the federation continues after the last completed round and no round is charged twice.
  */
-import { existsSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, csprng, seededRng } from '../../core/index.js';
 import {
@@ -27,7 +27,7 @@ import { startCoordinatorServer } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
 import { parseCoordinatorFile, readConfigFile } from './fl-config.js';
-import { coordinatorJson, coordinatorLine } from './fl-summary.js';
+import { coordinatorJson, coordinatorLine, modelPrivacy, neighbouringOf } from './fl-summary.js';
 
 /** Runs the coordinator until the federation finishes or fails. */
 export async function coordinatorCommand(
@@ -106,7 +106,14 @@ export async function coordinatorCommand(
     evaluateEvery: federation.evaluateEvery,
     evaluateFraction: federation.evaluateFraction,
     centralDelta: centralDelta(federation),
-    ...(secureAggregationSpec(federation) ? { secureAggregation: secureAggregationSpec(federation)! } : {}),
+    ...(secureAggregationSpec(federation)
+      ? {
+          secureAggregation: secureAggregationSpec(federation)!,
+          // each node's secagg key must be bound to its certificate under its name: checked at registration,
+          // so a node with a bad binding never reaches a roster (where every honest peer would leave)
+          keyBindingCaPem: readFileSync(file.tls.ca, 'utf8'),
+        }
+      : {}),
     ...(file.allowedNodes ? { allowedNodes: file.allowedNodes } : {}),
     configSha256: configHash({ federation, task: file.task, seed: global.seed ?? null }),
     checkpoint: fileCheckpointStore(file.checkpoint),
@@ -188,6 +195,7 @@ export async function coordinatorCommand(
   let saved: string | null = null;
   if (summary.status === 'finished' && file.output) {
     loadParams(reference.params, summary.global);
+    const privacy = modelPrivacy(summary, seeded);
     saveModel(reference, file.output, {
       overwrite: false,
       privacy: {
@@ -202,7 +210,9 @@ export async function coordinatorCommand(
             }
           : null,
         localEpsilonByNode: Object.fromEntries(summary.nodes.map((n) => [n.id, n.localEpsilon])),
-        private: !seeded && (summary.central !== null || summary.nodes.some((n) => n.localEpsilon > 0)),
+        weakestLocalEpsilon: privacy.weakestLocalEpsilon,
+        private: privacy.private,
+        privateReason: privacy.reason,
       },
     });
     saved = file.output;
@@ -223,11 +233,11 @@ export async function coordinatorCommand(
         : `federation stopped after ${summary.roundsCompleted} rounds: ${summary.failure}`,
       ...(last
         ? [
-            `federated evaluation: accuracy ${(last.accuracy * 100).toFixed(2)}% on ${last.nodes} nodes (${last.examples} examples)`,
+            `federated evaluation: accuracy ${(last.accuracy * 100).toFixed(2)}% on ${last.nodes} nodes (${last.examples} examples; unnoised metrics the nodes chose to release: NOT covered by any epsilon)`,
           ]
         : []),
       summary.central
-        ? `${summary.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${summary.central.epsilonRdp.toFixed(3)} (RDP)${summary.central.epsilonPld === null ? '' : `, ${summary.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${summary.central.delta}`
+        ? `${summary.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${summary.central.epsilonRdp.toFixed(3)} (RDP)${summary.central.epsilonPld === null ? '' : `, ${summary.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${summary.central.delta} (${neighbouringOf(summary.secureAggregation)})`
         : 'central DP: none (each node accounts for its own local DP)',
       ...(saved ? [`model saved to ${saved}`] : []),
       ...(seeded ? ['seeded run: reproducible and NOT private'] : []),

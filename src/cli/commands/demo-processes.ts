@@ -259,6 +259,8 @@ export async function runInProcesses(
           epsilon: settings.localEpsilon,
           delta: settings.delta,
           maxGradNorm: settings.maxGradNorm,
+          // the demo's hospital sizes are fixed by its settings, so public by construction
+          publicSize: n.train.numExamples,
         },
         stateDir: 'state',
         reconnectForMs: 30_000,

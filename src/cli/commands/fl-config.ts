@@ -107,20 +107,41 @@ export function parseCoordinatorFile(raw: unknown, path: string): CoordinatorFil
 
 const RowsSchema = z.tuple([z.number().int().gte(0), z.number().int().gte(1)]);
 
-/** Local privacy of a node. */
+const LocalDpFields = {
+  kind: z.literal('dp'),
+  epsilon: EpsilonSchema,
+  delta: DeltaSchema,
+  noiseMultiplier: NoiseMultiplierSchema.optional(),
+  plannedRounds: z.number().int().gte(1).optional(),
+  maxGradNorm: z.number().gt(0).default(1),
+  accountant: z.enum(['rdp', 'pld']).default('rdp'),
+};
+
+/**
+ * Local privacy of a real node. Under DP, `publicSize` is the record count the node treats as public: DP-SGD's
+ * sampling rate and steps derive from it and it is the count the coordinator sees, so the actual count stays
+ * protected (docs/privacy.md, "Neighbouring relations").
+ */
 export const LocalPrivacySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('non-private') }).strict(),
   z
     .object({
-      kind: z.literal('dp'),
-      epsilon: EpsilonSchema,
-      delta: DeltaSchema,
-      noiseMultiplier: NoiseMultiplierSchema.optional(),
-      plannedRounds: z.number().int().gte(1).optional(),
-      maxGradNorm: z.number().gt(0).default(1),
-      accountant: z.enum(['rdp', 'pld']).default('rdp'),
+      ...LocalDpFields,
+      publicSize: z
+        .number({
+          error:
+            'an integer >= 1: the record count this node treats as public (q and the steps derive from it; the coordinator sees it instead of the actual count)',
+        })
+        .int()
+        .gte(1),
     })
     .strict(),
+]);
+
+/** Local privacy of every simulated node: each node's public size is its partition's size (set by the run). */
+export const SimulationLocalPrivacySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('non-private') }).strict(),
+  z.object(LocalDpFields).strict(),
 ]);
 
 /** A node's own personalisation (docs/federated.md). */
@@ -229,7 +250,7 @@ export const SimulateFileSchema = z
   .object({
     nodes: z.number().int().gte(1).default(3),
     data: z.unknown().optional(),
-    localPrivacy: LocalPrivacySchema.default({ kind: 'non-private' }),
+    localPrivacy: SimulationLocalPrivacySchema.default({ kind: 'non-private' }),
     personalization: PersonalizationSchema.default({ kind: 'none' }),
     byzantine: z
       .object({

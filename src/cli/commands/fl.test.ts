@@ -247,6 +247,29 @@ describe('veil coordinator / veil node configs', () => {
     expect(node.stderr).toMatch(/epsilon/);
   });
 
+  it('refuse a node with local DP but no publicSize, saying what it is for; accept one with it', () => {
+    // Review finding: q and the steps came from the node's actual count, which it also sent in the clear.
+    const node = (privacy: Record<string, unknown>) => ({
+      coordinator: 'https://127.0.0.1:1',
+      tls: { cert: 'n.crt', key: 'n.key', ca: 'ca.crt' },
+      data: { kind: 'hospital', name: 'city-clinic' },
+      privacy,
+    });
+    const dp = { kind: 'dp', epsilon: 1, delta: 1e-5 };
+    let refused: unknown;
+    try {
+      parseNodeFile(node(dp), join(dir, 'node.json'));
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ConfigError);
+    const issue = (refused as ConfigError).issues.find((i) => i.path === 'privacy.publicSize');
+    expect(issue?.allowed).toMatch(/treats as public/);
+    expect(parseNodeFile(node({ ...dp, publicSize: 1200 }), join(dir, 'node.json')).privacy).toMatchObject({
+      publicSize: 1200,
+    });
+  });
+
   it("accept a CSV data section's numericScaling and refuse an unknown one, listing the allowed values", async () => {
     // Arrange
     const node = (numericScaling: unknown) => ({

@@ -7,19 +7,19 @@ import { ConfigError, seededRng } from '../../core/index.js';
 import {
   type ByzantineSpec,
   type FederationConfig,
-  type LocalPrivacySpec,
   loadFederatedData,
   type PersonalizationSpec,
   parseFederation,
   parseSimulationData,
   type SimulationData,
+  type SimulationLocalPrivacy,
   simulate,
 } from '../../fl/index.js';
 import { EXIT } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
 import { parseSimulateFile, readConfigFile } from './fl-config.js';
-import { bytesPerRound, coordinatorJson, coordinatorLine } from './fl-summary.js';
+import { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './fl-summary.js';
 
 /** Raw flags of `veil simulate`. */
 export interface SimulateFlags {
@@ -54,7 +54,7 @@ interface Plan {
   readonly federation: FederationConfig;
   readonly data: SimulationData;
   readonly nodes: number;
-  readonly localPrivacy: LocalPrivacySpec;
+  readonly localPrivacy: SimulationLocalPrivacy;
   readonly byzantine: ByzantineSpec | undefined;
   readonly personalization: PersonalizationSpec;
   readonly dropout?: number;
@@ -188,7 +188,7 @@ function fromFlags(flags: SimulateFlags): Plan {
     secureAggregation: secure,
     ...(secure !== 'none'
       ? {
-          minNodes: Math.max(2, minNodes),
+          minNodes: Math.max(3, minNodes),
           secagg: {
             clipNorm: secaggClip,
             // simulated nodes answer at once: a dropped one is noticed after 1 s, not a minute
@@ -231,7 +231,7 @@ function fromFile(path: string): Plan {
     federation,
     data: file.data,
     nodes: file.nodes,
-    localPrivacy: file.localPrivacy as LocalPrivacySpec,
+    localPrivacy: file.localPrivacy as SimulationLocalPrivacy,
     byzantine: file.byzantine as ByzantineSpec | undefined,
     personalization: file.personalization as PersonalizationSpec,
   };
@@ -336,7 +336,7 @@ export async function simulateCommand(
       `${c.status === 'finished' ? 'finished' : `stopped (${c.failure})`}: ${c.roundsCompleted}/${c.rounds} rounds with ${plan.nodes} nodes in ${r.seconds.toFixed(1)} s`,
       `test accuracy of the global model: ${(r.testAccuracy * 100).toFixed(2)}%`,
       c.central
-        ? `${c.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP)${c.central.epsilonPld === null ? '' : ` / ${c.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${c.central.delta}`
+        ? `${c.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP)${c.central.epsilonPld === null ? '' : ` / ${c.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${c.central.delta} (${neighbouringOf(c.secureAggregation)})`
         : 'central DP: none',
       plan.localPrivacy.kind === 'dp'
         ? `local DP: largest node epsilon ${Math.max(...nodeEps).toFixed(3)} of ${plan.localPrivacy.epsilon}`

@@ -50,6 +50,8 @@ const base = [
   '64',
   '--lr',
   '0.5',
+  '--public-size',
+  '1000',
 ];
 
 describe('veil train', () => {
@@ -69,6 +71,22 @@ describe('veil train', () => {
     expect(s['private']).toBe(true);
     expect((s['epsilon'] as { pld: number }).pld).toBeLessThanOrEqual(2);
     expect(run.stderr).toMatch(/epoch 3: loss/);
+    // Review findings: the actual training count is never printed (q and the steps come from --public-size),
+    // and the unnoised loss, test accuracy and timings are labelled as outside epsilon.
+    expect(s['sampleRate']).toBe(64 / 1000);
+    expect(s['data']).toMatchObject({ publicSize: 1000 });
+    expect(JSON.stringify(s)).not.toMatch(/"trainExamples"/);
+    expect(s['notCoveredByEpsilon']).toEqual(
+      expect.arrayContaining([expect.stringMatching(/training loss/)]),
+    );
+    expect(run.stderr).toMatch(/not covered by epsilon/);
+  });
+
+  it('refuses a private run on a CSV without --public-size, naming the flag and what it is for', async () => {
+    const run = await runVeil(...base.slice(0, -2), '--epsilon', '1', '--json');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/--public-size/);
+    expect(run.stdout).toMatch(/treat as public/);
   });
 
   it('writes a model that loads back with its encoder and predicts the same', async () => {
@@ -144,10 +162,13 @@ describe('veil train', () => {
       '16',
       '--epsilon',
       '5',
+      '--public-size',
+      '64',
       '--json',
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json()['data']).toMatchObject({ trainExamples: 64, testExamples: 16, classes: 10 });
+    expect(run.json()['data']).toMatchObject({ publicSize: 64, testExamples: 16, classes: 10 });
+    expect(run.json()['data']).not.toHaveProperty('trainExamples');
   });
 
   const refusals: ReadonlyArray<readonly [string, () => string[], RegExp, number]> = [

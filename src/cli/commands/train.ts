@@ -29,6 +29,9 @@ import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
 import { ledgerUrl } from './budget.js';
 
+/** Fashion-MNIST's published training-set size: public, so it is the default public size of its runs. */
+const FASHION_MNIST_TRAIN_SIZE = 60_000;
+
 /** Raw flags of `veil train` (strings from commander). */
 export interface TrainFlags {
   readonly data?: string;
@@ -47,6 +50,8 @@ export interface TrainFlags {
   readonly clipping?: string;
   readonly epochs?: string;
   readonly batchSize?: string;
+  /** Private runs: the record count treated as public (q and the steps derive from it). */
+  readonly publicSize?: string;
   readonly lr?: string;
   readonly momentum?: string;
   readonly optimizer?: string;
@@ -180,6 +185,20 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   // --- optimisation
   const epochs = p.optionalNumber('epochs', flags.epochs, { kind: 'integer', min: 1, max: 100_000 }, 5);
   const batchSize = p.optionalNumber('batch-size', flags.batchSize, { kind: 'integer', min: 1 }, 256);
+  // The sampling rate and the step count of a private run derive from a public size, never from the data's
+  // actual count: that keeps the count itself protected (docs/privacy.md, "Neighbouring relations").
+  const publicSize =
+    p.optionalNumber('public-size', flags.publicSize, { kind: 'integer', min: 1 }) ??
+    (flags.dataset !== undefined && !nonPrivate ? FASHION_MNIST_TRAIN_SIZE : undefined);
+  if (!nonPrivate && publicSize === undefined && flags.data !== undefined) {
+    p.problem(
+      '--public-size',
+      undefined,
+      'for a private run, the training record count Veil may treat as public (an integer >= --batch-size; e.g. a round figure you would publish anyway): the sampling rate and steps derive from it, and the actual count is never printed',
+    );
+  }
+  if (publicSize !== undefined && publicSize < batchSize)
+    p.problem('--public-size', publicSize, `an integer >= --batch-size (${batchSize})`);
   const optimizerKind = p.choice('optimizer', flags.optimizer, ['sgd', 'adam'] as const, 'sgd');
   const lr = p.optionalNumber('lr', flags.lr, { kind: 'positive' }, optimizerKind === 'adam' ? 0.001 : 0.1);
   const momentum = p.optionalNumber(
@@ -229,7 +248,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     const data = loadData(p, flags, global.seed);
     const numClasses = data.train.numClasses;
     const spec = readModelSpec(p, flags.model, flags.dataset ? 'cnn:papernot' : 'logreg', numClasses);
-    if (batchSize > data.train.numExamples) {
+    if (nonPrivate && batchSize > data.train.numExamples) {
       throw new ConfigError(
         [
           {
@@ -267,6 +286,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
       const planned = plannedEvents({
         train: data.train,
         batchSize,
+        ...(publicSize === undefined ? {} : { publicSize }),
         epochs,
         privacy,
         accountant,
@@ -281,6 +301,10 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     }
     const progress = progressPrinter(io);
     for (const w of data.warnings) io.stderr(`warning: ${w}\n`);
+    if (!nonPrivate)
+      io.stderr(
+        'note: the loss and accuracy shown while training are computed without noise: they are not covered by epsilon\n',
+      );
 
     const result = trainModel({
       model,
@@ -288,6 +312,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
       test: data.test,
       epochs,
       batchSize,
+      ...(publicSize === undefined ? {} : { publicSize }),
       optimizer:
         optimizerKind === 'sgd'
           ? { kind: 'sgd', learningRate: lr, momentum }
@@ -356,6 +381,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
       saved,
       maxGradNorm,
       clippingKind,
+      publicSize,
     });
     const summary = ledger
       ? { ...summary0, ledger: { spend, lineage, dataset: flags.dataName ?? null } }
@@ -387,8 +413,10 @@ function buildSummary(
     saved: { dir: string; files: string[] } | null;
     maxGradNorm: number;
     clippingKind: string;
+    publicSize: number | undefined;
   },
 ): Record<string, unknown> {
+  const dp = r.noiseMultiplier !== null;
   return {
     testAccuracy: r.finalTestAccuracy,
     epsilonSpent: c.epsilonSpent,
@@ -399,6 +427,13 @@ function buildSummary(
     accountant: c.accountant,
     epsilon: r.epsilon,
     private: r.private,
+    ...(dp
+      ? {
+          neighbouring:
+            'add/remove one training record (the actual count is protected: q and steps derive from publicSize)',
+          notCoveredByEpsilon: NOT_COVERED,
+        }
+      : {}),
     ...(c.global.seed === undefined
       ? {}
       : { seed: c.global.seed, note: 'seeded run: reproducible and NOT private' }),
@@ -406,7 +441,8 @@ function buildSummary(
     parameters: c.model.parameterCount,
     data: {
       source: c.data.source,
-      trainExamples: c.data.train.numExamples,
+      // A private run never prints the actual training count (q and the steps derive from the public size).
+      ...(dp ? { publicSize: c.publicSize } : { trainExamples: c.data.train.numExamples }),
       testExamples: c.data.test.numExamples,
       features: c.data.train.featureShape,
       classes: c.data.train.numClasses,
@@ -467,6 +503,16 @@ function progressPrinter(io: Io): {
   };
 }
 
+/**
+ * What `veil train` shows that is computed on the data without noise, so outside the run's epsilon: the loss
+ * (progress line and per-epoch metrics), the test accuracy (the test set gets no DP), and timings.
+ */
+const NOT_COVERED = [
+  'training loss (progress and metrics[].trainLoss)',
+  'test accuracy (testAccuracy, metrics[].testAccuracy)',
+  'timings (examplesPerSecond, trainSeconds, metrics[].seconds)',
+] as const;
+
 function renderText(s: Record<string, unknown>): string[] {
   const eps = s['epsilon'] as { rdp: number; pld: number } | null;
   const lines = [
@@ -476,6 +522,10 @@ function renderText(s: Record<string, unknown>): string[] {
       : 'privacy: none (--non-private)',
     `speed: ${s['examplesPerSecond']} examples/s`,
   ];
+  if (eps)
+    lines.push(
+      `not covered by epsilon (computed without noise; keep them to yourself or treat them as non-private): ${NOT_COVERED.join(', ')}`,
+    );
   const stopped = s['stoppedEarly'] as { reason: string } | null;
   if (stopped) lines.push(`stopped early: ${stopped.reason}`);
   const out = s['out'] as { dir: string } | null;

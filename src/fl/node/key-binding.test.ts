@@ -2,10 +2,12 @@
  * Nodes with a certified identity bind their secure-aggregation key to their certificate, and refuse a round in
  * which the coordinator relays a peer key that is not bound to that peer's certificate (key substitution).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRng } from '../../core/index.js';
 import { generateSigningKeyPair } from '../../crypto/index.js';
@@ -15,6 +17,8 @@ import {
   createInMemoryClient,
   initCa,
   issueCertificate,
+  SecAggPeerSchema,
+  signKeyBinding,
 } from '../../transport/index.js';
 import { federationModel, parseFederation } from '../config/index.js';
 import { Coordinator } from '../coordinator/index.js';
@@ -25,6 +29,8 @@ import { FederatedNode, type NodeEvent } from './node.js';
 let dir: string;
 const identities = new Map<string, { certificatePem: string; privateKeyPem: string; caPem: string }>();
 const NAMES = ['lab-a', 'lab-b', 'lab-c'];
+/** The coordinator's own certificate from the same CA (EKU serverAuth + clientAuth). */
+let coordinatorIdentity: { certificatePem: string; privateKeyPem: string };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'veil-binding-'));
@@ -43,6 +49,17 @@ beforeAll(async () => {
       caPem: readFileSync(c.caCertPath, 'utf8'),
     });
   }
+  const c = await issueCertificate({
+    caDir: join(dir, 'ca'),
+    name: 'coordinator',
+    role: 'coordinator',
+    outDir: join(dir, 'coordinator'),
+    validDays: 2,
+  });
+  coordinatorIdentity = {
+    certificatePem: readFileSync(c.certPath, 'utf8'),
+    privateKeyPem: readFileSync(c.keyPath, 'utf8'),
+  };
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -132,6 +149,47 @@ describe('secure-aggregation keys bound to certificates', () => {
       const refused = events.get(name)!.find((e) => e.kind === 'secagg-refused');
       expect(refused, name).toMatchObject({
         reason: expect.stringMatching(/peer "lab-b" is not bound to its certificate \(the key is not signed/),
+      });
+      expect(events.get(name)!.some((e) => e.kind === 'trained')).toBe(false);
+    }
+  });
+
+  it('a coordinator adding itself as a sybil peer (its own certificate from the same CA) gets no node to train', async () => {
+    // With roster {target, sybil} and t = 2 the 'sum' would be the target's update. The coordinator's
+    // certificate is a server certificate (EKU serverAuth), so its binding is refused whatever the name.
+    const sybil = generateSigningKeyPair();
+    const peer = create(SecAggPeerSchema, {
+      node: 'coordinator',
+      signingKey: sybil.publicKey,
+      certificate: new Uint8Array(new X509Certificate(coordinatorIdentity.certificatePem).raw),
+      keySignature: signKeyBinding(coordinatorIdentity.privateKeyPem, 'secagg', sybil.publicKey),
+    });
+    const { summary, events } = await federation((inner) => ({
+      ...inner,
+      register: (r, p) => inner.register(r, p),
+      getTask: async (r, p) => {
+        const task = await inner.getTask(r, p);
+        const setup = task.task.case === 'train' ? task.task.value.secagg : undefined;
+        if (setup && !setup.peers.some((x) => x.node === 'coordinator')) {
+          setup.peers.push(peer);
+          // a majority of the 4 peers and room for 4 in the fixed point, so that only the binding is refused
+          setup.threshold = 3;
+          setup.fractionalBits -= 1;
+        }
+        return task;
+      },
+      submitUpdate: (r, p) => inner.submitUpdate(r, p),
+      submitEvaluation: (r, p) => inner.submitEvaluation(r, p),
+      leave: (r, p) => inner.leave(r, p),
+      submitSecAgg: (r, p) => inner.submitSecAgg(r, p),
+    }));
+    expect(summary.status).toBe('failed');
+    for (const name of NAMES) {
+      const refused = events.get(name)!.find((e) => e.kind === 'secagg-refused');
+      expect(refused, name).toMatchObject({
+        reason: expect.stringMatching(
+          /peer "coordinator" is not bound to its certificate \(the certificate is also a server certificate/,
+        ),
       });
       expect(events.get(name)!.some((e) => e.kind === 'trained')).toBe(false);
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dpSgdEvent } from '../../accounting/index.js';
 import { ConfigError, ProtocolError, seededRng } from '../../core/index.js';
@@ -9,7 +10,16 @@ import { trainModel } from '../../train/index.js';
 import {
   type CoordinatorHandler,
   createInMemoryClient,
+  GetTaskResponseSchema,
+  LeaveResponseSchema,
+  RegisterResponseSchema,
+  type SecAggSetup,
+  SecAggSetupSchema,
+  SubmitEvaluationResponseSchema,
+  SubmitSecAggResponseSchema,
   type SubmitUpdateRequest,
+  SubmitUpdateResponseSchema,
+  TrainConfigSchema,
   type TrainTask,
 } from '../../transport/index.js';
 import { federationModel, parseFederation } from '../config/index.js';
@@ -19,7 +29,13 @@ import {
   type CoordinatorOptions,
   type LocalTrainingSpec,
 } from '../coordinator/index.js';
-import { decodeDelta, decodeParameters, flattenParams, loadParams } from '../protocol/index.js';
+import {
+  decodeDelta,
+  decodeParameters,
+  encodeParameters,
+  flattenParams,
+  loadParams,
+} from '../protocol/index.js';
 import { fedAvg } from '../strategies/index.js';
 import { fileSpendStore, LocalBudget, memorySpendStore } from './budget.js';
 import { FederatedNode, type NodeEvent, type NodeOptions } from './node.js';
@@ -104,6 +120,108 @@ function forwarding(target: () => CoordinatorHandler): CoordinatorHandler {
     leave: (r, p) => target().leave(r, p),
     submitSecAgg: (r, p) => target().submitSecAgg(r, p),
   };
+}
+
+/**
+ * A scripted coordinator for one node over [3] features, 2 classes: it registers the node with `modelSpec` and
+ * answers GetTask with each round of `rounds` in turn (a training task under the secure aggregation setup that
+ * `setup` makes from the node's registered signing key), then `finished`. Advertisements are recorded and
+ * refused (the node then drops the round's state).
+ */
+function scriptedCoordinator(options: {
+  readonly modelSpec?: string;
+  readonly inputShape?: readonly number[];
+  readonly rounds?: readonly { readonly round: number; readonly setup: (own: Uint8Array) => SecAggSetup }[];
+}) {
+  const { model, spec } = federationModel(parseFederation({ model: 'logreg' }), [3], 2);
+  const global = flattenParams(new SequentialModel(spec, [3], 2, seededRng('init')).params);
+  const advertised: { session: string; encryptionKey: Uint8Array; maskKey: Uint8Array }[] = [];
+  let own: Uint8Array = new Uint8Array(0);
+  let next = 0;
+  const handler: CoordinatorHandler = {
+    async register(r) {
+      own = r.secaggSigningKey;
+      return create(RegisterResponseSchema, {
+        accepted: true,
+        modelSpecJson: options.modelSpec ?? model.specJson,
+        inputShape: [...(options.inputShape ?? [3])],
+        numClasses: 2,
+        rounds: 1,
+      });
+    },
+    async getTask() {
+      const r = options.rounds?.[next++];
+      if (!r) {
+        return create(GetTaskResponseSchema, {
+          task: { case: 'finished', value: { rounds: 1, global: encodeParameters(global) } },
+        });
+      }
+      return create(GetTaskResponseSchema, {
+        task: {
+          case: 'train',
+          value: {
+            round: r.round,
+            global: encodeParameters(global),
+            config: create(TrainConfigSchema, {
+              localEpochs: 1,
+              batchSize: 8,
+              learningRate: 0.5,
+              compression: { kind: { case: 'none', value: {} } },
+            }),
+            secagg: r.setup(own),
+          },
+        },
+      });
+    },
+    async submitUpdate() {
+      return create(SubmitUpdateResponseSchema, { accepted: true });
+    },
+    async submitEvaluation() {
+      return create(SubmitEvaluationResponseSchema, { accepted: true });
+    },
+    async leave() {
+      return create(LeaveResponseSchema, {});
+    },
+    async submitSecAgg(r) {
+      if (r.message.case === 'advertise') {
+        advertised.push({
+          session: r.session,
+          encryptionKey: r.message.value.encryptionKey,
+          maskKey: r.message.value.maskKey,
+        });
+      }
+      return create(SubmitSecAggResponseSchema, { accepted: false, reason: 'recorded' });
+    },
+  };
+  return { handler, advertised };
+}
+
+/** A SecAgg setup naming the node (by its signing key) and `others` more peers with random keys. */
+function setupFor(
+  own: Uint8Array,
+  fields: Partial<
+    Pick<SecAggSetup, 'session' | 'protocol' | 'threshold' | 'degree' | 'fractionalBits' | 'clipNorm'>
+  > & { readonly others?: number } = {},
+) {
+  const { others = 2, ...rest } = fields;
+  return create(SecAggSetupSchema, {
+    session: 'session-1',
+    protocol: 'secagg',
+    threshold: 2,
+    degree: 0,
+    fractionalBits: 20,
+    clipNorm: 1,
+    noiseSigma: 0,
+    peers: [
+      { node: 'me', signingKey: own },
+      ...Array.from({ length: others }, (_, i) => {
+        const signingKey = new Uint8Array(32);
+        seededRng(`peer-${i}`).fillBytes(signingKey);
+        return { node: `peer-${i}`, signingKey };
+      }),
+    ],
+    ...rest,
+  });
 }
 
 describe('FederatedNode', () => {
@@ -291,7 +409,7 @@ describe('FederatedNode', () => {
     const one = probe.wouldSpend(round);
     probe.charge(round);
     const epsilon = (one + probe.wouldSpend(round)) / 2; // pays for one round, not two
-    const privacy = { kind: 'dp', epsilon, delta: 1e-5, noiseMultiplier: 1 } as const;
+    const privacy = { kind: 'dp', epsilon, delta: 1e-5, noiseMultiplier: 1, publicSize: 32 } as const;
 
     const first = coordinatorFor('logreg');
     const before = makeNode(first.coordinator, 'h', data, { privacy, spendStore: fileSpendStore(path) });
@@ -318,7 +436,7 @@ describe('FederatedNode', () => {
     const path = join(dir, 'spends.json');
     const data = dataset(32, 'dp');
     // a budget calibrated over 4 planned rounds; the federation has 2 rounds per run
-    const privacy = { kind: 'dp', epsilon: 2, delta: 1e-5, plannedRounds: 4 } as const;
+    const privacy = { kind: 'dp', epsilon: 2, delta: 1e-5, plannedRounds: 4, publicSize: 32 } as const;
     const first = coordinatorFor('logreg', { rounds: 2 });
     const a = await makeNode(first.coordinator, 'h', data, {
       privacy,
@@ -338,5 +456,123 @@ describe('FederatedNode', () => {
     expect(b.localPrivacy!.events).toHaveLength(4);
     expect(b.localPrivacy!.epsilonSpent).toBeLessThanOrEqual(2);
     expect(b.localPrivacy!.epsilonSpent).toBeGreaterThan(1.9);
+  });
+
+  it('a seeded node draws fresh secure-aggregation secrets for each session of a round (a retried attempt)', async () => {
+    const { handler, advertised } = scriptedCoordinator({
+      rounds: [
+        { round: 1, setup: (own) => setupFor(own, { session: 'round-1/attempt-1' }) },
+        { round: 1, setup: (own) => setupFor(own, { session: 'round-1/attempt-2' }) },
+      ],
+    });
+    const { node, events } = makeNode(handler, 'seeded', dataset(16, 'seeded'));
+    const summary = await node.run();
+    expect(summary.status).toBe('finished');
+    expect(events.some((e) => e.kind === 'secagg-refused')).toBe(false);
+    expect(advertised.map((a) => a.session)).toEqual(['round-1/attempt-1', 'round-1/attempt-2']);
+    // the same seeded rng, the same round: the keys (and so the self-mask seed and shares drawn after them from
+    // the same stream) must still differ, or a server could combine what each attempt released
+    expect(advertised[1]!.encryptionKey).not.toEqual(advertised[0]!.encryptionKey);
+    expect(advertised[1]!.maskKey).not.toEqual(advertised[0]!.maskKey);
+  });
+
+  it('sits a round out, without training, when the threshold is not a majority of its neighbourhood', async () => {
+    // 4 peers, t = 2: two groups of 2 shown different survivor lists would give a coordinator both of a node's
+    // secrets. Refused even without requireSecureAggregation. A 3-peer SecAgg+ setup of degree 2 with t = 2 is
+    // fine (2 of 3), and a 2-peer roster is refused whatever t.
+    const { handler, advertised } = scriptedCoordinator({
+      rounds: [
+        { round: 1, setup: (own) => setupFor(own, { session: 'low', others: 3, threshold: 2 }) },
+        { round: 1, setup: (own) => setupFor(own, { session: 'pair', others: 1, threshold: 2 }) },
+        {
+          round: 1,
+          setup: (own) =>
+            setupFor(own, { session: 'plus', protocol: 'secagg+', others: 9, threshold: 2, degree: 4 }),
+        },
+        { round: 1, setup: (own) => setupFor(own, { session: 'ok', others: 3, threshold: 3 }) },
+      ],
+    });
+    const { node, events } = makeNode(handler, 'majority', dataset(16, 'majority'));
+    const summary = await node.run();
+    expect(summary.status).toBe('finished');
+    const refused = events.filter((e) => e.kind === 'secagg-refused');
+    expect(refused).toEqual([
+      {
+        kind: 'secagg-refused',
+        round: 1,
+        reason:
+          "invalid secure aggregation setup: the threshold 2 is not a majority of the 4 clients of the neighbourhood (at least 3 needed, or a server showing two survivor lists could unmask one client's input); sitting the round out",
+      },
+      {
+        kind: 'secagg-refused',
+        round: 1,
+        reason:
+          'invalid secure aggregation setup: 2 clients in the neighbourhood, fewer than the minimum 3; sitting the round out',
+      },
+      {
+        kind: 'secagg-refused',
+        round: 1,
+        reason: expect.stringMatching(
+          /the threshold 2 is not a majority of the 5 clients of the neighbourhood/,
+        ),
+      },
+    ]);
+    // only the last setup (t = 3 of 4) was trained for and advertised
+    expect(advertised.map((a) => a.session)).toEqual(['ok']);
+    expect(events.filter((e) => e.kind === 'trained')).toHaveLength(1);
+  });
+
+  it('a bad secure-aggregation setup makes the node sit the round out instead of stopping', async () => {
+    const bad: [string, (own: Uint8Array) => SecAggSetup, RegExp][] = [
+      ['protocol', (own) => setupFor(own, { session: 'p', protocol: 'secagg-9000' }), /unknown protocol/],
+      ['threshold', (own) => setupFor(own, { session: 't', threshold: 1 }), /threshold/],
+      ['degree', (own) => setupFor(own, { session: 'd', protocol: 'secagg+', degree: 3 }), /graph/],
+      ['bits', (own) => setupFor(own, { session: 'b', fractionalBits: 30, clipNorm: 4 }), /could wrap/],
+      ['clip', (own) => setupFor(own, { session: 'c', clipNorm: 0 }), /clip norm/],
+      ['missing', () => setupFor(new Uint8Array(32), { session: 'm' }), /another signing key/],
+    ];
+    const { handler, advertised } = scriptedCoordinator({
+      rounds: bad.map(([, setup], i) => ({ round: i + 1, setup })),
+    });
+    const { node, events } = makeNode(handler, 'steady', dataset(16, 'steady'));
+    const summary = await node.run();
+    expect(summary.status).toBe('finished');
+    expect(advertised).toEqual([]);
+    expect(events.some((e) => e.kind === 'trained')).toBe(false);
+    const refused = events.filter((e) => e.kind === 'secagg-refused');
+    expect(refused.map((e) => e.round)).toEqual([1, 2, 3, 4, 5, 6]);
+    bad.forEach(([what, , reason], i) => {
+      expect(refused[i], what).toMatchObject({ reason: expect.stringMatching(reason) });
+    });
+  });
+
+  it("refuses the coordinator's model spec over the size caps before allocating it", async () => {
+    // 3 x 100,000 + 100,000^2 + ... parameters: far above MAX_MODEL_PARAMETERS (50 million)
+    const wide = scriptedCoordinator({ modelSpec: 'mlp:100000,100000' });
+    const a = makeNode(wide.handler, 'wide', dataset(8, 'wide'));
+    const error = await a.node.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).message).toMatch(
+      /^node "wide" refuses the coordinator's model spec: .*model\.layers\[3\] \(dense\).*at most 50000000 parameters/,
+    );
+    expect(a.events).toEqual([]);
+    // a layer whose output per example is above MAX_LAYER_OUTPUT (2^24): 64 x 64 x 8192 values
+    const image = scriptedCoordinator({
+      inputShape: [64, 64, 1],
+      modelSpec: JSON.stringify({
+        layers: [
+          { type: 'conv2d', filters: 8192, kernelSize: 1, padding: 'same' },
+          { type: 'flatten' },
+          { type: 'dense', units: 1 },
+        ],
+        loss: 'binary-cross-entropy',
+      }),
+    });
+    const b = makeNode(image.handler, 'image', dataset(4, 'image', [64, 64, 1]));
+    const imageError = await b.node.run().catch((e: unknown) => e);
+    expect(imageError).toBeInstanceOf(ProtocolError);
+    expect((imageError as ProtocolError).message).toMatch(
+      /model\.layers\[0\] \(conv2d\) must be at most 16777216 outputs per example .*got "33554432 outputs per example"/,
+    );
   });
 });

@@ -75,6 +75,12 @@ export type LocalPrivacySpec =
       /** Per-example clipping norm (default 1). */
       readonly maxGradNorm?: number;
       readonly accountant?: 'rdp' | 'pld';
+      /**
+       * The node's record count treated as public, N (an integer >= 1). DP-SGD's sampling rate and steps derive
+       * from it, and it is the count the node sends the coordinator (FedAvg's weight), so the actual count
+       * stays protected by the add/remove-one-record guarantee (docs/privacy.md, "Neighbouring relations").
+       */
+      readonly publicSize: number;
     };
 
 /**
@@ -108,9 +114,9 @@ export interface NodeOptions {
   readonly privacy: LocalPrivacySpec;
   /**
    * Whether to send the coordinator metrics computed on the node's data: the mean training loss with each
-   * update and the federated evaluation's accuracy and loss. They are not noised, so they are outside the
-   * local DP guarantee; the default is to release them only without local DP. (The example count, sent at
-   * registration as FedAvg's weight, is treated as public.)
+   * update and the federated evaluation's accuracy and loss. They are not noised, so they are outside every DP
+   * guarantee (local, central or distributed); the default is to release them only when the federation claims
+   * none: no local DP here and no noise on the aggregate. `true` releases them anyway (label them not private).
    */
   readonly releaseMetrics?: boolean;
   /** The node's personal model, if any (default none). */
@@ -330,6 +336,8 @@ export class FederatedNode {
   private lastEvaluation: NodeSummary['lastEvaluation'] = null;
   private lastBatchSize = 0;
   private lastLearningRate: number | undefined;
+  /** The federation noises its aggregate (declared at registration, or seen in a noised round). */
+  private aggregateDp = false;
   private readonly traffic: RoundTraffic[] = [];
   /** This node's Ed25519 key for secure aggregation (one per run; its public half is registered). */
   private readonly signing: KeyPair = generateSigningKeyPair();
@@ -468,7 +476,7 @@ export class FederatedNode {
         this.o.client.register(
           create(RegisterRequestSchema, {
             protocolVersion: PROTOCOL_VERSION,
-            numExamples: BigInt(this.o.train.numExamples),
+            numExamples: BigInt(this.recordCount()),
             modelSpecSha256: this.o.expectedModelSha256 ?? '',
             secaggSigningKey: this.signing.publicKey,
             ...(this.o.identity
@@ -492,6 +500,7 @@ export class FederatedNode {
         stage: 'register',
       });
     }
+    if (reg.aggregateDp) this.aggregateDp = true;
     if (this.model) return;
     this.setUp(reg.modelSpecJson, reg.inputShape, reg.numClasses, reg.rounds);
     this.o.onEvent?.({
@@ -549,7 +558,16 @@ export class FederatedNode {
         `node "${this.o.name}"`,
       );
     }
-    const spec = parseModelSpec(specJson, numClasses);
+    // The spec comes from the coordinator: its size is checked on shapes before anything is allocated.
+    let spec: ReturnType<typeof parseModelSpec>;
+    try {
+      spec = parseModelSpec(specJson, numClasses, inputShape);
+    } catch (err) {
+      if (!(err instanceof InvalidParameterError)) throw err;
+      throw new ProtocolError(`node "${this.o.name}" refuses the coordinator's model spec: ${err.message}`, {
+        stage: 'register',
+      });
+    }
     this.model = new SequentialModel(spec, inputShape, numClasses, this.o.rng('init'));
     this.rounds = rounds;
     const p = this.o.privacy;
@@ -614,8 +632,10 @@ export class FederatedNode {
   ): Promise<NodeSummary | null> {
     if (task.secagg && (await this.sitsOut(task.round, task.secagg))) return null;
     if (this.o.requireSecureAggregation && (await this.refusesRound(task))) return null;
+    // Distributed DP noise in this round: the federation protects the aggregate, whatever it declared.
+    if (task.secagg && task.secagg.noiseSigma > 0) this.aggregateDp = true;
     const model = this.model!;
-    const n = this.o.train.numExamples;
+    const n = this.samplingSize();
     const size = flattenParams(model.params).length;
     const global = decodeParameters(task.global, size, `round ${task.round} model`);
     const cfg = task.config;
@@ -696,7 +716,7 @@ export class FederatedNode {
         create(SubmitUpdateRequestSchema, {
           round: task.round,
           update: toUpdateMessage(encoded),
-          numExamples: BigInt(n),
+          numExamples: BigInt(this.recordCount()),
           // NaN = withheld (the coordinator leaves it out of the round's mean loss)
           trainLoss: this.releasesMetrics() && Number.isFinite(loss) ? loss : Number.NaN,
           localEpsilon: epsilon ?? 0,
@@ -740,39 +760,43 @@ export class FederatedNode {
     before: { sent: number; received: number },
   ): Promise<void> {
     const round = task.round;
-    const fail = (why: string): never => {
-      throw new ProtocolError(`round ${round}: invalid secure aggregation setup: ${why}`, { stage: 'train' });
+    // sitsOut checked the setup before training; one that fails here all the same is sat out, never fatal.
+    const refuse = (why: string): void => {
+      this.satOut.add(setup.session);
+      this.o.onEvent?.({
+        kind: 'secagg-refused',
+        round,
+        reason: `invalid secure aggregation setup: ${why}; sitting the round out`,
+      });
     };
+    const problem = this.setupProblem(setup, delta.length);
+    if (problem) return refuse(problem);
     const me = setup.peers.find(
       (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
-    );
-    if (!me) fail('this node is not among its peers');
-    if (setup.protocol !== 'secagg' && setup.protocol !== 'secagg+')
-      fail(`unknown protocol "${setup.protocol}"`);
-    if (setup.session === '') fail('empty session');
-    if (!(setup.clipNorm > 0) || !(setup.noiseSigma >= 0) || !Number.isFinite(setup.noiseSigma))
-      fail('clip norm must be > 0 and noise sigma >= 0');
+    )!;
     const peers = new Map<string, Uint8Array>();
-    for (const p of setup.peers) {
-      if (p.signingKey.length !== 32 || peers.has(p.node)) fail(`peer "${p.node}" has a bad or repeated key`);
-      if (p !== me) peers.set(p.node, p.signingKey);
+    for (const p of setup.peers) if (p !== me) peers.set(p.node, p.signingKey);
+    // One stream per session: a round drawn again (new session) gets fresh keys, seeds and shares even from a
+    // seeded rng, so no secret of one attempt is reused in another.
+    const rng = this.o.rng(`round/${round}/secagg/${setup.session}`);
+    let client: SecAggClient;
+    let input: Uint32Array;
+    try {
+      input = encodeClipped(delta, planFromSetup(setup, delta.length)!, rng);
+      if (setup.noiseSigma > 0) addDiscreteGaussianNoise(input, setup.noiseSigma, rng);
+      client = new SecAggClient({
+        id: me.node,
+        session: setup.session,
+        threshold: setup.threshold,
+        signingKey: this.signing.privateKey,
+        peers,
+        rng,
+        graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
+      });
+    } catch (err) {
+      if (!(err instanceof ProtocolError || err instanceof InvalidParameterError)) throw err;
+      return refuse(err.message);
     }
-    const rng = this.o.rng(`round/${round}/secagg`);
-    const plan = planFromSetup(setup, delta.length);
-    if (!plan)
-      fail(`fractional bits ${setup.fractionalBits} could wrap the sum of ${setup.peers.length} nodes`);
-    const input = encodeClipped(delta, plan!, rng);
-    if (setup.noiseSigma > 0) addDiscreteGaussianNoise(input, setup.noiseSigma, rng);
-    // Every validation of the setup (threshold, graph degree) happens here, before anything is sent.
-    const client = new SecAggClient({
-      id: me!.node,
-      session: setup.session,
-      threshold: setup.threshold,
-      signingKey: this.signing.privateKey,
-      peers,
-      rng,
-      graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
-    });
     const ad = client.advertise();
     this.secure = { round, session: setup.session, client, input, before };
     const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
@@ -787,7 +811,7 @@ export class FederatedNode {
               encryptionKey: ad.encryptionKey,
               maskKey: ad.maskKey,
               signature: ad.signature,
-              numExamples: BigInt(this.o.train.numExamples),
+              numExamples: BigInt(this.recordCount()),
               trainLoss: this.releasesMetrics() && Number.isFinite(loss) ? loss : Number.NaN,
               localEpsilon: epsilon ?? 0,
               localDelta: dp?.delta ?? 0,
@@ -813,8 +837,41 @@ export class FederatedNode {
   }
 
   /**
-   * Whether this node sits out a secure round: one set up with the key of an earlier run of this node (it
-   * restarted) cannot be joined; the node says so once and waits for the next round without training.
+   * Why a secure aggregation setup is unacceptable, or null. Whatever `requireSecureAggregation` says, the
+   * threshold must be a strict majority of this node's neighbourhood of at least 3 nodes (the rule its
+   * SecAggClient applies again at share-keys): otherwise a coordinator showing two survivor lists could rebuild
+   * both of this node's secrets and unmask its update.
+   */
+  private setupProblem(setup: SecAggSetup, dimension: number): string | null {
+    const me = setup.peers.find(
+      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
+    );
+    if (!me) return 'this node is not among its peers';
+    if (setup.protocol !== 'secagg' && setup.protocol !== 'secagg+')
+      return `unknown protocol "${setup.protocol}"`;
+    if (setup.session === '') return 'empty session';
+    if (!(setup.clipNorm > 0) || !(setup.noiseSigma >= 0) || !Number.isFinite(setup.noiseSigma))
+      return 'clip norm must be > 0 and noise sigma >= 0';
+    const names = new Set<string>();
+    for (const p of setup.peers) {
+      if (p.signingKey.length !== 32 || names.has(p.node))
+        return `peer "${p.node}" has a bad or repeated key`;
+      names.add(p.node);
+    }
+    if (!planFromSetup(setup, dimension))
+      return `fractional bits ${setup.fractionalBits} could wrap the sum of ${setup.peers.length} nodes`;
+    return SecAggClient.setupProblem({
+      threshold: setup.threshold,
+      rosterSize: setup.peers.length,
+      graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
+    });
+  }
+
+  /**
+   * Whether this node sits out a secure round, deciding before it trains: one set up with the key of an earlier
+   * run of this node (it restarted) cannot be joined, and an invalid setup (see {@link setupProblem}) or a peer
+   * key not bound to a node certificate is refused. The node says so once (event `secagg-refused`) and waits for
+   * the next round without training; it never stops over a setup.
    */
   private async sitsOut(round: number, setup: SecAggSetup): Promise<boolean> {
     if (this.satOut.has(setup.session)) {
@@ -827,6 +884,10 @@ export class FederatedNode {
     let reason: string | null = me
       ? null
       : 'the round was set up with another signing key of this node (it restarted); sitting it out';
+    if (!reason) {
+      const problem = this.setupProblem(setup, this.model!.parameterCount);
+      if (problem) reason = `invalid secure aggregation setup: ${problem}; sitting the round out`;
+    }
     const identity = this.o.identity;
     if (!reason && identity) {
       for (const p of setup.peers) {
@@ -988,17 +1049,36 @@ export class FederatedNode {
     }
   }
 
+  /**
+   * Unnoised metrics (training loss, evaluation accuracy and loss) are functions of the node's data outside every
+   * epsilon: by default they go out only when nothing in the federation claims DP — no local DP here, no central
+   * or distributed DP on the aggregate (as the coordinator declares it, or as a noised round shows it).
+   */
   private releasesMetrics(): boolean {
-    return this.o.releaseMetrics ?? this.o.privacy.kind !== 'dp';
+    return this.o.releaseMetrics ?? (this.o.privacy.kind !== 'dp' && !this.aggregateDp);
+  }
+
+  /**
+   * The record count the node discloses (registration, updates, advertisements): the declared public size under
+   * local DP — the actual count would be a release outside epsilon — and the actual count otherwise.
+   */
+  private recordCount(): number {
+    return this.o.privacy.kind === 'dp' ? this.o.privacy.publicSize : this.o.train.numExamples;
+  }
+
+  /** The count DP-SGD's sampling rate and steps derive from: the public size under local DP. */
+  private samplingSize(): number {
+    return this.recordCount();
   }
 
   /** Local DP-SGD options shared by the shared model's and the personal model's training. */
   private privacyOptions(): Pick<
     Parameters<typeof trainModel>[0],
-    'privacy' | 'clipping' | 'maxPhysicalBatch'
+    'privacy' | 'clipping' | 'maxPhysicalBatch' | 'publicSize'
   > {
     const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;
     return {
+      ...(dp ? { publicSize: dp.publicSize } : {}),
       privacy: dp ? { kind: 'dp', delta: dp.delta, noiseMultiplier: this.sigma } : { kind: 'non-private' },
       ...(dp ? { clipping: { kind: 'flat' as const, maxGradNorm: dp.maxGradNorm ?? 1 } } : {}),
       ...(this.o.maxPhysicalBatch ? { maxPhysicalBatch: this.o.maxPhysicalBatch } : {}),
@@ -1048,7 +1128,7 @@ export class FederatedNode {
       }
       loadParams(model.params, this.ditto);
     } else {
-      const n = this.o.train.numExamples;
+      const n = this.samplingSize();
       const batchSize = Math.min(this.lastBatchSize || 32, n);
       const q = batchSize / n;
       const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;

@@ -12,6 +12,7 @@ export {
   type ByzantineSpec,
   type NodeRoundBytes,
   rngFactory,
+  type SimulationLocalPrivacy,
   type SimulationOptions,
   type SimulationResult,
   simulate,

@@ -115,6 +115,27 @@ describe('simulate', () => {
     expect(released.coordinator.history[1]!.evaluation!.nodes).toBe(3);
   });
 
+  it('under central DP, nodes without local DP withhold their unnoised metrics by default', async () => {
+    // Review finding: releaseMetrics defaulted to true unless the node itself used local DP, so the unnoised
+    // training loss and evaluation reached the coordinator (and its output) beside the central epsilon.
+    const federation = parseFederation({
+      rounds: 2,
+      minNodes: 3,
+      population: 3,
+      train,
+      evaluateEvery: 1,
+      centralDp: { noiseMultiplier: 1, clipping: { kind: 'fixed', clipNorm: 1 } },
+    });
+    const kept = await simulate({ federation, data: hospitals(3), seed: 5 });
+    expect(kept.coordinator.central).not.toBeNull();
+    for (const h of kept.coordinator.history) {
+      expect(h.meanTrainLoss).toBeNull();
+      expect(h.evaluation).toBeNull();
+    }
+    const released = await simulate({ federation, data: hospitals(3), seed: 5, releaseMetrics: true });
+    expect(released.coordinator.history[1]!.meanTrainLoss).toBeGreaterThan(0);
+  });
+
   it('a robust aggregator holds against 20% sign-flipping nodes while FedAvg degrades', async () => {
     const data = hospitals(10);
     const run = async (aggregator: Record<string, unknown>, attack?: 'sign-flip' | 'random' | 'nan') =>

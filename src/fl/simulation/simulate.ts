@@ -48,11 +48,20 @@ export interface ByzantineSpec {
   readonly scale?: number;
 }
 
+/**
+ * Every simulated node's local privacy. Each node's public size (see {@link LocalPrivacySpec}) is its
+ * partition's training count: a simulation's partitions are fixed by its configuration, so their sizes are
+ * public by construction (a real node declares its own).
+ */
+export type SimulationLocalPrivacy =
+  | { readonly kind: 'non-private' }
+  | Omit<Extract<LocalPrivacySpec, { kind: 'dp' }>, 'publicSize'>;
+
 /** Options of {@link simulate}. */
 export interface SimulationOptions {
   readonly federation: FederationConfig;
   readonly data: FederatedData;
-  readonly localPrivacy?: LocalPrivacySpec;
+  readonly localPrivacy?: SimulationLocalPrivacy;
   /** Whether nodes send loss and evaluation metrics (default: only without local DP; see NodeOptions). */
   readonly releaseMetrics?: boolean;
   /** Every node's personalisation (default none). */
@@ -218,7 +227,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       name: part.name,
       train: part.train,
       test: part.test,
-      privacy: options.localPrivacy ?? { kind: 'non-private' },
+      privacy:
+        options.localPrivacy?.kind === 'dp'
+          ? { ...options.localPrivacy, publicSize: part.train.numExamples }
+          : { kind: 'non-private' },
       ...(options.personalization ? { personalization: options.personalization } : {}),
       ...(options.releaseMetrics !== undefined ? { releaseMetrics: options.releaseMetrics } : {}),
       spendStore: memorySpendStore(),
