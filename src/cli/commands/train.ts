@@ -301,6 +301,14 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
     }
     const progress = progressPrinter(io);
     for (const w of data.warnings) io.stderr(`warning: ${w}\n`);
+    if (!nonPrivate && publicSize !== undefined) {
+      // Only on the operator's own terminal (who holds the data); nothing here reaches the model or the summary.
+      const ratio = publicSize / data.train.numExamples;
+      if (ratio > 4 || ratio < 0.25)
+        io.stderr(
+          `warning: --public-size ${publicSize} is ${ratio > 1 ? 'more than 4 times' : 'less than a quarter of'} the training rows: batches average ${batchSize} x rows / ${publicSize}, not ${batchSize}, and the run takes ${epochs} x ${Math.max(1, Math.round(publicSize / batchSize))} steps (privacy is unaffected; utility and time are)\n`,
+        );
+    }
     if (!nonPrivate)
       io.stderr(
         'note: the loss and accuracy shown while training are computed without noise: they are not covered by epsilon\n',
