@@ -83,7 +83,7 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
   program
     .command('demo')
     .description(
-      'the main job: three hospitals train one model with local DP and secure aggregation; ledger, audit log, report',
+      'the main job: five hospitals train one model with local DP and secure aggregation; ledger, audit log, report',
     )
     .option(
       '--processes',

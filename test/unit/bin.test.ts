@@ -2,10 +2,18 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEMO_ORGANISATIONS } from '../../src/cli/commands/demo-federation.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'veil');
 
 describe('bin/veil', () => {
+  it('veil demo --help names as many hospitals as the demo has', () => {
+    const r = spawnSync(BIN, ['demo', '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+    expect(r.stdout).toMatch(new RegExp(`\\b${words[DEMO_ORGANISATIONS.length]} hospitals\\b`));
+  });
+
   it('prints one JSON object and exits 0', () => {
     const r = spawnSync(
       BIN,

@@ -1,7 +1,18 @@
 /**
  * Repository rules that a linter cannot express (STYLE.md §3, §5; ARCHITECTURE.md decision 1).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/core/index.js';
@@ -94,5 +105,46 @@ describe('module faces', () => {
       );
       expect(others, `src/${mod}/index.ts`).toEqual([]);
     }
+  });
+});
+
+describe('import rules (dependency-cruiser)', () => {
+  // Runs the real config on a temp copy: a folder of src/ missing from the allowed-edges table must fail the
+  // lint (otherwise a new module would be checked by no layer rule at all).
+  function cruise(modules: readonly string[]): { status: number | null; output: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'veil-rules-'));
+    try {
+      copyFileSync(join(ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext' } }));
+      for (const mod of modules) {
+        mkdirSync(join(dir, 'src', mod), { recursive: true });
+        writeFileSync(join(dir, 'src', mod, 'index.ts'), 'export const x = 1;\n');
+      }
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'),
+          'src',
+          '--config',
+          '.dependency-cruiser.cjs',
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('passes a tree of known modules', () => {
+    const r = cruise(['core', 'dp']);
+    expect(r.output).toMatch(/no dependency violations/);
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on a src/ folder missing from the table of allowed imports, naming it', () => {
+    const r = cruise(['core', 'zzz']);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/src\/zzz is not in the table of allowed imports/);
   });
 });
