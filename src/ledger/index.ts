@@ -34,6 +34,7 @@ export {
   verifyInclusion,
 } from './audit/merkle.js';
 export { type AuditExport, type AuditQuery, verifyAuditExport } from './audit/queries.js';
+export { RESERVED_AUDIT_PREFIXES, type SecurityEvent } from './audit/security-event.js';
 export type { Account, AccountStatus, SpendReceipt } from './budget/accounts.js';
 export { type JobRecord, Ledger, type LedgerOptions } from './budget/ledger.js';
 export {

@@ -57,6 +57,7 @@ import {
   inclusionProofIn,
   verifyAuditIn,
 } from '../audit/queries.js';
+import { type SecurityEvent, toAuditRecord } from '../audit/security-event.js';
 import {
   consentError,
   type Dataset,
@@ -640,20 +641,37 @@ export class Ledger {
   async recordJob(job: JobRecord): Promise<AuditEntry> {
     const labels: string[] = [];
     for (const name of job.datasets) labels.push(datasetLabel(await this.dataset(name)));
+    return this.appendOne({
+      action: 'job.complete',
+      account: job.account ?? null,
+      dataset: labels.join(', ') || null,
+      purpose: job.purpose,
+      outcome: 'recorded',
+      detail: {
+        job: job.job,
+        ...(job.modelHash ? { modelHash: job.modelHash } : {}),
+        spendIds: job.spendIds ?? [],
+        ...(job.detail ?? {}),
+      },
+    });
+  }
+
+  /**
+   * Appends a security event to the audit log without a spend (a refused registration, an expelled node, a
+   * failed attestation): the same signed, hash-chained log, checked before signing like every append.
+   * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a malformed or reserved action, outcome or detail
+   *   (nothing is written)
+   * @throws {IntegrityError} VEIL_INTEGRITY_FAILED when the log was tampered with (nothing is written)
+   * @example await ledger.recordEvent({ action: 'fl.registration', outcome: 'refused', subject: 'node-7' })
+   */
+  async recordEvent(event: SecurityEvent): Promise<AuditEntry> {
+    return this.appendOne(toAuditRecord(event));
+  }
+
+  /** Appends one audit entry on its own and returns it as stored. */
+  private appendOne(record: Omit<AuditRecord, 'actor'>): Promise<AuditEntry> {
     return this.write(async (trx, log) => {
-      await log({
-        action: 'job.complete',
-        account: job.account ?? null,
-        dataset: labels.join(', ') || null,
-        purpose: job.purpose,
-        outcome: 'recorded',
-        detail: {
-          job: job.job,
-          ...(job.modelHash ? { modelHash: job.modelHash } : {}),
-          spendIds: job.spendIds ?? [],
-          ...(job.detail ?? {}),
-        },
-      });
+      await log(record);
       const last = await trx
         .selectFrom('audit_entries')
         .selectAll()
