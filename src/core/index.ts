@@ -3,7 +3,7 @@
  *
  * The base layer every other module may import: random-number generators (the CSPRNG by default, a seeded
  * generator for tests whose output is marked not private), exact rationals, numerical helpers (log-space
- * arithmetic, erfc/normal tails, log-gamma, monotone searches), fixed-point encoding into Z_2^32, error types
+ * arithmetic, erfc/normal tails, log-gamma, monotone searches), fixed-point encoding into Z_2^32, GF(2^31 - 1) arithmetic, error types
  * with stable codes, boundary assertions and shared zod schemas. It imports nothing from Veil.
  *
  * @example
@@ -50,6 +50,14 @@ export {
   type Rounding,
   subMod32,
 } from './field/fixed-point.js';
+export {
+  addMod31,
+  invMod31,
+  MERSENNE_31,
+  mulMod31,
+  powMod31,
+  subMod31,
+} from './field/mersenne31.js';
 export { log1mExp, logAdd, logSub, logSumExp } from './num/logspace.js';
 export {
   type Rational,

@@ -2,19 +2,25 @@
  * Shamir t-of-n secret sharing of byte strings over the prime field GF(p), p = 2^31 - 1.
  *
  * Written here because the npm packages for it either share over GF(2^8) (at most 255 shares: SecAgg needs up
- * to thousands) or use BigInt for every operation (too slow for n = 1000 clients each sharing two keys). With a
- * 31-bit prime every product is exact in float64 after one 16-bit split, so sharing and reconstruction run on
- * plain numbers.
+ * to thousands) or use BigInt for every operation (too slow for n = 1000 clients each sharing two keys). The
+ * field arithmetic (core's mulMod31 / invMod31) runs on plain numbers.
  *
  * A secret is cut into 3-byte chunks (24 bits < p), each shared with an independent random polynomial of
  * degree t - 1 whose coefficients are uniform in GF(p); share x (1..n) holds every polynomial's value at x. Any
  * t shares reconstruct by Lagrange interpolation at 0; t - 1 shares are jointly uniform, independent of the
  * secret (information-theoretic), provided the coefficients come from the CSPRNG.
  */
-import { assertInteger, InvalidParameterError, type Rng } from '../core/index.js';
+import {
+  assertInteger,
+  InvalidParameterError,
+  invMod31,
+  MERSENNE_31,
+  mulMod31,
+  type Rng,
+} from '../core/index.js';
 
-/** The field's prime, 2^31 - 1. */
-export const SHAMIR_PRIME = 2147483647;
+/** The field's prime, 2^31 - 1 (GF(2^31 - 1) arithmetic lives in core, shared with MPC). */
+export const SHAMIR_PRIME = MERSENNE_31;
 const P = SHAMIR_PRIME;
 const CHUNK_BYTES = 3;
 
@@ -22,29 +28,6 @@ const CHUNK_BYTES = 3;
 export interface Share {
   readonly x: number;
   readonly y: Uint32Array;
-}
-
-/** a * b mod p for a, b in [0, p): split b into 16-bit halves so every product stays below 2^53. */
-function mulMod(a: number, b: number): number {
-  const hi = b >>> 16;
-  const lo = b & 0xffff;
-  return (((a * hi) % P) * 65536 + a * lo) % P;
-}
-
-function powMod(a: number, e: number): number {
-  let result = 1;
-  let base = a % P;
-  while (e > 0) {
-    if (e & 1) result = mulMod(result, base);
-    base = mulMod(base, base);
-    e = Math.floor(e / 2);
-  }
-  return result;
-}
-
-/** a^-1 mod p (Fermat: a^(p-2)), a != 0. */
-function invMod(a: number): number {
-  return powMod(a, P - 2);
 }
 
 function chunksOf(secret: Uint8Array): Uint32Array {
@@ -80,7 +63,7 @@ export function shareSecret(secret: Uint8Array, threshold: number, n: number, rn
     for (let x = 1; x <= n; x++) {
       // Horner: ((a_{t-1} x + a_{t-2}) x + ...) x + a_0
       let acc = 0;
-      for (let k = threshold - 1; k >= 0; k--) acc = (mulMod(acc, x) + coeffs[k]!) % P;
+      for (let k = threshold - 1; k >= 0; k--) acc = (mulMod31(acc, x) + coeffs[k]!) % P;
       ys[x - 1]![c] = acc;
     }
   }
@@ -104,10 +87,10 @@ function lagrangeAtZero(xs: readonly number[]): Float64Array {
     let den = 1;
     for (let m = 0; m < xs.length; m++) {
       if (m === j) continue;
-      num = mulMod(num, xs[m]!);
-      den = mulMod(den, (xs[m]! - xs[j]! + P) % P);
+      num = mulMod31(num, xs[m]!);
+      den = mulMod31(den, (xs[m]! - xs[j]! + P) % P);
     }
-    basis[j] = mulMod(num, invMod(den));
+    basis[j] = mulMod31(num, invMod31(den));
   }
   if (basisCache.size >= 16) basisCache.delete(basisCache.keys().next().value!);
   basisCache.set(key, basis);
@@ -163,7 +146,7 @@ export function reconstructSecret(shares: readonly Share[], threshold: number, l
   const out = new Uint8Array(length);
   for (let c = 0; c < chunks; c++) {
     let v = 0;
-    for (let j = 0; j < use.length; j++) v = (v + mulMod(basis[j]!, use[j]!.y[c]!)) % P;
+    for (let j = 0; j < use.length; j++) v = (v + mulMod31(basis[j]!, use[j]!.y[c]!)) % P;
     for (let b = 0; b < CHUNK_BYTES; b++) {
       const i = c * CHUNK_BYTES + b;
       if (i < length) out[i] = (v >>> (8 * b)) & 0xff;

@@ -4,6 +4,7 @@
  * `veil-secagg/v1` so that no signature or key of this protocol can be replayed in another.
  */
 import type { KeyObject } from 'node:crypto';
+import { addMod32, subMod32 } from '../core/index.js';
 import { agree, hkdf, prgWords, type Share } from '../crypto/index.js';
 
 /** Stage 0 (AdvertiseKeys): a client's two X25519 public keys, signed with its long-term Ed25519 key. */
@@ -96,8 +97,8 @@ export function pairSeed(
 /** Adds (sign +1) or subtracts (-1) PRG(seed) into `acc`, mod 2^32. */
 export function applyMask(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
   const mask = prgWords(seed, acc.length);
-  if (sign === 1) for (let i = 0; i < acc.length; i++) acc[i] = (acc[i]! + mask[i]!) >>> 0;
-  else for (let i = 0; i < acc.length; i++) acc[i] = (acc[i]! - mask[i]!) >>> 0;
+  if (sign === 1) addMod32(acc, mask, acc);
+  else subMod32(acc, mask, acc);
 }
 
 /** Serialised Shamir shares of the two secrets one client sends another: [x, sk share..., b share...]. */

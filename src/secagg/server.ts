@@ -4,7 +4,7 @@
  * the caller decides (deadline or everyone answered) with {@link SecAggServer.close}, and fails with a
  * ProtocolError when fewer than `threshold` clients are left, revealing nothing.
  */
-import { assertInteger, ProtocolError } from '../core/index.js';
+import { addMod32, assertInteger, ProtocolError } from '../core/index.js';
 import {
   agreementKeyPairFromPrivate,
   isValidX25519PublicKey,
@@ -163,9 +163,7 @@ export class SecAggServer {
     if (!(m.masked instanceof Uint32Array) || m.masked.length !== this.o.length) {
       this.refuse(`the masked input of "${m.from}" must have ${this.o.length} words`);
     }
-    const sum = this.sum;
-    const v = m.masked;
-    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) >>> 0;
+    addMod32(this.sum, m.masked, this.sum);
     this.masked.add(m.from);
   }
 
