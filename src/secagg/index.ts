@@ -35,6 +35,7 @@ export {
   COMPLETE_GRAPH,
   isConnected,
   MIN_NEIGHBOURHOOD,
+  neighbourhoodSize,
   neighbourhoods,
   type SecAggGraph,
   type SecAggPlusParameters,

@@ -17,6 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { PldAccountant, type PrivacyEvent, RdpAccountant } from '../../accounting/index.js';
 import { ConfigError, InvalidParameterError, ProtocolError, type Rng } from '../../core/index.js';
+import { MIN_NEIGHBOURHOOD } from '../../secagg/index.js';
 import {
   type CoordinatorHandler,
   type GetTaskRequest,
@@ -1318,7 +1319,12 @@ function checkOptions(o: CoordinatorOptions): void {
         `no update compression (got ${t.compression.kind}): updates are encoded in fixed point`,
       );
     }
-    if (o.minNodes < 2) refuse('protocol', sa.protocol, 'minNodes >= 2 (a sum of one update is that update)');
+    if (o.minNodes < MIN_NEIGHBOURHOOD)
+      refuse(
+        'protocol',
+        sa.protocol,
+        `minNodes >= ${MIN_NEIGHBOURHOOD} (nodes refuse smaller rosters: with two, the sum reveals each update to the other)`,
+      );
   }
   if (o.keyBindingCaPem !== undefined) {
     let ok = typeof o.keyBindingCaPem === 'string';

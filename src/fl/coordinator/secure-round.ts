@@ -15,6 +15,7 @@ import {
   distributedNoisePlan,
   type FixedPointPlan,
   MIN_NEIGHBOURHOOD,
+  neighbourhoodSize,
   planFixedPoint,
   type SecAggGraph,
   SecAggServer,
@@ -154,10 +155,7 @@ export class SecureRound {
       const wanted = Math.ceil((options.spec.thresholdFraction ?? 2 / 3) * n);
       this.threshold = Math.min(n, Math.max(Math.floor(n / 2) + 1, wanted));
     }
-    const problem = thresholdProblem(
-      this.threshold,
-      this.graph.kind === 'complete' ? n : Math.min(n, this.graph.degree + 1),
-    );
+    const problem = thresholdProblem(this.threshold, neighbourhoodSize(n, this.graph));
     if (problem)
       throw new ProtocolError(`secure aggregation of round ${options.round}: ${problem}`, {
         stage: 'advertise',

@@ -27,6 +27,7 @@ import {
   encodeClipped,
   type FixedPointPlan,
   SecAggClient,
+  type SecAggGraph,
 } from '../../secagg/index.js';
 import { evaluateModel, trainModel } from '../../train/index.js';
 import {
@@ -268,6 +269,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * coordinate plus rounding, plus 8 standard deviations of every node's noise, must stay below 2^31 (the
  * coordinator's plan guarantees it; a node does not take a setup on trust). Null when it could wrap.
  */
+/** The communication graph a setup names: SecAgg+'s Harary graph of `degree`, or SecAgg's complete graph (0). */
+function graphOf(setup: SecAggSetup): SecAggGraph {
+  return setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' };
+}
+
 function planFromSetup(setup: SecAggSetup, dimension: number): FixedPointPlan | null {
   const f = setup.fractionalBits;
   const nodes = setup.peers.length;
@@ -635,7 +641,7 @@ export class FederatedNode {
     // Distributed DP noise in this round: the federation protects the aggregate, whatever it declared.
     if (task.secagg && task.secagg.noiseSigma > 0) this.aggregateDp = true;
     const model = this.model!;
-    const n = this.samplingSize();
+    const n = this.recordCount();
     const size = flattenParams(model.params).length;
     const global = decodeParameters(task.global, size, `round ${task.round} model`);
     const cfg = task.config;
@@ -760,7 +766,7 @@ export class FederatedNode {
     before: { sent: number; received: number },
   ): Promise<void> {
     const round = task.round;
-    // sitsOut checked the setup before training; one that fails here all the same is sat out, never fatal.
+    // sitsOut checked the setup (setupProblem) before training; a failure left here is sat out, never fatal.
     const refuse = (why: string): void => {
       this.satOut.add(setup.session);
       this.o.onEvent?.({
@@ -769,11 +775,7 @@ export class FederatedNode {
         reason: `invalid secure aggregation setup: ${why}; sitting the round out`,
       });
     };
-    const problem = this.setupProblem(setup, delta.length);
-    if (problem) return refuse(problem);
-    const me = setup.peers.find(
-      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
-    )!;
+    const me = this.ownPeer(setup)!;
     const peers = new Map<string, Uint8Array>();
     for (const p of setup.peers) if (p !== me) peers.set(p.node, p.signingKey);
     // One stream per session: a round drawn again (new session) gets fresh keys, seeds and shares even from a
@@ -791,7 +793,7 @@ export class FederatedNode {
         signingKey: this.signing.privateKey,
         peers,
         rng,
-        graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
+        graph: graphOf(setup),
       });
     } catch (err) {
       if (!(err instanceof ProtocolError || err instanceof InvalidParameterError)) throw err;
@@ -843,10 +845,7 @@ export class FederatedNode {
    * both of this node's secrets and unmask its update.
    */
   private setupProblem(setup: SecAggSetup, dimension: number): string | null {
-    const me = setup.peers.find(
-      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
-    );
-    if (!me) return 'this node is not among its peers';
+    if (!this.ownPeer(setup)) return 'this node is not among its peers';
     if (setup.protocol !== 'secagg' && setup.protocol !== 'secagg+')
       return `unknown protocol "${setup.protocol}"`;
     if (setup.session === '') return 'empty session';
@@ -863,8 +862,15 @@ export class FederatedNode {
     return SecAggClient.setupProblem({
       threshold: setup.threshold,
       rosterSize: setup.peers.length,
-      graph: setup.degree > 0 ? { kind: 'harary', degree: setup.degree } : { kind: 'complete' },
+      graph: graphOf(setup),
     });
+  }
+
+  /** This node's entry among a setup's peers (found by its signing key), or undefined. */
+  private ownPeer(setup: SecAggSetup): SecAggSetup['peers'][number] | undefined {
+    return setup.peers.find(
+      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
+    );
   }
 
   /**
@@ -878,9 +884,7 @@ export class FederatedNode {
       await this.sleep(1_000);
       return true;
     }
-    const me = setup.peers.find(
-      (p) => p.signingKey.length === 32 && constantTimeEqual(p.signingKey, this.signing.publicKey),
-    );
+    const me = this.ownPeer(setup);
     let reason: string | null = me
       ? null
       : 'the round was set up with another signing key of this node (it restarted); sitting it out';
@@ -1059,16 +1063,12 @@ export class FederatedNode {
   }
 
   /**
-   * The record count the node discloses (registration, updates, advertisements): the declared public size under
-   * local DP — the actual count would be a release outside epsilon — and the actual count otherwise.
+   * The record count the node discloses (registration, updates, advertisements) and DP-SGD's sampling rate and
+   * steps derive from: the declared public size under local DP — the actual count would be a release outside
+   * epsilon — and the actual count otherwise.
    */
   private recordCount(): number {
     return this.o.privacy.kind === 'dp' ? this.o.privacy.publicSize : this.o.train.numExamples;
-  }
-
-  /** The count DP-SGD's sampling rate and steps derive from: the public size under local DP. */
-  private samplingSize(): number {
-    return this.recordCount();
   }
 
   /** Local DP-SGD options shared by the shared model's and the personal model's training. */
@@ -1128,7 +1128,7 @@ export class FederatedNode {
       }
       loadParams(model.params, this.ditto);
     } else {
-      const n = this.samplingSize();
+      const n = this.recordCount();
       const batchSize = Math.min(this.lastBatchSize || 32, n);
       const q = batchSize / n;
       const dp = this.o.privacy.kind === 'dp' ? this.o.privacy : null;

@@ -657,10 +657,7 @@ export async function verifyAudit(source: AuditSource): Promise<AuditVerificatio
       general(`${what} of size ${h.size} is signed by key ${h.keyId}, not the trusted key ${trustedId}`);
       return false;
     }
-    if (
-      !/^[0-9a-f]{128}$/.test(h.signature) ||
-      !verify(source.trustedPublicKey, treeHeadMessage(h), unhex(h.signature))
-    ) {
+    if (!signedBy(h, source.trustedPublicKey)) {
       general(`${what} of size ${h.size}: its signature does not verify (forged or altered)`);
       return false;
     }

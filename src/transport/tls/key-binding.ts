@@ -6,11 +6,11 @@
  *
  * Checks done: the certificate is issued and signed by the CA, is within its validity period, is a client
  * certificate and nothing more (extended key usage clientAuth, and neither serverAuth nor anyExtendedKeyUsage),
- * has exactly the expected subject CN, which is none of the caller's forbidden names, and its key signed the
- * label and the public key. The EKU rule is what keeps the coordinator out of the peers: its certificate must
- * serve TLS (`veil certs` gives it serverAuth + clientAuth), so it cannot bind a key as a sybil peer even though
- * the same CA issued it. Not done here: revocation (the coordinator checks the CRL at every call; a peer does not
- * see the CRL) and chains longer than CA → leaf.
+ * has exactly the expected subject CN, and its key signed the label and the public key. The EKU rule is what
+ * keeps the coordinator out of the peers: its certificate must serve TLS (`veil certs` gives it serverAuth +
+ * clientAuth), so it cannot bind a key as a sybil peer even though the same CA issued it. Not done here:
+ * revocation (the coordinator checks the CRL at every call; a peer does not see the CRL) and chains longer than
+ * CA → leaf.
  */
 import { createPrivateKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 
@@ -53,8 +53,6 @@ function commonNames(cert: X509Certificate): string[] {
  * The certificate must be a node's: EKU clientAuth without serverAuth or anyExtendedKeyUsage (a certificate
  * without the EKU extension is refused too, since TLS would accept it for a server).
  * @param certificateDer the signer's certificate (DER)
- * @param forbiddenNames subject names never accepted whatever the certificate, e.g. the coordinator's names
- *   when the caller knows them
  */
 export function verifyKeyBinding(options: {
   readonly caPem: string;
@@ -64,7 +62,6 @@ export function verifyKeyBinding(options: {
   readonly publicKey: Uint8Array;
   readonly signature: Uint8Array;
   readonly nowMs?: number;
-  readonly forbiddenNames?: readonly string[];
 }): string | null {
   let cert: X509Certificate;
   let ca: X509Certificate;
@@ -86,8 +83,6 @@ export function verifyKeyBinding(options: {
   const names = commonNames(cert);
   if (names.length !== 1 || names[0] !== options.expectedName)
     return `the certificate names ${JSON.stringify(names)}, not "${options.expectedName}"`;
-  if (options.forbiddenNames?.includes(names[0]))
-    return `the certificate names "${names[0]}", a name that may not bind a peer's key (the coordinator's)`;
   let ok = false;
   try {
     ok = verify(
