@@ -311,6 +311,10 @@ function refuse(
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
+/** What a user who replaced the database on purpose should do (a truncated log is refused otherwise). */
+const REPLACED_HINT =
+  ' (if you replaced the database on purpose, move its witness file, <database>.audit-head.json, away first: docs/ledger.md)';
+
 /** Whether `head` names `publicKey` and carries its valid Ed25519 signature. */
 function signedBy(head: SignedTreeHead, publicKey: Uint8Array): boolean {
   return (
@@ -437,7 +441,7 @@ export async function witnessStep(
       fn,
       'audit-witness',
       `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, ` +
-        `got a newest signed tree head of size ${head.size}`,
+        `got a newest signed tree head of size ${head.size}${REPLACED_HINT}`,
       details,
     );
   }
@@ -525,7 +529,7 @@ export async function appendAudit(
       refuse(
         'appendAudit',
         'audit-witness',
-        `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, got an empty log`,
+        `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, got an empty log${REPLACED_HINT}`,
         { witnessSize: witness.size, size: 0 },
       );
     }
