@@ -5,19 +5,9 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { InvalidParameterError } from '../../core/index.js';
 import type { LedgerSchema } from '../store/schema.js';
-import {
-  type AuditEntry,
-  type AuditVerification,
-  fromHex,
-  latestHead,
-  leafHashes,
-  type SignedTreeHead,
-  toEntry,
-  toHead,
-  toHex,
-  verifyAudit,
-} from './log.js';
+import { type AuditEntry, hex, type SignedTreeHead, toEntry, toHead, unhex } from './format.js';
 import { consistencyProof, inclusionProof } from './merkle.js';
+import { type AuditVerification, verifyAudit } from './verify.js';
 
 /** What {@link auditEntriesIn} can filter on. */
 export interface AuditQuery {
@@ -37,6 +27,28 @@ function inAccountSubtree(path: string) {
       eb('account', '=', path),
       eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
     ]);
+}
+
+/** The newest signed head in the database, or null for an empty log. */
+export async function latestHead(db: Kysely<LedgerSchema>): Promise<SignedTreeHead | null> {
+  const row = await db
+    .selectFrom('audit_heads')
+    .selectAll()
+    .orderBy('size', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? toHead(row) : null;
+}
+
+/** Hex leaf hashes of the first `size` entries, for proofs. */
+export async function leafHashes(db: Kysely<LedgerSchema>, size: number): Promise<Uint8Array[]> {
+  const rows = await db
+    .selectFrom('audit_entries')
+    .select(['leaf_hash'])
+    .where('seq', '<', size)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => unhex(r.leaf_hash));
 }
 
 /** Entries, oldest first, filtered by `query`. */
@@ -107,7 +119,7 @@ export async function inclusionProofIn(
     });
   }
   const leaves = await leafHashes(db, head.size);
-  return { seq, leafHash: toHex(leaves[seq]!), head, proof: inclusionProof(seq, leaves).map(toHex) };
+  return { seq, leafHash: hex(leaves[seq]!), head, proof: inclusionProof(seq, leaves).map(hex) };
 }
 
 /** An RFC 6962 consistency proof from the head of size `oldSize` to the newest head. */
@@ -126,7 +138,7 @@ export async function consistencyProofIn(
     });
   }
   const leaves = await leafHashes(db, head.size);
-  return { oldHead: toHead(old), head, proof: consistencyProof(oldSize, leaves).map(toHex) };
+  return { oldHead: toHead(old), head, proof: consistencyProof(oldSize, leaves).map(hex) };
 }
 
 /** An exported audit log (`veil audit export`): verify it with {@link verifyAuditExport}. */
@@ -150,7 +162,7 @@ export async function exportAuditIn(
   return {
     format: 'veil-audit-export-v1',
     exportedAt,
-    publicKey: toHex(key.publicKey),
+    publicKey: hex(key.publicKey),
     keyId: key.keyId,
     heads: heads.map(toHead),
     entries,
@@ -178,7 +190,7 @@ export async function verifyAuditExport(
     });
   }
   return verifyAudit({
-    trustedPublicKey: fromHex(options.trustedPublicKey ?? bundle.publicKey),
+    trustedPublicKey: unhex(options.trustedPublicKey ?? bundle.publicKey),
     witness: options.witness ?? null,
     heads: async () => bundle.heads,
     entries: async function* () {

@@ -6,7 +6,7 @@
  * consent decision.
  */
 import { InvalidParameterError } from '../../core/index.js';
-import type { AuditRecord } from './log.js';
+import type { AuditRecord } from './format.js';
 
 /** A security event to append (see {@link toAuditRecord} for what is allowed). */
 export interface SecurityEvent {

@@ -1,0 +1,252 @@
+/**
+ * Spends and refunds. Check-and-spend is atomic: the consent check, every ancestor's budget check, the insert, the
+ * running totals and the audit entry run in one serialised write transaction (LedgerContext.write), so two
+ * writers never both pass a check on the same history and a crash leaves the spend in the ledger or not, never
+ * half. A spend must fit its account and every ancestor, each composed under its own accountant at its delta.
+ */
+import type { Kysely } from 'kysely';
+import {
+  createAccountant,
+  type PrivacyEvent,
+  PrivacyEventSchema,
+  validateEvent,
+} from '../../accounting/index.js';
+import {
+  BudgetExceededError,
+  ConfigError,
+  ConsentError,
+  InvalidParameterError,
+  UnsupportedError,
+} from '../../core/index.js';
+import { consentError, datasetLabel, refusalOf } from '../consent/datasets.js';
+import { datasetIn } from '../consent/registry.js';
+import type { LedgerSchema } from '../store/schema.js';
+import { addToTotals, subtreeTotals } from '../store/totals.js';
+import { ancestorsOf, checkPath, inSubtree, type SpendReceipt, toAccount } from './accounts.js';
+import { composedEpsilonOfGroups } from './compose.js';
+import type { LedgerContext } from './context.js';
+
+/** A spend as {@link spendsIn} reads it. */
+export interface SpendRecord {
+  id: number;
+  account: string;
+  purpose: string;
+  status: string;
+  events: PrivacyEvent[];
+  dataset: string | null;
+  actor: string | null;
+  createdAt: string;
+  refundReason: string | null;
+}
+
+/**
+ * Spends `events` on `account` for `purpose`, atomically: granted only if, with them, the account and every
+ * ancestor stay within their limits (composed under each one's accountant at its delta).
+ * @throws {BudgetExceededError} naming the account that would overflow and what remained there; nothing spent
+ * @throws {InvalidParameterError} for malformed events or an empty purpose
+ * @throws {UnsupportedError} when an account's accountant cannot compose an event
+ * @throws {ConsentError} when the dataset's terms do not allow the purpose; nothing spent, refusal audited
+ */
+export async function spend(
+  ctx: LedgerContext,
+  account: string,
+  events: readonly PrivacyEvent[],
+  options: {
+    readonly purpose: string;
+    /**
+     * The registered dataset the events are spent on: its consent terms are checked (purpose allowed, retention
+     * not over) in the same transaction; a refusal throws {@link ConsentError} and is audited.
+     */
+    readonly dataset?: string;
+    /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
+    readonly beforeCommit?: () => Promise<void>;
+  },
+): Promise<SpendReceipt> {
+  const fn = 'Ledger.spend';
+  checkPath(fn, account);
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new InvalidParameterError({
+      fn,
+      param: 'events',
+      value: events,
+      allowed: 'a non-empty array of privacy events',
+    });
+  }
+  const checked = events.map((e) => validateEvent(e, fn));
+  if (typeof options?.purpose !== 'string' || options.purpose.trim() === '' || options.purpose.length > 200) {
+    throw new InvalidParameterError({
+      fn,
+      param: 'purpose',
+      value: options?.purpose,
+      allowed: 'a non-empty description of at most 200 characters',
+    });
+  }
+  const purpose = options.purpose;
+  let datasetName: string | null = options.dataset ?? null;
+  try {
+    return await ctx.write(async (trx, log) => {
+      if (options.dataset !== undefined) {
+        const d = await datasetIn(trx, options.dataset);
+        datasetName = datasetLabel(d);
+        const refusal = refusalOf(d, purpose, ctx.now());
+        if (refusal) throw consentError(d.name, purpose, refusal);
+      }
+      const epsilonAfter: Record<string, number> = {};
+      for (const path of ancestorsOf(account)) {
+        epsilonAfter[path] = await epsilonAfterSpend(trx, path, checked);
+      }
+      const createdAt = ctx.now().toISOString();
+      const inserted = await trx
+        .insertInto('spends')
+        .values({
+          account,
+          events: JSON.stringify(checked),
+          purpose: options.purpose,
+          status: 'granted',
+          dataset: options.dataset ?? null,
+          actor: ctx.actor,
+          created_at: createdAt,
+          refunded_at: null,
+          refund_reason: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await addToTotals(trx, account, checked, 1);
+      await log({
+        action: 'budget.spend',
+        account,
+        dataset: datasetName,
+        purpose,
+        events: checked,
+        outcome: 'granted',
+        detail: { spendId: inserted.id, epsilonAfter },
+      });
+      await options.beforeCommit?.();
+      return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
+    });
+  } catch (err) {
+    if (err instanceof BudgetExceededError || err instanceof ConsentError) {
+      // the spend's transaction rolled back; the refusal is recorded in one of its own
+      await ctx.write(async (_trx, log) =>
+        log({
+          action: 'budget.spend',
+          account,
+          dataset: datasetName,
+          purpose,
+          events: checked,
+          outcome: 'refused',
+          detail: {
+            reason: err instanceof ConsentError ? (err.details as { reason?: string }).reason : 'budget',
+            message: err.message,
+          },
+        }),
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * The epsilon of account `path` with the spend's `checked` events added to its subtree's history, composed under
+ * its accountant at its delta. Call it inside the spend's write transaction, so that the history cannot change
+ * before the insert.
+ * @throws {ConfigError} no account at `path`
+ * @throws {UnsupportedError} its accountant cannot compose one of the events
+ * @throws {BudgetExceededError} the spend would take it past its limit
+ */
+async function epsilonAfterSpend(
+  trx: Kysely<LedgerSchema>,
+  path: string,
+  checked: readonly PrivacyEvent[],
+): Promise<number> {
+  const row = await trx.selectFrom('accounts').selectAll().where('path', '=', path).executeTakeFirst();
+  if (!row)
+    throw new ConfigError([{ path: 'account', value: path, allowed: 'an existing account' }], 'budget spend');
+  const acc = toAccount(row);
+  const probe = createAccountant(acc.accountant);
+  for (const e of checked) {
+    if (!probe.supports(e)) {
+      throw new UnsupportedError(
+        `account "${path}" composes with the ${acc.accountant} accountant, which cannot compose a '${e.kind}' event`,
+        { account: path, event: e.kind },
+      );
+    }
+  }
+  const history = await subtreeTotals(trx, path);
+  const after = composedEpsilonOfGroups(acc.accountant, history.clone().addAll(checked), acc.deltaLimit);
+  if (!(after <= acc.epsilonLimit)) {
+    // the refusal's "before" only: a granted spend never needs it
+    const spent = composedEpsilonOfGroups(acc.accountant, history, acc.deltaLimit);
+    const before = { epsilonSpent: spent, epsilonRemaining: acc.epsilonLimit - spent };
+    throw new BudgetExceededError(
+      `spend refused: account "${path}" has epsilon ${acc.epsilonLimit} at delta ${acc.deltaLimit}, ` +
+        `${before.epsilonSpent.toFixed(6)} spent (${Math.max(0, before.epsilonRemaining).toFixed(6)} remaining); ` +
+        `this spend would bring it to ${after.toFixed(6)}. Nothing was spent.`,
+      {
+        account: path,
+        requested: after - before.epsilonSpent,
+        remaining: Math.max(0, before.epsilonRemaining),
+      },
+    );
+  }
+  return after;
+}
+
+/**
+ * Refunds a granted spend whose events never ran (the job failed before any release). The spend stays in the
+ * ledger, marked refunded with the reason; a spend whose events ran must never be refunded.
+ * @throws {ConfigError} for an unknown or already refunded spend
+ */
+export async function refund(ctx: LedgerContext, id: number, reason: string): Promise<void> {
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new InvalidParameterError({ fn: 'Ledger.refund', param: 'id', value: id, allowed: 'a spend id' });
+  }
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    throw new InvalidParameterError({
+      fn: 'Ledger.refund',
+      param: 'reason',
+      value: reason,
+      allowed: 'why the events never ran',
+    });
+  }
+  await ctx.write(async (trx, log) => {
+    const row = await trx
+      .selectFrom('spends')
+      .select(['status', 'account', 'purpose', 'dataset', 'events'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.status !== 'granted') {
+      throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget refund');
+    }
+    await trx
+      .updateTable('spends')
+      .set({ status: 'refunded', refunded_at: ctx.now().toISOString(), refund_reason: reason })
+      .where('id', '=', id)
+      .execute();
+    await addToTotals(trx, row.account, JSON.parse(row.events) as PrivacyEvent[], -1);
+    await log({
+      action: 'budget.refund',
+      account: row.account,
+      purpose: row.purpose,
+      outcome: 'refunded',
+      detail: { spendId: id, reason },
+    });
+  });
+}
+
+/** The spends of an account's subtree, oldest first. */
+export async function spendsIn(db: Kysely<LedgerSchema>, path: string): Promise<SpendRecord[]> {
+  checkPath('Ledger.spends', path);
+  const rows = await db.selectFrom('spends').selectAll().where(inSubtree(path)).orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    account: r.account,
+    purpose: r.purpose,
+    status: r.status,
+    events: (JSON.parse(r.events) as unknown[]).map((e) => PrivacyEventSchema.parse(e)),
+    dataset: r.dataset,
+    actor: r.actor,
+    createdAt: r.created_at,
+    refundReason: r.refund_reason,
+  }));
+}
