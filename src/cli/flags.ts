@@ -30,7 +30,8 @@ function describeRule(rule: Rule): string {
   return ALLOWED[rule.kind];
 }
 
-function parseNumber(text: string): number {
+/** A flag's text as a number: a decimal (1e-5, .5, 3) or a fraction of two (256/60000); NaN otherwise. */
+export function parseNumber(text: string): number {
   const trimmed = text.trim();
   const slash = trimmed.indexOf('/');
   if (slash > 0) {

@@ -97,6 +97,10 @@ function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Comma
   program
     .command('train')
     .description('centralised training, differentially private by default (DP-SGD / DP-Adam)')
+    .option(
+      '--config <file>',
+      'a YAML or JSON training spec (the shape of docs/training.md); flags given too override its fields',
+    )
     .option('--data <file>', 'a CSV file with a header row')
     .option('--label <column>', 'the label column of the CSV')
     .option('--domain <file>', 'a domain JSON declaring columns (codes, categories, numeric bounds)')

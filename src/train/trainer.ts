@@ -97,6 +97,8 @@ export interface TrainOptions {
    * model parameter (the round's global model).
    */
   readonly proximal?: { readonly mu: number; readonly anchor: readonly Float32Array[] };
+  /** The plan from {@link planTraining} for these same options (absent: trainModel plans, calibrating once). */
+  readonly plan?: TrainingPlan;
   readonly onProgress?: (p: TrainingProgress) => void;
   readonly onEpoch?: (m: EpochMetrics) => void;
 }
@@ -262,17 +264,53 @@ function addProximal(
 }
 
 /**
- * Trains `model` in place.
- * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for bad options (before any training)
+ * The sampling and privacy plan of a run, fixed before its first step: computed once (calibration included) by
+ * {@link planTraining}, checked by a ledger ({@link TrainingPlan.events}), then handed to {@link trainModel}.
+ */
+export interface TrainingPlan {
+  /** The options the plan was made for; trainModel refuses a plan made for other options. */
+  readonly basis: {
+    readonly batchSize: number;
+    readonly epochs: number;
+    /** The public size (private runs) or the actual count (non-private runs) q derives from. */
+    readonly n: number;
+    readonly privacy: PrivacySpec;
+    readonly accountant: 'rdp' | 'pld';
+    readonly clipping: ClippingSpec;
+  };
+  readonly sampleRate: number;
+  readonly stepsPerEpoch: number;
+  readonly stepsPlanned: number;
+  readonly expectedBatch: number;
+  /** The privacy plan (null for non-private runs). */
+  readonly privacy: PrivacyPlan | null;
+  /** Noise multiplier the accountant is told (null for non-private runs). */
+  readonly noiseMultiplier: number | null;
+  /**
+   * The events the run records if it runs every step it may (the most it can spend): what a ledger must grant
+   * before training starts.
+   */
+  readonly events: readonly PrivacyEvent[];
+}
+
+/**
+ * Plans a run: sampling rate and steps from the public size (private) or the count (non-private), and for a
+ * private run the noise multiplier (calibrated to the target epsilon when not given) and the step limit.
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for bad sampling options
  * @throws {NumericError} VEIL_NUMERIC_FAILURE when no noise multiplier reaches the target epsilon
  */
-/** The sampling and privacy plan of a run, fixed before its first step (shared by trainModel and plannedEvents). */
-function planRun(
-  options: Pick<TrainOptions, 'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'publicSize'>,
-  clipping: ClippingSpec,
-) {
+export function planTraining(
+  options: Pick<
+    TrainOptions,
+    'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping' | 'publicSize'
+  >,
+): TrainingPlan {
+  checkSampling('planTraining', options);
   const dp = options.privacy.kind === 'dp' ? options.privacy : null;
-  // Private: everything derives from the public size N, never from the actual count (checked in checkOptions).
+  const clipping: ClippingSpec =
+    options.clipping ?? (dp ? { kind: 'flat', maxGradNorm: 1 } : { kind: 'none' });
+  const accountant = options.accountant ?? 'rdp';
+  // Private: everything derives from the public size N, never from the actual count (checkSampling).
   const n = dp ? options.publicSize! : options.train.numExamples;
   const q = options.batchSize / n;
   const stepsPerEpoch = dp ? Math.max(1, Math.round(1 / q)) : Math.ceil(n / options.batchSize);
@@ -287,29 +325,23 @@ function planRun(
         stepsPlanned,
         expectedBatch,
         clipping,
-        accountant: options.accountant ?? 'rdp',
+        accountant,
       })
     : null;
-  return { q, stepsPerEpoch, stepsPlanned, expectedBatch, plan };
-}
-
-/**
- * The privacy events a run with these options will record if it runs every planned step (the most it can
- * spend), and its noise multiplier: what a ledger must grant before training starts. Pass the noise multiplier
- * on to {@link trainModel} so the run uses exactly this plan.
- */
-export function plannedEvents(
-  options: Pick<
-    TrainOptions,
-    'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping' | 'publicSize'
-  >,
-): { readonly noiseMultiplier: number | null; readonly events: readonly PrivacyEvent[] } {
-  checkSampling('plannedEvents', options);
-  const dp = options.privacy.kind === 'dp';
-  const spec =
-    options.clipping ?? (dp ? { kind: 'flat' as const, maxGradNorm: 1 } : { kind: 'none' as const });
-  const { plan } = planRun(options, spec);
   return {
+    basis: {
+      batchSize: options.batchSize,
+      epochs: options.epochs,
+      n,
+      privacy: options.privacy,
+      accountant,
+      clipping,
+    },
+    sampleRate: q,
+    stepsPerEpoch,
+    stepsPlanned,
+    expectedBatch,
+    privacy: plan,
     noiseMultiplier: plan ? plan.noiseMultiplier : null,
     events:
       plan && plan.stepLimit > 0
@@ -318,6 +350,48 @@ export function plannedEvents(
   };
 }
 
+/** The plan's basis against the options trainModel received: a plan is only valid for what it was made for. */
+function checkPlan(plan: TrainingPlan, o: TrainOptions, clipping: ClippingSpec): void {
+  const dp = o.privacy.kind === 'dp';
+  const expected = {
+    batchSize: o.batchSize,
+    epochs: o.epochs,
+    n: dp ? o.publicSize : o.train.numExamples,
+    privacy: o.privacy,
+    accountant: o.accountant ?? 'rdp',
+    clipping,
+  };
+  if (JSON.stringify(expected) !== JSON.stringify(plan.basis)) {
+    throw new InvalidParameterError({
+      fn: 'trainModel',
+      param: 'plan',
+      value: plan.basis,
+      allowed: `a plan made by planTraining for these options (${JSON.stringify(expected)})`,
+    });
+  }
+}
+
+/**
+ * The privacy events a run with these options will record if it runs every planned step (the most it can
+ * spend), and its noise multiplier. Prefer {@link planTraining} and pass its plan to {@link trainModel}, which
+ * calibrates once; this is kept for callers that only need the events.
+ */
+export function plannedEvents(
+  options: Pick<
+    TrainOptions,
+    'train' | 'batchSize' | 'epochs' | 'privacy' | 'accountant' | 'clipping' | 'publicSize'
+  >,
+): { readonly noiseMultiplier: number | null; readonly events: readonly PrivacyEvent[] } {
+  const plan = planTraining(options);
+  return { noiseMultiplier: plan.noiseMultiplier, events: plan.events };
+}
+
+/**
+ * Trains `model` in place. With `options.plan` (from {@link planTraining} on the same options) the run uses
+ * that plan and calibrates nothing; without, it plans first.
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for bad options (before any training)
+ * @throws {NumericError} VEIL_NUMERIC_FAILURE when no noise multiplier reaches the target epsilon
+ */
 export function trainModel(options: TrainOptions): TrainResult {
   checkOptions(options);
   const { model, train, rng } = options;
@@ -326,7 +400,12 @@ export function trainModel(options: TrainOptions): TrainResult {
   const clipping = new ClippingState(
     options.clipping ?? (dp ? { kind: 'flat', maxGradNorm: 1 } : { kind: 'none' }),
   );
-  const { q, stepsPerEpoch, stepsPlanned, expectedBatch, plan } = planRun(options, clipping.spec);
+  let training: TrainingPlan;
+  if (options.plan) {
+    checkPlan(options.plan, options, clipping.spec);
+    training = options.plan;
+  } else training = planTraining(options);
+  const { sampleRate: q, stepsPerEpoch, stepsPlanned, expectedBatch, privacy: plan } = training;
   const rdp = new RdpAccountant();
   const optimizer = createOptimizer(options.optimizer);
   const ctx = stepContext(model, options.maxPhysicalBatch ?? 512, dp ? clipping : null);

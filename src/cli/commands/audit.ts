@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../../core/index.js';
+import { withLedger } from '../../jobs/index.js';
 import {
   type AuditEntry,
   type AuditExport,
@@ -17,7 +18,6 @@ import {
 import { EXIT } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
-import { withLedger } from './budget.js';
 
 const line = (e: AuditEntry): string =>
   [

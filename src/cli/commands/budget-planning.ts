@@ -3,10 +3,11 @@
  * the ledger and never spend.
  */
 import { readFileSync } from 'node:fs';
+import { withLedger } from '../../jobs/index.js';
 import { allocate, forecast } from '../../ledger/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
-import { accountOf, withLedger } from './budget.js';
+import { accountOf } from './budget.js';
 
 const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type AccountantKind, type PrivacyEvent, PrivacyEventSchema } from '../../accounting/index.js';
 import { ConfigError } from '../../core/index.js';
-import { DEFAULT_LEDGER_URL, Ledger } from '../../ledger/index.js';
+import { withLedger } from '../../jobs/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
 
@@ -18,24 +18,6 @@ export function accountOf(account: string | undefined): string {
     );
   }
   return account;
-}
-
-/** The ledger a command uses: `--db`, else $VEIL_DB, else {@link DEFAULT_LEDGER_URL}. */
-export function ledgerUrl(db: string | undefined): string {
-  return db ?? (process.env.VEIL_DB || DEFAULT_LEDGER_URL);
-}
-
-/** Opens the ledger at `db` (see {@link ledgerUrl}) for `body`, and closes it. */
-export async function withLedger<T>(
-  db: string | undefined,
-  body: (ledger: Ledger) => Promise<T>,
-): Promise<T> {
-  const ledger = await Ledger.open(ledgerUrl(db));
-  try {
-    return await body(ledger);
-  } finally {
-    await ledger.close();
-  }
 }
 
 /** `veil budget create ACCOUNT --epsilon E --delta D [--accountant rdp|pld|zcdp] [--db URL]`. */

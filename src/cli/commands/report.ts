@@ -14,9 +14,9 @@ import {
   renderPdf,
   safeHarborCheck,
 } from '../../compliance/index.js';
+import { withLedger } from '../../jobs/index.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult } from '../output.js';
-import { withLedger } from './budget.js';
 
 /** Raw flags of `veil report`. */
 export interface ReportFlags {

@@ -1,0 +1,37 @@
+/**
+ * @module veil/jobs
+ *
+ * Every job kind as one typed function `(spec, context) → result`, below the faces: the CLI parses flags or a
+ * config file into the job's spec, calls the job and renders its result; the HTTP service (later) will parse a
+ * request body into the same spec. A spec is one zod schema per job kind; the context carries the ledger, the
+ * principal, the randomness, progress and cancellation. Privacy is charged here, once per job, after every check
+ * that can fail.
+ *
+ * @example
+ * import { ledgerAt, parseSpec, runTrainJob, TrainSpecSchema } from 'veil/jobs';
+ * const spec = parseSpec(TrainSpecSchema, { data: { kind: 'csv', path: 'adult.csv', label: 'income' },
+ *   privacy: { epsilon: 3, publicSize: 30000 } }, 'training spec');
+ * const { summary } = await runTrainJob(spec, { ledger: ledgerAt('sqlite:veil.db'), principal: 'alice',
+ *   progress: () => {} });
+ */
+export {
+  checkCancelled,
+  type JobContext,
+  type JobEvent,
+  jobRng,
+  type LedgerAccess,
+  ledgerAt,
+  ledgerUrl,
+  sharedLedger,
+  withLedger,
+} from './context.js';
+export { parseSpec, readSpecFile, renameIssues } from './spec.js';
+export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
+export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';
+export {
+  FASHION_MNIST_TRAIN_SIZE,
+  type TrainSpec,
+  type TrainSpecInput,
+  TrainSpecSchema,
+} from './train/spec.js';
+export { NOT_COVERED_BY_EPSILON, trainSummary } from './train/summary.js';

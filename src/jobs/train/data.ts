@@ -1,0 +1,90 @@
+/** The data and model of a training job, read from its spec. */
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, seededRng } from '../../core/index.js';
+import {
+  type Dataset,
+  encodeCsv,
+  FASHION_MNIST_CLASS_NAMES,
+  FASHION_MNIST_DIR,
+  loadCsvDataset,
+  loadFashionMnist,
+  type ModelSpec,
+  parseModelSpec,
+  splitAt,
+  trainTestSplit,
+} from '../../ml/index.js';
+import type { TrainSpec } from './spec.js';
+
+/** The training and test sets of a job, with what a summary may say about them. */
+export interface LoadedData {
+  readonly train: Dataset;
+  readonly test: Dataset;
+  readonly classNames: readonly string[];
+  readonly source: string;
+  readonly warnings: readonly string[];
+  /** The CSV encoder (stored with the model so that predictions encode new rows the same way). */
+  readonly preprocessing: Record<string, unknown> | null;
+}
+
+/** Reads the spec's data; `seed` fixes the stratified split (0 without a seed: the split is not secret). */
+export function loadTrainingData(data: TrainSpec['data'], seed: number | undefined): LoadedData {
+  if (data.kind === 'fashion-mnist') {
+    const dir = data.dir ?? FASHION_MNIST_DIR;
+    const { train, test } = loadFashionMnist({ dir });
+    return {
+      train,
+      test,
+      classNames: FASHION_MNIST_CLASS_NAMES,
+      source: `fashion-mnist (${dir})`,
+      warnings: [],
+      preprocessing: null,
+    };
+  }
+  const loaded = loadCsvDataset({
+    path: data.path,
+    label: data.label,
+    ...(data.domain ? { domain: data.domain } : {}),
+  });
+  const classNames = [...loaded.encoder.label.classes];
+  let split: { train: Dataset; test: Dataset };
+  const test = data.test ?? { kind: 'fraction' as const, fraction: 0.2 };
+  if (test.kind === 'file') {
+    split = {
+      train: loaded.dataset,
+      test: encodeCsv({ encoder: loaded.encoder, path: test.path }).dataset,
+    };
+  } else if (test.kind === 'from-row') {
+    split = splitAt(loaded.dataset, test.row);
+  } else {
+    split = trainTestSplit(loaded.dataset, {
+      testFraction: test.fraction,
+      rng: seededRng(seed ?? 0),
+      stratify: true,
+    });
+  }
+  return {
+    ...split,
+    classNames,
+    source: data.path,
+    warnings: loaded.warnings,
+    preprocessing: JSON.parse(JSON.stringify(loaded.encoder)) as Record<string, unknown>,
+  };
+}
+
+/** The spec's model: a shorthand, a JSON document, or a JSON file (by its `.json` name). */
+export function readModelSpec(model: string, classes: number): ModelSpec {
+  const isFile = !model.trim().startsWith('{') && model.endsWith('.json');
+  if (isFile && !existsSync(model)) {
+    throw new ConfigError(
+      [
+        {
+          path: 'model',
+          value: model,
+          allowed: 'logreg, mlp:<units>,..., cnn:papernot, or an existing JSON model file',
+        },
+      ],
+      'training spec',
+    );
+  }
+  return parseModelSpec(isFile ? readFileSync(model, 'utf8') : model, classes);
+}

@@ -1,0 +1,215 @@
+/**
+ * The training job: consent → data → model → plan (calibrated once) → spend → train → export → lineage.
+ *
+ * Everything that can be checked before the spend is checked before it; the spend is the run's whole plan (every
+ * step it may take), so a refusal means no training. The trainer receives the plan the ledger granted, so the
+ * epsilon charged is exactly the epsilon of the run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../core/index.js';
+import { fingerprintFile, type Ledger } from '../../ledger/index.js';
+import { SequentialModel, saveModel } from '../../ml/index.js';
+import { type ClippingSpec, type PrivacySpec, planTraining, trainModel } from '../../train/index.js';
+import { checkCancelled, type JobContext, jobRng } from '../context.js';
+import { loadTrainingData, readModelSpec } from './data.js';
+import type { TrainSpec } from './spec.js';
+import { trainSummary } from './summary.js';
+
+/** What the ledger recorded for a job (null parts: not used). */
+export interface TrainLedgerRecord {
+  readonly spend: {
+    readonly id: number;
+    readonly account: string;
+    readonly epsilonAfter: Readonly<Record<string, number>>;
+  } | null;
+  readonly lineage: { readonly auditEntry: number } | null;
+  readonly dataset: string | null;
+}
+
+/** The outcome of a training job. */
+export interface TrainJobResult {
+  /** The JSON summary (`veil train --json` prints it). */
+  readonly summary: Record<string, unknown>;
+  /** Present when the job used the ledger (a budget account or a registered dataset). */
+  readonly ledger: TrainLedgerRecord | null;
+}
+
+/**
+ * Runs a training job.
+ * @throws {ConfigError} VEIL_CONFIG_INVALID for data, model or output problems (before any spend)
+ * @throws {ConsentError} VEIL_CONSENT_REFUSED when the dataset's terms do not allow the purpose (nothing read)
+ * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the account cannot pay for the plan (nothing trained)
+ */
+export async function runTrainJob(spec: TrainSpec, ctx: JobContext): Promise<TrainJobResult> {
+  const l = spec.ledger;
+  const usesLedger = l !== undefined && (l.account !== undefined || l.dataset !== undefined);
+  if (spec.out && existsSync(join(spec.out.dir, 'model.json')) && !spec.out.overwrite) {
+    throw new ConfigError(
+      [{ path: 'out.dir', value: spec.out.dir, allowed: 'a directory without a model (or add --overwrite)' }],
+      'training spec',
+    );
+  }
+  return usesLedger ? ctx.ledger.use((ledger) => run(spec, ctx, ledger)) : run(spec, ctx, null);
+}
+
+async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Promise<TrainJobResult> {
+  const p = spec.privacy;
+  const dp = p.mode === 'dp';
+  const purpose = spec.ledger?.purpose ?? '';
+  const dataset = spec.ledger?.dataset;
+  // Consent first: the file is not read (not even fingerprinted) unless its terms allow the purpose.
+  if (ledger && dataset !== undefined && spec.data.kind === 'csv') {
+    const path = spec.data.path;
+    await ledger.authorize(dataset, purpose, { fingerprint: () => fingerprintFile(path) });
+  }
+  checkCancelled(ctx);
+  const data = loadTrainingData(spec.data, ctx.seed);
+  const numClasses = data.train.numClasses;
+  const modelSpec = readModelSpec(spec.model, numClasses);
+  if (!dp && spec.batchSize > data.train.numExamples) {
+    throw new ConfigError(
+      [
+        {
+          path: 'batchSize',
+          value: spec.batchSize,
+          allowed: `at most the ${data.train.numExamples} training examples`,
+        },
+      ],
+      'training spec',
+    );
+  }
+  const rng = jobRng(ctx, 0);
+  const model = new SequentialModel(modelSpec, data.train.featureShape, numClasses, jobRng(ctx, 1));
+  const clipping: ClippingSpec =
+    p.clipping === 'adaptive'
+      ? { kind: 'adaptive', initialMaxGradNorm: p.maxGradNorm }
+      : { kind: p.clipping, maxGradNorm: p.maxGradNorm };
+  const privacy: PrivacySpec = dp
+    ? {
+        kind: 'dp',
+        delta: p.delta,
+        ...(p.noiseMultiplier === undefined ? {} : { noiseMultiplier: p.noiseMultiplier }),
+        ...(p.epsilon === undefined ? {} : { targetEpsilon: p.epsilon }),
+      }
+    : { kind: 'non-private' };
+  const publicSize = dp ? p.publicSize : undefined;
+  const shape = {
+    train: data.train,
+    batchSize: spec.batchSize,
+    ...(publicSize === undefined ? {} : { publicSize }),
+    epochs: spec.epochs,
+    privacy,
+    accountant: p.accountant,
+    ...(dp ? { clipping } : {}),
+  };
+  // The one calibration of the job: the ledger is charged for this plan and the trainer runs it.
+  const plan = planTraining(shape);
+  checkCancelled(ctx);
+
+  // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal
+  // means no training. A run that stops early keeps the whole spend (refunds are only for events that never ran).
+  let spend: TrainLedgerRecord['spend'] = null;
+  const account = spec.ledger?.account;
+  if (ledger && account !== undefined) {
+    const receipt = await ledger.spend(account, plan.events, {
+      purpose,
+      ...(dataset !== undefined ? { dataset } : {}),
+    });
+    spend = { id: receipt.id, account: receipt.account, epsilonAfter: receipt.epsilonAfter };
+    ctx.progress({
+      kind: 'ledger',
+      message: `spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}"`,
+    });
+  }
+  for (const w of data.warnings) ctx.progress({ kind: 'warning', message: w });
+  if (publicSize !== undefined) {
+    // Only on the operator's own terminal (who holds the data); nothing here reaches the model or the summary.
+    const ratio = publicSize / data.train.numExamples;
+    if (ratio > 4 || ratio < 0.25)
+      ctx.progress({
+        kind: 'warning',
+        message: `--public-size ${publicSize} is ${ratio > 1 ? 'more than 4 times' : 'less than a quarter of'} the training rows: batches average ${spec.batchSize} x rows / ${publicSize}, not ${spec.batchSize}, and the run takes ${spec.epochs} x ${Math.max(1, Math.round(publicSize / spec.batchSize))} steps (privacy is unaffected; utility and time are)`,
+      });
+  }
+  if (dp)
+    ctx.progress({
+      kind: 'note',
+      message:
+        'the loss and accuracy shown while training are computed without noise: they are not covered by epsilon',
+    });
+
+  const o = spec.optimizer;
+  const result = trainModel({
+    ...shape,
+    model,
+    test: data.test,
+    optimizer:
+      o.kind === 'sgd'
+        ? { kind: 'sgd', learningRate: o.lr, momentum: o.momentum }
+        : { kind: 'adam', learningRate: o.lr },
+    maxPhysicalBatch: spec.maxPhysicalBatch,
+    rng,
+    plan,
+    onProgress: (s) => {
+      ctx.signal?.throwIfAborted();
+      ctx.progress({ kind: 'train-step', ...s });
+    },
+    onEpoch: (m) => ctx.progress({ kind: 'train-epoch', ...m }),
+  });
+
+  const epsilonSpent = result.epsilon
+    ? p.accountant === 'pld'
+      ? result.epsilon.pld
+      : result.epsilon.rdp
+    : null;
+  let saved: { dir: string; files: string[] } | null = null;
+  if (spec.out) {
+    const privacySummary = {
+      private: result.private,
+      epsilonSpent,
+      delta: result.delta,
+      accountant: p.accountant,
+      epsilon: result.epsilon,
+      noiseMultiplier: result.noiseMultiplier,
+      sampleRate: result.sampleRate,
+      steps: result.stepsRun,
+      events: result.events,
+    };
+    const files = saveModel(model, spec.out.dir, {
+      overwrite: spec.out.overwrite,
+      ...(data.classNames.length === numClasses ? { classNames: data.classNames } : {}),
+      ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}),
+      privacy: JSON.parse(JSON.stringify(privacySummary)) as Record<string, unknown>,
+    });
+    saved = { dir: spec.out.dir, files: [files.modelJsonPath, files.weightsPath] };
+  }
+  let lineage: TrainLedgerRecord['lineage'] = null;
+  if (ledger) {
+    const modelHash = saved
+      ? `sha256:${createHash('sha256').update(readFileSync(saved.files[1]!)).digest('hex')}`
+      : undefined;
+    const entry = await ledger.recordJob({
+      job: `veil train ${new Date().toISOString()}`,
+      ...(account !== undefined ? { account } : {}),
+      datasets: dataset !== undefined ? [dataset] : [],
+      purpose,
+      ...(modelHash ? { modelHash } : {}),
+      spendIds: spend ? [spend.id] : [],
+      detail: { testAccuracy: result.finalTestAccuracy, steps: result.stepsRun },
+    });
+    lineage = { auditEntry: entry.seq };
+  }
+  const summary = trainSummary(result, {
+    modelName: modelSpec.name,
+    parameters: model.parameterCount,
+    data,
+    spec,
+    epsilonSpent,
+    seed: ctx.seed,
+    saved,
+  });
+  const record = ledger ? { spend, lineage, dataset: dataset ?? null } : null;
+  return { summary: record ? { ...summary, ledger: record } : summary, ledger: record };
+}
