@@ -25,6 +25,22 @@ export {
   sharedLedger,
   withLedger,
 } from './context.js';
+export {
+  type CoordinatorFile,
+  CoordinatorFileSchema,
+  LocalPrivacySchema,
+  NodeDataSchema,
+  type NodeFile,
+  NodeFileSchema,
+  PersonalizationSchema,
+  parseCoordinatorFile,
+  parseNodeFile,
+  parseSimulateFile,
+  resolvePath,
+  type SimulateFile,
+  SimulateFileSchema,
+  SimulationLocalPrivacySchema,
+} from './federation/config.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';

@@ -22,11 +22,11 @@ import {
   type SelectionSpec,
   secureAggregationSpec,
 } from '../../fl/index.js';
+import { parseCoordinatorFile, readSpecFile } from '../../jobs/index.js';
 import { SequentialModel, saveModel } from '../../ml/index.js';
 import { startCoordinatorServer } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { parseCoordinatorFile, readConfigFile } from './fl-config.js';
 import { coordinatorJson, coordinatorLine, modelPrivacy, neighbouringOf } from './fl-summary.js';
 
 /** Runs the coordinator until the federation finishes or fails. */
@@ -41,7 +41,7 @@ export async function coordinatorCommand(
       'command-line flags',
     );
   }
-  const file = parseCoordinatorFile(readConfigFile(flags.config), flags.config);
+  const file = parseCoordinatorFile(readSpecFile(flags.config), flags.config);
   if (
     flags.secureAggregation !== undefined &&
     !['none', 'secagg', 'secagg+'].includes(flags.secureAggregation)

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianEvent, poissonSampledEvent, RdpAccountant } from '../../accounting/index.js';
 import { ConfigError } from '../../core/index.js';
+import { parseNodeFile } from '../../jobs/index.js';
 import { runVeil } from '../testing.js';
-import { parseNodeFile } from './fl-config.js';
 
 let dir: string;
 beforeAll(() => {

@@ -14,6 +14,7 @@ import {
   loadParams,
   type PersonalizationSpec,
 } from '../../fl/index.js';
+import { type NodeFile, parseNodeFile, readSpecFile } from '../../jobs/index.js';
 import {
   type Dataset,
   DEMO_HOSPITALS,
@@ -26,7 +27,6 @@ import {
 import { createCoordinatorClient, type TrafficCounter } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { type NodeFile, parseNodeFile, readConfigFile } from './fl-config.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -83,7 +83,7 @@ export async function nodeCommand(
       'command-line flags',
     );
   }
-  const file = parseNodeFile(readConfigFile(flags.config), flags.config);
+  const file = parseNodeFile(readSpecFile(flags.config), flags.config);
   const { train, test, source } = loadNodeData(file.data, global.seed ?? 0);
   const traffic: TrafficCounter = { sent: 0, received: 0 };
   const client = await createCoordinatorClient({

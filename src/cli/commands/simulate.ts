@@ -15,10 +15,10 @@ import {
   type SimulationLocalPrivacy,
   simulate,
 } from '../../fl/index.js';
+import { parseSimulateFile, readSpecFile } from '../../jobs/index.js';
 import { EXIT } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { parseSimulateFile, readConfigFile } from './fl-config.js';
 import { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './fl-summary.js';
 
 /** Raw flags of `veil simulate`. */
@@ -224,7 +224,7 @@ function fromFlags(flags: SimulateFlags): Plan {
 }
 
 function fromFile(path: string): Plan {
-  const file = parseSimulateFile(readConfigFile(path), path);
+  const file = parseSimulateFile(readSpecFile(path), path);
   const raw = (file.federation ?? {}) as Record<string, unknown>;
   const federation = parseFederation({ population: file.nodes, ...raw });
   return {

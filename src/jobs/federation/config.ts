@@ -1,42 +1,13 @@
 /**
- * Configuration files of `veil coordinator`, `veil node` and `veil simulate`: YAML or JSON, validated with zod
+ * Configuration files of the federation's jobs (`veil coordinator`, `veil node`, `veil simulate`): YAML or JSON, validated with zod
  * (ARCHITECTURE decision 7). Every problem is reported at once with its path, the value and what is allowed;
  * relative paths inside a file are resolved against the file's directory.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, DeltaSchema, EpsilonSchema, NoiseMultiplierSchema } from '../../core/index.js';
 import { configIssues, parseSimulationData } from '../../fl/index.js';
 import { NUMERIC_SCALINGS } from '../../ml/index.js';
-
-/** Reads a YAML or JSON file into a plain value. @throws {ConfigError} naming the file */
-export function readConfigFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      [
-        {
-          path: '--config',
-          value: path,
-          allowed: `a readable YAML or JSON file (${(err as Error).message})`,
-        },
-      ],
-      'command-line flags',
-    );
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(
-      [{ path: '--config', value: path, allowed: `valid YAML or JSON (${(err as Error).message})` }],
-      path,
-    );
-  }
-}
 
 /** A path from a config file, resolved against the file's directory. */
 export function resolvePath(configPath: string, p: string): string {
