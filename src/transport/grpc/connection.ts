@@ -5,9 +5,9 @@
  * that is present and fails verification (untrusted CA, revoked, expired, no EKU clientAuth) is checked by
  * Node's TLS server after the handshake and, with `rejectUnauthorized`, the socket is simply destroyed: no
  * alert names the reason. Under TLS 1.3 the client has finished its side of the handshake and sent its request
- * by then, so the call fails as a cancelled stream. What tells the cases apart: a coordinator that accepted the
+ * by then, so the call fails as a cancelled stream. What tells the cases apart: a server that accepted the
  * connection always sends its HTTP/2 SETTINGS first; a connection that closed without them was refused at the
- * TLS layer.
+ * TLS layer. Messages name the server by the client's label (`coordinator`, `Health service`, …).
  */
 import type { ClientHttp2Session, ClientHttp2Stream, SecureClientSessionOptions } from 'node:http2';
 import { Http2SessionManager } from '@connectrpc/connect-node';
@@ -17,7 +17,7 @@ import { RpcError } from './errors.js';
 export interface ObservedConnection {
   /** What createGrpcTransport takes as `sessionManager`. */
   readonly sessionManager: Pick<Http2SessionManager, 'authority' | 'request' | 'notifyResponseByteRead'>;
-  /** Records that a call was answered (so the coordinator accepted the connection). */
+  /** Records that a call was answered (so the server accepted the connection). */
   answered(): void;
   /** The same error, or a clearer one when the connection was refused after the TLS handshake. */
   explain(error: RpcError): Promise<RpcError>;
@@ -28,10 +28,11 @@ export interface ObservedConnection {
 /** Failures that may hide a refused handshake. */
 const AMBIGUOUS = new Set(['canceled', 'unavailable', 'aborted', 'internal', 'unknown']);
 
-/** Wraps ConnectRPC's Http2SessionManager to learn whether the coordinator ever spoke HTTP/2 to us. */
+/** Wraps ConnectRPC's Http2SessionManager to learn whether the server ever spoke HTTP/2 to us. */
 export function observedConnection(
   baseUrl: string,
   nodeOptions: SecureClientSessionOptions,
+  server = 'coordinator',
 ): ObservedConnection {
   const manager = new Http2SessionManager(baseUrl, {}, nodeOptions);
   const greeted = new WeakSet<ClientHttp2Session>();
@@ -62,10 +63,11 @@ export function observedConnection(
     },
     async explain(error) {
       if (error.remoteCode !== undefined || !AMBIGUOUS.has(error.status)) return error;
-      const tls = tlsFailure(error.cause);
+      const tls = tlsFailure(error.cause, server);
       if (tls !== undefined) {
         return new RpcError({
           rpc: error.rpc,
+          server,
           peer: baseUrl,
           status: 'unauthenticated',
           reason: tls,
@@ -79,10 +81,10 @@ export function observedConnection(
       if (!(session.closed || session.destroyed) || greeted.has(session)) return error;
       return new RpcError({
         rpc: error.rpc,
+        server,
         peer: baseUrl,
         status: 'unauthenticated',
-        reason:
-          "the coordinator closed the connection right after the TLS handshake, before any HTTP/2 exchange: it refused this node's certificate (not issued by a CA it trusts, revoked, expired, missing, or without EKU clientAuth)",
+        reason: `the ${server} closed the connection right after the TLS handshake, before any HTTP/2 exchange: it refused this node's certificate (not issued by a CA it trusts, revoked, expired, missing, or without EKU clientAuth)`,
         cause: error.cause,
       });
     },
@@ -97,15 +99,15 @@ const SERVER_CERT_CODE =
   /^(?:ERR_TLS_CERT_ALTNAME_INVALID|INVALID_PURPOSE|[A-Z_]*CERT[A-Z_]*|UNABLE_TO_[A-Z_]+)$/;
 
 /** A sentence for a TLS failure somewhere in the cause chain, or undefined when there is none. */
-function tlsFailure(error: unknown): string | undefined {
+function tlsFailure(error: unknown, server: string): string | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth++) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (typeof code !== 'string') continue;
     if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) {
-      return `the coordinator refused the TLS handshake (${cause.message.replace(/^.*SSL routines:[^:]*:/, '')}): check this node's certificate`;
+      return `the ${server} refused the TLS handshake (${cause.message.replace(/^.*SSL routines:[^:]*:/, '')}): check this node's certificate`;
     }
     if (SERVER_CERT_CODE.test(code))
-      return `the coordinator's certificate was not accepted (${code}: ${cause.message})`;
+      return `the ${server}'s certificate was not accepted (${code}: ${cause.message})`;
   }
   return undefined;
 }

@@ -1,15 +1,12 @@
 /**
- * How failures cross the wire. On the server, a coordinator handler's Veil error becomes a gRPC status:
+ * How failures cross the wire, for every hosted service. On the server, a handler's Veil error becomes a gRPC status:
  * a {@link ProtocolError} (the peer's message was malformed or out of stage) or an {@link IntegrityError} (a
  * hash or signature in it did not check) keeps its message; anything else becomes INTERNAL with a generic
  * message, so no internals leak to a peer. On the client, every failed call (refused handshake, unreachable
- * coordinator, deadline, refused message) becomes an {@link RpcError}, whichever transport carried it.
+ * server, deadline, refused message) becomes an {@link RpcError}, whichever transport carried it.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ERROR_CODES, type ErrorCode, IntegrityError, ProtocolError } from '../../core/index.js';
-
-/** The calls of the coordinator service. */
-export type RpcName = 'register' | 'getTask' | 'submitUpdate' | 'submitEvaluation' | 'leave' | 'submitSecAgg';
 
 /** gRPC status names (lower-case, as in the gRPC specification's code names). */
 export type RpcStatus =
@@ -54,7 +51,7 @@ export function statusOfCode(code: Code): RpcStatus {
   return STATUS_OF_CODE[code] ?? 'unknown';
 }
 
-/** Statuses after which the same call may succeed later (the coordinator was unreachable, busy or slow). */
+/** Statuses after which the same call may succeed later (the server was unreachable, busy or slow). */
 const RETRYABLE: ReadonlySet<RpcStatus> = new Set(['unavailable', 'deadline_exceeded', 'aborted']);
 
 /** Response trailer carrying the Veil error code of a refused message. */
@@ -62,25 +59,34 @@ export const VEIL_CODE_TRAILER = 'veil-error-code';
 
 /** Fields of a new {@link RpcError}. */
 export interface RpcErrorInit {
-  readonly rpc: RpcName;
+  /** The method's local name, e.g. `getTask` (for the coordinator, an `RpcName`). */
+  readonly rpc: string;
+  /**
+   * How the message names the server side: `coordinator` (the default, the federation's service) or a hosted
+   * service's label, e.g. `Health service`.
+   */
+  readonly server?: string;
   readonly status: RpcStatus;
   /** What went wrong, as the server or the transport said it. */
   readonly reason: string;
-  /** The coordinator's URL, or the simulated peer. */
+  /** The server's URL, or the simulated peer. */
   readonly peer: string;
-  /** The Veil error code the coordinator refused the message with, when it said. */
+  /** The Veil error code the server refused the message with, when it said. */
   readonly remoteCode?: ErrorCode;
   readonly cause?: unknown;
 }
 
 /**
- * A call to the coordinator failed. Code `VEIL_PROTOCOL_VIOLATION` (a peer failure, CLI exit code 5); a
- * subclass of {@link ProtocolError}. `status` is the gRPC status; `retryable` says whether trying again
- * later can help (unavailable, deadline exceeded, aborted); `remoteCode` is the Veil code the coordinator
- * refused the message with (e.g. `VEIL_PROTOCOL_VIOLATION` for an out-of-stage update).
+ * A call to the coordinator (or another hosted service) failed. Code `VEIL_PROTOCOL_VIOLATION` (a peer failure,
+ * CLI exit code 5); a subclass of {@link ProtocolError}. `rpc` is the method's local name; `status` is the gRPC
+ * status; `retryable` says whether trying again later can help (unavailable, deadline exceeded, aborted);
+ * `remoteCode` is the Veil code the server refused the message with (e.g. `VEIL_PROTOCOL_VIOLATION` for an
+ * out-of-stage update).
  */
 export class RpcError extends ProtocolError {
-  readonly rpc: RpcName;
+  readonly rpc: string;
+  /** How the message names the server side (`coordinator`, or a hosted service's label). */
+  readonly server: string;
   readonly status: RpcStatus;
   readonly retryable: boolean;
   readonly remoteCode: ErrorCode | undefined;
@@ -88,11 +94,13 @@ export class RpcError extends ProtocolError {
   readonly reason: string;
 
   constructor(init: RpcErrorInit) {
-    super(`coordinator ${init.rpc} failed (${init.status}): ${init.reason}`, {
+    const server = init.server ?? 'coordinator';
+    super(`${server} ${init.rpc} failed (${init.status}): ${init.reason}`, {
       peer: init.peer,
       stage: init.rpc,
     });
     this.rpc = init.rpc;
+    this.server = server;
     this.status = init.status;
     this.retryable = RETRYABLE.has(init.status);
     this.remoteCode = init.remoteCode;
@@ -112,11 +120,11 @@ export interface WireFailure {
 }
 
 /**
- * Classifies an error a coordinator handler threw: ProtocolError with a `stage` (out of stage) →
- * FAILED_PRECONDITION; other ProtocolError or IntegrityError (malformed, bad hash) → INVALID_ARGUMENT, message
- * kept; anything else → INTERNAL, message replaced.
+ * Classifies an error a handler threw: ProtocolError with a `stage` (out of stage) → FAILED_PRECONDITION; other
+ * ProtocolError or IntegrityError (malformed, bad hash) → INVALID_ARGUMENT, message kept; anything else →
+ * INTERNAL, message replaced by "internal error in the <server>".
  */
-export function classifyHandlerError(error: unknown): WireFailure {
+export function classifyHandlerError(error: unknown, server = 'coordinator'): WireFailure {
   if (error instanceof ProtocolError) {
     const outOfStage = typeof error.details['stage'] === 'string';
     return {
@@ -129,7 +137,7 @@ export function classifyHandlerError(error: unknown): WireFailure {
   if (error instanceof IntegrityError) {
     return { code: Code.InvalidArgument, message: error.message, veilCode: error.code, internal: false };
   }
-  return { code: Code.Internal, message: 'internal error in the coordinator', internal: true };
+  return { code: Code.Internal, message: `internal error in the ${server}`, internal: true };
 }
 
 /** A handler error as the ConnectError the gRPC server answers with. */
@@ -138,14 +146,15 @@ export function toConnectError(failure: WireFailure): ConnectError {
   return new ConnectError(failure.message, failure.code, metadata);
 }
 
-/** Any failure of a gRPC call as an {@link RpcError}. */
-export function fromConnectError(error: unknown, rpc: RpcName, peer: string): RpcError {
+/** Any failure of a gRPC call as an {@link RpcError}; `server` names the server side in the message. */
+export function fromConnectError(error: unknown, rpc: string, peer: string, server?: string): RpcError {
   if (error instanceof RpcError) return error;
   const connectError = ConnectError.from(error);
   const remote = connectError.metadata.get(VEIL_CODE_TRAILER);
   return new RpcError({
     rpc,
     peer,
+    ...(server !== undefined ? { server } : {}),
     status: statusOfCode(connectError.code),
     reason: describeCause(connectError),
     ...(remote !== null && remote in ERROR_CODES ? { remoteCode: remote as ErrorCode } : {}),

@@ -1,11 +1,13 @@
 /**
- * The coordinator's gRPC server: ConnectRPC's Node adapter on `http2.createSecureServer`, TLS 1.3 only,
- * client certificates required and verified against the configured CA(s) and CRL. Each call reaches the
- * {@link CoordinatorHandler} with the {@link PeerIdentity} read from the verified TLS connection.
+ * The gRPC server: ConnectRPC's Node adapter on `http2.createSecureServer`, TLS 1.3 only, client certificates
+ * required and verified against the configured CA(s) and CRL. It hosts any number of services (descriptor +
+ * handler, see registry.ts); each call reaches its handler with the {@link PeerIdentity} read from the verified
+ * TLS connection. The coordinator's server is this server hosting one service.
  */
 import { createSecureServer, type ServerHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import type { DescMessage, DescService, MessageShape } from '@bufbuild/protobuf';
 import {
   Code,
   ConnectError,
@@ -13,13 +15,15 @@ import {
   createContextKey,
   createContextValues,
   type HandlerContext,
+  type ServiceImpl,
 } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { assertInteger, InvalidParameterError } from '../../core/index.js';
 import { FederatedCoordinatorService } from '../gen/veil/v1/fl_pb.js';
-import { assertCoordinatorHandler } from '../handler-check.js';
-import type { CoordinatorHandler, PeerIdentity } from '../service.js';
-import { classifyHandlerError, type RpcName, toConnectError } from './errors.js';
+import { assertServiceHandler, checkLabel } from '../handler-check.js';
+import { bindService, type HostedService } from '../registry.js';
+import type { CoordinatorHandler, PeerIdentity, RpcName } from '../service.js';
+import { classifyHandlerError, toConnectError } from './errors.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   loadRevocations,
@@ -29,10 +33,17 @@ import {
 } from './material.js';
 import { checkTlsPeer, type PeerCheck } from './peer.js';
 
-/** Options of {@link startCoordinatorServer}. */
-export interface CoordinatorServerOptions {
-  /** The coordinator: its four methods receive each request and the authenticated peer. */
-  readonly handler: CoordinatorHandler;
+/** Where a handler failed, as {@link ServerOptions.onInternalError} is told. */
+export interface InternalErrorContext {
+  /** The service's full name, e.g. `veil.v1.FederatedCoordinatorService`. */
+  readonly service: string;
+  /** The method's local name, e.g. `getTask`. */
+  readonly rpc: string;
+  readonly peer: PeerIdentity;
+}
+
+/** What every server takes besides its services. */
+interface ListenOptions {
   /** Address to listen on, e.g. `127.0.0.1`, `0.0.0.0` (all IPv4), `::` (all). */
   readonly host: string;
   /** TCP port, 0..65535; 0 picks a free port (read it back from `port`). */
@@ -41,28 +52,45 @@ export interface CoordinatorServerOptions {
   readonly tls: ServerTlsOptions;
   /**
    * Largest message accepted or sent, in bytes (default 64 MiB). Larger requests are refused with
-   * RESOURCE_EXHAUSTED before they are buffered, so a peer cannot exhaust the coordinator's memory.
+   * RESOURCE_EXHAUSTED before they are buffered, so a peer cannot exhaust the server's memory.
    */
   readonly maxMessageBytes?: number;
+  /** How long close() lets in-flight calls finish before cutting connections, in ms (default 2000). */
+  readonly shutdownGraceMs?: number;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions extends ListenOptions {
+  /** The services to host, each made by `hostService(descriptor, handler)`; at least one, no name twice. */
+  readonly services: readonly HostedService[];
+  /**
+   * Called with errors that are Veil's, not the peer's (answered as INTERNAL without details). Default: one
+   * line on stderr.
+   */
+  readonly onInternalError?: (error: unknown, context: InternalErrorContext) => void;
+}
+
+/** Options of {@link startCoordinatorServer}. */
+export interface CoordinatorServerOptions extends ListenOptions {
+  /** The coordinator: its methods receive each request and the authenticated peer. */
+  readonly handler: CoordinatorHandler;
   /**
    * Called with errors that are Veil's, not the peer's (answered as INTERNAL without details). Default: one
    * line on stderr.
    */
   readonly onInternalError?: (error: unknown, context: { rpc: RpcName; peer: PeerIdentity }) => void;
-  /** How long close() lets in-flight calls finish before cutting connections, in ms (default 2000). */
-  readonly shutdownGraceMs?: number;
 }
 
-/** A running coordinator server. */
-export interface CoordinatorServer {
+/** A running server. */
+export interface RpcServer {
   /** The port it listens on (the chosen one when `port` was 0). */
   readonly port: number;
-  /** `https://host:port`, with `localhost` for a wildcard host: what nodes pass as `url`. */
+  /** `https://host:port`, with `localhost` for a wildcard host: what clients pass as `url`. */
   readonly url: string;
   /**
    * Replaces the revocations (CRL and serial list; a field left out means none) for new handshakes and for
    * every later call on open connections, e.g. after revokeCertificate rewrote the CRL. Nothing changes when
-   * the new material is refused. Returns the ids of connected peers that are now revoked, so the coordinator
+   * the new material is refused. Returns the ids of connected peers that are now revoked, so the services
    * can stop counting on them (their connections stay open so that their next call gets a clear
    * PERMISSION_DENIED naming the revocation, rather than a torn connection).
    * @throws {ConfigError} VEIL_CONFIG_INVALID when the CRL cannot be read, is not signed by a trusted CA or is expired
@@ -72,23 +100,44 @@ export interface CoordinatorServer {
   close(): Promise<void>;
 }
 
+/** A running coordinator server. */
+export type CoordinatorServer = RpcServer;
+
 const PEER_KEY = createContextKey<PeerCheck>(
   { ok: false, status: 'unauthenticated', reason: 'no TLS connection' },
   { description: 'veil peer identity' },
 );
 
 /**
- * Starts the coordinator's gRPC server over mutual TLS 1.3 (ARCHITECTURE decision 6).
+ * Starts a gRPC server over mutual TLS 1.3 (ARCHITECTURE decision 6) hosting every given service: each
+ * method of each descriptor is answered at `/<typeName>/<Method>`, as any gRPC peer expects.
  *
  * Identity: for each request, the peer certificate of the verified TLS socket (never a header or a message
  * field) gives the {@link PeerIdentity}: CN, SHA-256 fingerprint of the DER certificate, serial. Revocation:
  * a CRL given in `tls.crl` is loaded into OpenSSL (revoked certificates fail the handshake) and its serials,
  * with `tls.revokedSerials`, are also checked on every connection and every call (PERMISSION_DENIED), so
- * {@link CoordinatorServer.updateRevocations} takes effect on open connections too. The handler is never called
- * for an unauthenticated or revoked peer.
+ * {@link RpcServer.updateRevocations} takes effect on open connections too. No handler is ever called for an
+ * unauthenticated or revoked peer.
  *
  * Errors: a handler's ProtocolError → FAILED_PRECONDITION (with a `stage`) or INVALID_ARGUMENT, IntegrityError →
- * INVALID_ARGUMENT, message kept; anything else → INTERNAL, "internal error in the coordinator".
+ * INVALID_ARGUMENT, message kept; anything else → INTERNAL, "internal error in the <label>".
+ *
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad port, host, maxMessageBytes, service list
+ *   (empty, a service twice) or handler
+ * @throws {UnsupportedError} VEIL_UNSUPPORTED for a service with a streaming method
+ * @throws {ConfigError} VEIL_CONFIG_INVALID for unreadable or mismatched TLS material, or an expired CRL
+ * @example
+ * const server = await startServer({ host: '0.0.0.0', port: 7443,
+ *   tls: { cert: { path: 'certs/server.crt' }, key: { path: 'certs/server.key' }, ca: { path: 'certs/ca.crt' } },
+ *   services: [hostService(FederatedCoordinatorService, coordinator, { label: 'coordinator' }), hostService(PsiService, psi)] });
+ */
+export async function startServer(options: ServerOptions): Promise<RpcServer> {
+  return serve('startServer', options);
+}
+
+/**
+ * Starts the coordinator's gRPC server: {@link startServer} hosting `FederatedCoordinatorService` alone, with
+ * the coordinator as its handler (errors say "coordinator", e.g. "internal error in the coordinator").
  *
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad port, host, maxMessageBytes or handler
  * @throws {ConfigError} VEIL_CONFIG_INVALID for unreadable or mismatched TLS material, or an expired CRL
@@ -99,10 +148,20 @@ const PEER_KEY = createContextKey<PeerCheck>(
  */
 export async function startCoordinatorServer(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
   const fn = 'startCoordinatorServer';
-  const { handler, host, port } = options;
+  const { handler, onInternalError, ...listen } = options;
+  const report = onInternalError ?? logCoordinatorError;
+  return serve(fn, {
+    ...listen,
+    services: [bindService(fn, FederatedCoordinatorService, handler, 'coordinator', 'a CoordinatorHandler')],
+    onInternalError: (error, context) => report(error, { rpc: context.rpc as RpcName, peer: context.peer }),
+  });
+}
+
+async function serve(fn: string, options: ServerOptions): Promise<RpcServer> {
+  const { host, port } = options;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const shutdownGraceMs = options.shutdownGraceMs ?? 2000;
-  assertCoordinatorHandler(fn, handler);
+  const services = checkServices(fn, options.services);
   if (typeof host !== 'string' || host.length === 0) {
     throw new InvalidParameterError({ fn, param: 'host', value: host, allowed: 'a host name or IP address' });
   }
@@ -117,36 +176,41 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
   delete baseContext.crl;
 
   const shutdown = new AbortController();
+  /** The ConnectRPC implementation of one unary method: authenticate, call the handler, map its errors. */
+  const unary =
+    (hosted: HostedService, rpc: string) =>
+    async (
+      request: MessageShape<DescMessage>,
+      context: HandlerContext,
+    ): Promise<MessageShape<DescMessage>> => {
+      const check = context.values.get(PEER_KEY);
+      if (!check.ok) {
+        throw new ConnectError(
+          check.reason,
+          check.status === 'permission_denied' ? Code.PermissionDenied : Code.Unauthenticated,
+        );
+      }
+      const handler = hosted.handler as Record<string, UnaryHandler>;
+      try {
+        return await untilAborted(handler[rpc]!(request, check.peer), context.signal, shutdown.signal);
+      } catch (error) {
+        if (error instanceof ConnectError) throw error;
+        const failure = classifyHandlerError(error, hosted.label);
+        if (failure.internal) {
+          onInternalError(error, { service: hosted.service.typeName, rpc, peer: check.peer });
+        }
+        throw toConnectError(failure);
+      }
+    };
   const routes = (router: ConnectRouter) => {
-    const unary =
-      <I, O>(rpc: RpcName, call: (request: I, peer: PeerIdentity) => Promise<O>) =>
-      async (request: I, context: HandlerContext): Promise<O> => {
-        const check = context.values.get(PEER_KEY);
-        if (!check.ok) {
-          throw new ConnectError(
-            check.reason,
-            check.status === 'permission_denied' ? Code.PermissionDenied : Code.Unauthenticated,
-          );
-        }
-        try {
-          return await untilAborted(call(request, check.peer), context.signal, shutdown.signal);
-        } catch (error) {
-          if (error instanceof ConnectError) throw error;
-          const failure = classifyHandlerError(error);
-          if (failure.internal) onInternalError(error, { rpc, peer: check.peer });
-          throw toConnectError(failure);
-        }
-      };
-    router.service(FederatedCoordinatorService, {
-      register: unary('register', (r, p) => handler.register(r, p)),
-      getTask: unary('getTask', (r, p) => handler.getTask(r, p)),
-      submitUpdate: unary('submitUpdate', (r, p) => handler.submitUpdate(r, p)),
-      submitEvaluation: unary('submitEvaluation', (r, p) => handler.submitEvaluation(r, p)),
-      leave: unary('leave', (r, p) => handler.leave(r, p)),
-      submitSecAgg: unary('submitSecAgg', (r, p) => handler.submitSecAgg(r, p)),
-    });
+    for (const hosted of services) {
+      const implementation: Record<string, ReturnType<typeof unary>> = {};
+      for (const method of hosted.service.methods) {
+        implementation[method.localName] = unary(hosted, method.localName);
+      }
+      router.service(hosted.service, implementation as unknown as Partial<ServiceImpl<DescService>>);
+    }
   };
-
   const adapter = connectNodeAdapter({
     routes,
     grpc: true,
@@ -177,7 +241,7 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
   server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
-    // A peer resetting its connection must not crash the coordinator (an unhandled 'error' would).
+    // A peer resetting its connection must not crash the server (an unhandled 'error' would).
     session.on('error', () => {});
   });
 
@@ -215,7 +279,7 @@ export async function startCoordinatorServer(options: CoordinatorServerOptions):
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        shutdown.abort(new ConnectError('the coordinator is shutting down', Code.Unavailable));
+        shutdown.abort(new ConnectError('the server is shutting down', Code.Unavailable));
         server.close(() => resolve());
         for (const session of sessions) session.close();
         const timer = setTimeout(() => {
@@ -272,7 +336,50 @@ function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
-function logInternalError(error: unknown, context: { rpc: RpcName; peer: PeerIdentity }): void {
+/** A handler's method, its type erased (the service was checked against its descriptor when hosted). */
+type UnaryHandler = (
+  request: MessageShape<DescMessage>,
+  peer: PeerIdentity,
+) => Promise<MessageShape<DescMessage>>;
+
+/**
+ * Checks the hosted services again (a HostedService may be a literal rather than hostService's): each one a
+ * descriptor of unary methods with a handler for each and a label, and no service twice.
+ */
+function checkServices(fn: string, services: unknown): readonly HostedService[] {
+  if (!Array.isArray(services) || services.length === 0) {
+    throw new InvalidParameterError({
+      fn,
+      param: 'services',
+      value: services,
+      allowed: 'a non-empty array of hostService(descriptor, handler)',
+    });
+  }
+  const names = new Set<string>();
+  for (const hosted of services as HostedService[]) {
+    assertServiceHandler(fn, hosted?.service, hosted?.handler);
+    checkLabel(fn, hosted.label);
+    if (names.has(hosted.service.typeName)) {
+      throw new InvalidParameterError({
+        fn,
+        param: 'services',
+        value: hosted.service.typeName,
+        allowed: 'each service at most once',
+      });
+    }
+    names.add(hosted.service.typeName);
+  }
+  return [...services];
+}
+
+function logInternalError(error: unknown, context: InternalErrorContext): void {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(
+    `veil server: ${context.service}/${context.rpc} from ${context.peer.id} failed: ${message}\n`,
+  );
+}
+
+function logCoordinatorError(error: unknown, context: { rpc: RpcName; peer: PeerIdentity }): void {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`veil coordinator: ${context.rpc} from ${context.peer.id} failed: ${message}\n`);
 }

@@ -1,31 +1,31 @@
 /**
- * The in-memory transport for simulations: a {@link CoordinatorClient} that calls a
- * {@link CoordinatorHandler} in the same process, as a given peer. By default each request and response goes
- * through its protobuf encoding and back, so a simulation exercises the real wire format (a message that
- * would not survive the wire fails here too) and the traffic counter measures exactly what gRPC would carry
- * as message bytes. Failures are {@link RpcError}s mapped as the gRPC server maps them, so node code handles
- * one error shape in simulation and deployment.
+ * The in-memory transport for simulations: a client of any service that calls its handler in the same process,
+ * as a given peer ({@link createInMemoryServiceClient}; {@link createInMemoryClient} for the coordinator). By
+ * default each request and response goes through its protobuf encoding and back, so a simulation exercises the
+ * real wire format (a message that would not survive the wire fails here too) and the traffic counter measures
+ * exactly what gRPC would carry as message bytes. Failures are {@link RpcError}s mapped as the gRPC server maps
+ * them, so protocol code handles one error shape in simulation and deployment.
  */
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
-import { assertInteger, InvalidParameterError } from '../../core/index.js';
 import {
-  GetTaskRequestSchema,
-  GetTaskResponseSchema,
-  LeaveRequestSchema,
-  LeaveResponseSchema,
-  RegisterRequestSchema,
-  RegisterResponseSchema,
-  SubmitEvaluationRequestSchema,
-  SubmitEvaluationResponseSchema,
-  SubmitSecAggRequestSchema,
-  SubmitSecAggResponseSchema,
-  SubmitUpdateRequestSchema,
-  SubmitUpdateResponseSchema,
-} from '../gen/veil/v1/fl_pb.js';
-import { classifyHandlerError, RpcError, type RpcName, statusOfCode } from '../grpc/errors.js';
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from '@bufbuild/protobuf';
+import { assertInteger, InvalidParameterError } from '../../core/index.js';
+import { FederatedCoordinatorService } from '../gen/veil/v1/fl_pb.js';
+import { classifyHandlerError, RpcError, statusOfCode } from '../grpc/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../grpc/material.js';
-import { assertCoordinatorHandler } from '../handler-check.js';
-import type { CoordinatorClient, CoordinatorHandler, PeerIdentity, TrafficCounter } from '../service.js';
+import { assertServiceHandler, checkLabel, defaultLabel } from '../handler-check.js';
+import type {
+  CoordinatorClient,
+  CoordinatorHandler,
+  PeerIdentity,
+  ServiceClient,
+  ServiceHandler,
+  TrafficCounter,
+} from '../service.js';
 
 /** Options of {@link createInMemoryClient}. */
 export interface InMemoryClientOptions {
@@ -40,8 +40,38 @@ export interface InMemoryClientOptions {
   readonly maxMessageBytes?: number;
 }
 
+/** Options of {@link createInMemoryServiceClient}: those of the coordinator's, and a label. */
+export interface InMemoryServiceClientOptions extends InMemoryClientOptions {
+  /** How errors name the server side (default: the proto name, e.g. `Health service`). */
+  readonly label?: string;
+}
+
 /**
- * A client whose calls go straight to `handler` as `peer`, optionally through the protobuf wire format.
+ * A client of `service` whose calls go straight to `handler` as `peer`, optionally through the protobuf wire
+ * format: one function per method of the descriptor, as {@link createServiceClient} gives over gRPC (call
+ * options such as `timeoutMs` are accepted and ignored: there is no deadline in memory).
+ *
+ * @param service the generated descriptor, e.g. `FederatedCoordinatorService`
+ * @param handler one async function per method of the descriptor: `(request, peer) => response`
+ * @param peer who the simulated caller is (what a certificate would say under TLS)
+ * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad service, handler, peer, maxMessageBytes or label
+ * @throws {UnsupportedError} VEIL_UNSUPPORTED for a service with a streaming method
+ * @example
+ * const client = createInMemoryServiceClient(PsiService, psi, { id: 'hospital-1', fingerprint: 'sim-1' });
+ * const reply = await client.intersect(request);
+ */
+export function createInMemoryServiceClient<S extends DescService>(
+  service: S,
+  handler: ServiceHandler<S>,
+  peer: PeerIdentity,
+  options: InMemoryServiceClientOptions = {},
+): ServiceClient<S> {
+  return inMemory('createInMemoryServiceClient', service, handler, peer, options);
+}
+
+/**
+ * A coordinator client whose calls go straight to `handler` as `peer`: {@link createInMemoryServiceClient} of
+ * `FederatedCoordinatorService`.
  *
  * @param handler the coordinator
  * @param peer who the simulated node is (what a certificate would say under TLS)
@@ -55,8 +85,28 @@ export function createInMemoryClient(
   peer: PeerIdentity,
   options: InMemoryClientOptions = {},
 ): CoordinatorClient {
-  const fn = 'createInMemoryClient';
-  assertCoordinatorHandler(fn, handler);
+  return inMemory(
+    'createInMemoryClient',
+    FederatedCoordinatorService,
+    handler,
+    peer,
+    { ...options, label: 'coordinator' },
+    'a CoordinatorHandler',
+  );
+}
+
+/** A message of any type, as the type-erased calls below see it. */
+type AnyMessage = MessageShape<DescMethod['input']>;
+
+function inMemory<S extends DescService>(
+  fn: string,
+  service: S,
+  handler: unknown,
+  peer: PeerIdentity,
+  options: InMemoryServiceClientOptions,
+  kind?: string,
+): ServiceClient<S> {
+  assertServiceHandler(fn, service, handler, kind);
   if (typeof peer !== 'object' || peer === null || typeof peer.id !== 'string' || peer.id === '') {
     throw new InvalidParameterError({ fn, param: 'peer.id', value: peer?.id, allowed: 'a non-empty string' });
   }
@@ -71,15 +121,19 @@ export function createInMemoryClient(
   const roundTrip = options.roundTrip ?? true;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   assertInteger(fn, 'maxMessageBytes', maxMessageBytes, 1, 2 ** 32 - 1);
+  const label = checkLabel(fn, options.label ?? defaultLabel(service));
+  const traffic = options.traffic;
   const frozenPeer: PeerIdentity = Object.freeze({ ...peer });
   const simulated = `in-memory:${peer.id}`;
+  const methods = handler as Record<string, (request: AnyMessage, peer: PeerIdentity) => Promise<AnyMessage>>;
 
   /** Encodes (for size and round trip), refusing what the gRPC server would refuse. */
-  function wire<T extends DescMessage>(rpc: RpcName, schema: T, message: MessageShape<T>) {
-    const bytes = roundTrip || options.traffic !== undefined ? toBinary(schema, message) : undefined;
+  function wire(rpc: string, schema: DescMethod['input'], message: AnyMessage) {
+    const bytes = roundTrip || traffic !== undefined ? toBinary(schema, message) : undefined;
     if (bytes !== undefined && bytes.length > maxMessageBytes) {
       throw new RpcError({
         rpc,
+        server: label,
         peer: simulated,
         status: 'resource_exhausted',
         reason: `message size ${bytes.length} is larger than the limit of ${maxMessageBytes} bytes`,
@@ -88,21 +142,17 @@ export function createInMemoryClient(
     return { bytes, message: roundTrip && bytes !== undefined ? fromBinary(schema, bytes) : message };
   }
 
-  async function call<I extends DescMessage, O extends DescMessage>(
-    rpc: RpcName,
-    input: I,
-    output: O,
-    request: MessageShape<I>,
-    invoke: (request: MessageShape<I>, peer: PeerIdentity) => Promise<MessageShape<O>>,
-  ): Promise<MessageShape<O>> {
-    const sent = wire(rpc, input, request);
-    let response: MessageShape<O>;
+  async function call(method: DescMethod, request: AnyMessage): Promise<AnyMessage> {
+    const rpc = method.localName;
+    const sent = wire(rpc, method.input, request);
+    let response: AnyMessage;
     try {
-      response = await invoke(sent.message, frozenPeer);
+      response = await methods[rpc]!.call(handler, sent.message, frozenPeer);
     } catch (error) {
-      const failure = classifyHandlerError(error);
+      const failure = classifyHandlerError(error, label);
       throw new RpcError({
         rpc,
+        server: label,
         peer: simulated,
         status: statusOfCode(failure.code),
         reason: failure.message,
@@ -111,31 +161,15 @@ export function createInMemoryClient(
         cause: error,
       });
     }
-    const received = wire(rpc, output, response);
-    if (options.traffic !== undefined) {
-      options.traffic.sent += sent.bytes!.length;
-      options.traffic.received += received.bytes!.length;
+    const received = wire(rpc, method.output, response);
+    if (traffic !== undefined) {
+      traffic.sent += sent.bytes!.length;
+      traffic.received += received.bytes!.length;
     }
     return received.message;
   }
 
-  return {
-    register: (r) =>
-      call('register', RegisterRequestSchema, RegisterResponseSchema, r, (m, p) => handler.register(m, p)),
-    getTask: (r) =>
-      call('getTask', GetTaskRequestSchema, GetTaskResponseSchema, r, (m, p) => handler.getTask(m, p)),
-    submitUpdate: (r) =>
-      call('submitUpdate', SubmitUpdateRequestSchema, SubmitUpdateResponseSchema, r, (m, p) =>
-        handler.submitUpdate(m, p),
-      ),
-    submitEvaluation: (r) =>
-      call('submitEvaluation', SubmitEvaluationRequestSchema, SubmitEvaluationResponseSchema, r, (m, p) =>
-        handler.submitEvaluation(m, p),
-      ),
-    leave: (r) => call('leave', LeaveRequestSchema, LeaveResponseSchema, r, (m, p) => handler.leave(m, p)),
-    submitSecAgg: (r) =>
-      call('submitSecAgg', SubmitSecAggRequestSchema, SubmitSecAggResponseSchema, r, (m, p) =>
-        handler.submitSecAgg(m, p),
-      ),
-  };
+  const client: Record<string, (request: AnyMessage) => Promise<AnyMessage>> = {};
+  for (const method of service.methods) client[method.localName] = (request) => call(method, request);
+  return client as ServiceClient<S>;
 }
