@@ -7,17 +7,21 @@ export {
   memoryCheckpointStore,
 } from './checkpoint.js';
 export { type Clock, systemClock } from './clock.js';
+export { Coordinator } from './coordinator.js';
 export {
   type CompressionSpec,
-  Coordinator,
-  type CoordinatorEvent,
   type CoordinatorOptions,
-  type CoordinatorSummary,
-  type EvaluationRecord,
   type FederationModel,
   type LocalTrainingSpec,
-  type NodeRecord,
-  type RoundRecord,
+  type SecureAggregationSpec,
   trainConfigMessage,
-} from './coordinator.js';
-export type { SecureAggregationSpec, SecureRoundRecord, SecureStage } from './secure-round.js';
+} from './options.js';
+export type {
+  CoordinatorEvent,
+  CoordinatorSummary,
+  EvaluationRecord,
+  NodeRecord,
+  RoundRecord,
+  SecureRoundRecord,
+  SecureStage,
+} from './records.js';

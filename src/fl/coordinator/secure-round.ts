@@ -32,51 +32,14 @@ import {
   SubmitSecAggRequestSchema,
 } from '../../transport/index.js';
 import { wordsFromBytes } from '../protocol/index.js';
+import type { SecureAggregationSpec } from './options.js';
+import type { SecureRoundRecord, SecureStage } from './records.js';
 
-/** Secure aggregation of a federation's rounds. */
-export interface SecureAggregationSpec {
-  readonly protocol: 'secagg' | 'secagg+';
-  /** L2 norm every node clips its delta to before encoding (the sum's per-node sensitivity). */
-  readonly clipNorm: number;
-  /** SecAgg: the threshold as a fraction of the round's selected nodes (default 2/3, at least 2 nodes). */
-  readonly thresholdFraction?: number;
-  /** SecAgg+: the dropout rate the graph and threshold are chosen for (default 0.1). */
-  readonly expectedDropout?: number;
-  /** SecAgg+: the fraction of corrupt nodes the threshold must withstand (default 0.05). */
-  readonly corruptFraction?: number;
-  /** Time each stage after the advertisement gets, in ms (default 60 s). */
-  readonly stageTimeoutMs?: number;
-  /**
-   * Distributed DP: each node adds discrete Gaussian noise so that the sum of the nodes of at least the
-   * threshold carries noise of standard deviation noiseMultiplier × clipNorm per coordinate.
-   */
-  readonly distributedDp?: {
-    readonly noiseMultiplier: number;
-    /**
-     * Nodes whose noise the adversary may know (nodes colluding with it; a node always knows its own): their
-     * noise is neither counted on when calibrating nor in the accounting. Default 0: the guarantee holds
-     * against the coordinator and outsiders, not against the nodes themselves.
-     */
-    readonly colluders?: number;
-  };
-}
+// Names this file exported before its option and record types moved, for importers of './secure-round.js'.
+export type { SecureAggregationSpec } from './options.js';
+export type { SecureRoundRecord, SecureStage } from './records.js';
 
-export type SecureStage = 'advertise' | 'share-keys' | 'masked-input' | 'consistency' | 'unmask';
 const STAGES: readonly SecureStage[] = ['advertise', 'share-keys', 'masked-input', 'consistency', 'unmask'];
-
-/** What a secure round reports in the round record. */
-export interface SecureRoundRecord {
-  readonly protocol: 'secagg' | 'secagg+';
-  readonly threshold: number;
-  /** Neighbours per node (n - 1 under SecAgg's complete graph). */
-  readonly degree: number;
-  readonly fractionalBits: number;
-  readonly survivors: number;
-  /** Nodes dropped at each stage. */
-  readonly dropped: Readonly<Record<SecureStage, readonly string[]>>;
-  /** Per-node discrete Gaussian sigma in integer units (0 without distributed DP). */
-  readonly noiseSigma: number;
-}
 
 /** What a node reported with its advertisement. */
 export interface AdvertisedMeta {

@@ -1,0 +1,121 @@
+/**
+ * Long-poll delivery of tasks (GetTask): which task a node gets in the current phase, the wait answer with its
+ * reason when there is none, and the hold of a poll until the phase changes (the round machine wakes every
+ * held poll) or the hold runs out.
+ */
+import { create } from '@bufbuild/protobuf';
+import { type GetTaskResponse, GetTaskResponseSchema } from '../../transport/index.js';
+import type { Clock } from './clock.js';
+import { hasAnswered, type Phase } from './phase.js';
+import type { NodeRecord } from './records.js';
+import type { NodeRegistry } from './registry.js';
+
+/** What the mailbox needs of the round machine. */
+export interface RoundView {
+  readonly phase: Phase;
+  /** Available nodes a round needs to start. */
+  nodesNeeded(): number;
+  /** Starts the next round if enough nodes are available (a poll makes its node available again). */
+  maybeStartRound(): void;
+}
+
+/** The coordinator's side of GetTask. */
+export class TaskMailbox {
+  private readonly waiters = new Set<() => void>();
+  private readonly finishedDelivered = new Set<string>();
+
+  constructor(
+    private readonly rounds: RoundView,
+    private readonly nodes: NodeRegistry,
+    private readonly clock: Clock,
+    /** Largest hold of a poll, in ms. */
+    private readonly maxHoldMs: number,
+  ) {}
+
+  /**
+   * Answers a node's poll: its task now if it has one; otherwise, after holding the poll for up to `waitMs`
+   * (at most the largest hold), its task then or a wait answer.
+   */
+  async poll(node: NodeRecord, waitMs: number): Promise<GetTaskResponse> {
+    node.lastSeenUnixMs = this.clock.now();
+    const immediate = this.taskFor(node.id);
+    if (immediate) return immediate;
+    if (this.rounds.phase.kind === 'failed') return this.waitResponse(node.id);
+    if (this.rounds.phase.kind === 'waiting') {
+      this.rounds.maybeStartRound();
+      // This poll may have started the round (it made its node available again): answer now, not after the hold.
+      const started = this.taskFor(node.id);
+      if (started) return started;
+    }
+    const hold = Math.min(waitMs, this.maxHoldMs);
+    if (hold > 0) {
+      await new Promise<void>((resolve) => {
+        let cancel: () => void = () => {};
+        const wake = () => {
+          this.waiters.delete(wake);
+          cancel();
+          resolve();
+        };
+        this.waiters.add(wake);
+        cancel = this.clock.setTimer(hold, wake);
+      });
+      node.lastSeenUnixMs = this.clock.now();
+    }
+    return this.taskFor(node.id) ?? this.waitResponse(node.id);
+  }
+
+  /** Answers every held poll (the phase changed). */
+  wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Whether every node still in the federation has fetched the final model. */
+  allHaveFinalModel(): boolean {
+    return this.nodes.all().every((n) => n.left || this.finishedDelivered.has(n.id));
+  }
+
+  /** The task a node has in the current phase, or null. */
+  private taskFor(id: string): GetTaskResponse | null {
+    const p = this.rounds.phase;
+    if (p.kind === 'done') {
+      this.finishedDelivered.add(id);
+      return p.task;
+    }
+    if (this.nodes.get(id)?.left) return null;
+    if (p.kind === 'training' && p.secure && p.secure.currentStage !== 'advertise') {
+      const task = p.secure.taskFor(id);
+      if (task) p.secure.countDownload(id, task);
+      return task;
+    }
+    if (
+      p.kind === 'training' &&
+      p.selected.has(id) &&
+      !hasAnswered(p, id) &&
+      this.clock.now() <= p.deadline
+    ) {
+      return p.task;
+    }
+    if (p.kind === 'evaluating' && p.asked.has(id) && !p.results.has(id)) return p.task;
+    return null;
+  }
+
+  /** A wait answer saying why there is nothing to do. */
+  private waitResponse(id: string): GetTaskResponse {
+    const p = this.rounds.phase;
+    let reason: string;
+    if (p.kind === 'waiting')
+      reason = `waiting for nodes: ${this.nodes.active().length} of ${this.rounds.nodesNeeded()} registered`;
+    else if (p.kind === 'training' && p.secure && p.selected.has(id))
+      reason = `secure aggregation of round ${p.round}: ${p.secure.currentStage} stage`;
+    else if (p.kind === 'training')
+      reason = hasAnswered(p, id)
+        ? `update received for round ${p.round}`
+        : `not selected for round ${p.round}`;
+    else if (p.kind === 'evaluating') reason = `evaluation of round ${p.round} in progress`;
+    else if (p.kind === 'failed') reason = `the federation failed: ${p.reason}`;
+    else reason = '';
+    return create(GetTaskResponseSchema, {
+      task: { case: 'wait', value: { retryAfterMs: p.kind === 'failed' ? 60_000 : 200, reason } },
+    });
+  }
+}

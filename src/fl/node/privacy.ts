@@ -1,0 +1,164 @@
+/**
+ * A node's local privacy, in one place. Its DP-SGD budget lives here — this is the only code that makes a
+ * {@link LocalBudget} or charges one (`NodePrivacy.charge`, reached through `chargeRound` before a round trains
+ * and `chargeFineTune` before the personal model's fine-tuning) — next to the noise multiplier, fixed at the
+ * first training task (given, kept from persisted spends after a restart, or calibrated so that taking part in
+ * every planned round spends exactly the budget), the DP-SGD options of local training, the record count the
+ * node discloses, and whether unnoised metrics may leave the node.
+ *
+ * Each charge is persisted before the training it pays for, so a crash or restart can never forget a spend.
+ */
+import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
+import type { trainModel } from '../../train/index.js';
+import { LocalBudget, memorySpendStore } from './budget.js';
+import type { LocalPrivacySpec, NodeOptions } from './options.js';
+import type { NodeSummary } from './records.js';
+
+/** Local differential privacy of one node. */
+export class NodePrivacy {
+  private budget: LocalBudget | null = null;
+  /** The DP-SGD noise multiplier (0 until the first training task fixes it, and without local DP). */
+  private noiseMultiplier = 0;
+  /** The federation's rounds, which the calibration plans for unless `plannedRounds` says otherwise. */
+  private rounds = 0;
+  /** The federation noises its aggregate (declared at registration, or seen in a noised round). */
+  aggregateDp = false;
+
+  constructor(private readonly o: NodeOptions) {}
+
+  /** The local-DP spec, or null for a non-private node. */
+  get dp(): Extract<LocalPrivacySpec, { kind: 'dp' }> | null {
+    return this.o.privacy.kind === 'dp' ? this.o.privacy : null;
+  }
+
+  /** Whether a noise multiplier has been fixed (the node trained at least once under local DP). */
+  get calibrated(): boolean {
+    return this.noiseMultiplier > 0;
+  }
+
+  /** Opens the budget (reading back persisted spends) when the node joins a federation of `rounds` rounds. */
+  open(rounds: number): void {
+    this.rounds = rounds;
+    const p = this.dp;
+    if (p) {
+      this.budget = new LocalBudget(
+        p.epsilon,
+        p.delta,
+        this.o.spendStore ?? memorySpendStore(),
+        p.accountant ?? 'rdp',
+      );
+    }
+  }
+
+  /**
+   * Charges a round's DP-SGD (`steps` steps at sampling rate `sampleRate`) before it trains, fixing the noise
+   * multiplier on the first call (planning `stepsAtEnd` more steps after the last round). Returns the
+   * cumulative epsilon, or null without local DP.
+   * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the round would exceed the budget (nothing charged)
+   */
+  chargeRound(sampleRate: number, steps: number, stepsAtEnd: number): number | null {
+    if (!this.dp) return null;
+    const noiseMultiplier = this.noiseFor(sampleRate, steps, stepsAtEnd);
+    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier, steps }));
+  }
+
+  /**
+   * Charges the personal model's fine-tuning at the noise multiplier of the rounds (check {@link calibrated}
+   * first). Returns the cumulative epsilon, or null without local DP.
+   * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when it would exceed the budget (nothing charged)
+   */
+  chargeFineTune(sampleRate: number, steps: number): number | null {
+    if (!this.dp) return null;
+    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier: this.noiseMultiplier, steps }));
+  }
+
+  /**
+   * The record count the node discloses (registration, updates, advertisements) and DP-SGD's sampling rate and
+   * steps derive from: the declared public size under local DP — the actual count would be a release outside
+   * epsilon — and the actual count otherwise.
+   */
+  recordCount(): number {
+    return this.o.privacy.kind === 'dp' ? this.o.privacy.publicSize : this.o.train.numExamples;
+  }
+
+  /** The delta the node reports with its updates (0 without local DP). */
+  reportedDelta(): number {
+    return this.dp?.delta ?? 0;
+  }
+
+  /**
+   * Unnoised metrics (training loss, evaluation accuracy and loss) are functions of the node's data outside every
+   * epsilon: by default they go out only when nothing in the federation claims DP — no local DP here, no central
+   * or distributed DP on the aggregate (as the coordinator declares it, or as a noised round shows it).
+   */
+  releasesMetrics(): boolean {
+    return this.o.releaseMetrics ?? (this.o.privacy.kind !== 'dp' && !this.aggregateDp);
+  }
+
+  /** Local DP-SGD options shared by the shared model's and the personal model's training. */
+  trainingOptions(): Pick<
+    Parameters<typeof trainModel>[0],
+    'privacy' | 'clipping' | 'maxPhysicalBatch' | 'publicSize'
+  > {
+    const dp = this.dp;
+    return {
+      ...(dp ? { publicSize: dp.publicSize } : {}),
+      privacy: dp
+        ? { kind: 'dp', delta: dp.delta, noiseMultiplier: this.noiseMultiplier }
+        : { kind: 'non-private' },
+      ...(dp ? { clipping: { kind: 'flat' as const, maxGradNorm: dp.maxGradNorm ?? 1 } } : {}),
+      ...(this.o.maxPhysicalBatch ? { maxPhysicalBatch: this.o.maxPhysicalBatch } : {}),
+    };
+  }
+
+  /** The local privacy part of the node's summary (null without local DP, or before registration). */
+  summary(): NodeSummary['localPrivacy'] {
+    const dp = this.dp;
+    return dp && this.budget
+      ? {
+          epsilonSpent: this.budget.spent(),
+          epsilonBudget: dp.epsilon,
+          delta: dp.delta,
+          noiseMultiplier: this.noiseMultiplier,
+          events: this.budget.events(),
+        }
+      : null;
+  }
+
+  /** Charges and persists `event`; the one place the budget is charged. */
+  private charge(event: PrivacyEvent): number {
+    return this.budget!.charge(event);
+  }
+
+  /** Noise multiplier, fixed at the first training task (planning for the personal model's steps too). */
+  private noiseFor(sampleRate: number, stepsPerRound: number, stepsAtEnd: number): number {
+    const p = this.dp;
+    if (!p) return 0;
+    if (this.noiseMultiplier > 0) return this.noiseMultiplier;
+    // A restarted node keeps the noise of its earlier rounds (read back from its persisted spends): calibrating
+    // afresh for the whole plan would spend the remaining budget too fast.
+    const earlier = p.noiseMultiplier === undefined ? noiseMultiplierOf(this.budget?.events()[0]) : undefined;
+    this.noiseMultiplier =
+      p.noiseMultiplier ??
+      earlier ??
+      calibrateNoiseMultiplier({
+        targetEpsilon: p.epsilon,
+        delta: p.delta,
+        sampleRate,
+        steps: stepsPerRound * (p.plannedRounds ?? this.rounds) + stepsAtEnd,
+        accountant: p.accountant ?? 'rdp',
+      }).noiseMultiplier;
+    return this.noiseMultiplier;
+  }
+}
+
+/**
+ * The noise multiplier of a DP-SGD event (self-composed Poisson-sampled Gaussian), if it is one: the Gaussian's
+ * standard deviation over its sensitivity (`dpSgdEvent` records sensitivity 1, so it is the sigma recorded).
+ */
+function noiseMultiplierOf(event: PrivacyEvent | undefined): number | undefined {
+  if (event?.kind !== 'self-composed') return undefined;
+  const sampled = event.event;
+  if (sampled.kind !== 'poisson-sampled' || sampled.event.kind !== 'gaussian') return undefined;
+  return sampled.event.sigma / sampled.event.l2Sensitivity;
+}
