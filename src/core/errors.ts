@@ -24,6 +24,25 @@ export const ERROR_CODES = {
 /** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The HTTP statuses Veil's error codes map to. */
+export type HttpStatus = 400 | 403 | 409 | 422 | 500;
+
+/**
+ * The HTTP status an HTTP face answers each error code with (mirrored in the `http` column of docs/errors.md,
+ * which says why each). 4xx: the caller can fix the request; 5xx: it cannot, an operator must act.
+ */
+export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, HttpStatus>> = Object.freeze({
+  VEIL_INVALID_PARAMETER: 400,
+  VEIL_CONFIG_INVALID: 400,
+  VEIL_PROTOCOL_VIOLATION: 400,
+  VEIL_BUDGET_EXCEEDED: 409,
+  VEIL_UNSUPPORTED: 422,
+  VEIL_INTEGRITY_FAILED: 500,
+  VEIL_CONSENT_REFUSED: 403,
+  VEIL_NUMERIC_FAILURE: 422,
+  VEIL_INTERNAL: 500,
+});
+
 /** Base class of every error Veil throws on purpose. `details` never holds raw records, keys or secrets. */
 export class VeilError extends Error {
   readonly code: ErrorCode;

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/core/index.js';
+import { ERROR_CODES, ERROR_HTTP_STATUS } from '../../src/core/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SRC = join(ROOT, 'src');
@@ -64,6 +64,28 @@ describe('error codes', () => {
     const documented = [...docs.matchAll(/`(VEIL_[A-Z_]+)`/g)].map((m) => m[1]!);
     const unknown = documented.filter((code) => !(code in ERROR_CODES));
     expect(unknown).toEqual([]);
+  });
+
+  it("gives every code's row the HTTP status of ERROR_HTTP_STATUS", () => {
+    const cellsOf = (line: string) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+    const rows = docs
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map(cellsOf);
+    const header = rows[0] ?? [];
+    const [codeCol, httpCol] = [header.indexOf('code'), header.indexOf('http')];
+    expect(codeCol, 'a "code" column').toBeGreaterThanOrEqual(0);
+    expect(httpCol, 'an "http" column').toBeGreaterThanOrEqual(0);
+    const documented = Object.fromEntries(
+      rows
+        .filter((cells) => /^`VEIL_[A-Z_]+`$/.test(cells[codeCol] ?? ''))
+        .map((cells) => [cells[codeCol]!.slice(1, -1), Number(cells[httpCol])]),
+    );
+    expect(documented).toEqual(ERROR_HTTP_STATUS);
   });
 
   it('uses only declared codes in src', () => {
