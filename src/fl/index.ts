@@ -32,6 +32,7 @@ export {
   type Weighting,
   weightedMean,
 } from './aggregators/index.js';
+export { epsilonSpent, memoryBudget, type PrivacyBudget } from './budget.js';
 export {
   densify,
   dequantize,
@@ -80,15 +81,11 @@ export {
 } from './coordinator/index.js';
 export {
   FederatedNode,
-  fileSpendStore,
-  LocalBudget,
   type LocalPrivacySpec,
-  memorySpendStore,
   type NodeEvent,
   type NodeOptions,
   type NodeSummary,
   type PersonalizationSpec,
-  type SpendStore,
 } from './node/index.js';
 export {
   maskLocal,

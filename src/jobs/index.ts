@@ -25,6 +25,7 @@ export {
   sharedLedger,
   withLedger,
 } from './context.js';
+export { type LedgerBudgetOptions, ledgerBudget } from './federation/budget.js';
 export {
   type CoordinatorFile,
   CoordinatorFileSchema,
@@ -41,6 +42,13 @@ export {
   SimulateFileSchema,
   SimulationLocalPrivacySchema,
 } from './federation/config.js';
+export {
+  DEFAULT_NODE_ACCOUNT,
+  loadNodeData,
+  type NodeJobResult,
+  nodeLedgerUrl,
+  runNodeJob,
+} from './federation/node.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';

@@ -6,7 +6,7 @@
  * it, the federation continues after the last completed round and no round is charged twice.
  */
 import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError, csprng, seededRng } from '../../core/index.js';
 import {
   buildStrategy,
@@ -18,11 +18,13 @@ import {
   flattenParams,
   loadParams,
   localTraining,
+  type PrivacyBudget,
   parseFederation,
   type SelectionSpec,
   secureAggregationSpec,
 } from '../../fl/index.js';
-import { parseCoordinatorFile, readSpecFile } from '../../jobs/index.js';
+import { ledgerBudget, parseCoordinatorFile, readSpecFile } from '../../jobs/index.js';
+import { Ledger } from '../../ledger/index.js';
 import { SequentialModel, saveModel } from '../../ml/index.js';
 import { startCoordinatorServer } from '../../transport/index.js';
 import { EXIT } from '../exit-codes.js';
@@ -92,6 +94,32 @@ export async function coordinatorCommand(
       })();
   const reference = new SequentialModel(spec, model.inputShape, model.numClasses, rng('init'));
   const log = (line: string) => io.stderr(`veil coordinator: ${line}\n`);
+  // Central or distributed DP is charged to a ledger account, round by round, before a round is released.
+  const budgetUrl = file.budget
+    ? (file.budget.db ?? `sqlite:${join(dirname(file.checkpoint), 'ledger.db')}`)
+    : null;
+  if (!file.budget && (federation.centralDp || federation.secagg?.distributedDp))
+    log(
+      'note: the DP events of the aggregate are reported but charged to no budget (add a budget section to charge a ledger account)',
+    );
+  const ledger = budgetUrl ? await Ledger.open(budgetUrl) : null;
+  let budget: PrivacyBudget | null = null;
+  try {
+    if (ledger && file.budget) {
+      const opened = await ledgerBudget(ledger, {
+        account: file.budget.account,
+        epsilon: file.budget.epsilon,
+        delta: file.budget.delta,
+        accountant: file.budget.accountant,
+        purpose: (label) => `federation ${model.specSha256.slice(0, 12)}: ${label}`,
+      });
+      for (const n of opened.notes) log(n);
+      budget = opened.budget;
+    }
+  } catch (err) {
+    await ledger?.close();
+    throw err;
+  }
   const coordinator = new Coordinator({
     model,
     initialGlobal: flattenParams(reference.params),
@@ -117,6 +145,7 @@ export async function coordinatorCommand(
     ...(file.allowedNodes ? { allowedNodes: file.allowedNodes } : {}),
     configSha256: configHash({ federation, task: file.task, seed: global.seed ?? null }),
     checkpoint: fileCheckpointStore(file.checkpoint),
+    ...(budget ? { budget } : {}),
     resume: flags.resume === true,
     rng,
     onEvent: (e) => {
@@ -191,6 +220,7 @@ export async function coordinatorCommand(
     process.off('SIGHUP', onHup);
     if (crlPath) unwatchFile(crlPath, onCrlChange);
     await server.close();
+    await ledger?.close();
   }
   let saved: string | null = null;
   if (summary.status === 'finished' && file.output) {
@@ -229,8 +259,9 @@ export async function coordinatorCommand(
     summary: json,
     text: [
       summary.status === 'finished'
-        ? `federation finished: ${summary.roundsCompleted} rounds, strategy ${summary.strategy}`
+        ? `federation finished: ${summary.roundsCompleted} rounds, strategy ${summary.strategy}${summary.failure ? ` (${summary.failure})` : ''}`
         : `federation stopped after ${summary.roundsCompleted} rounds: ${summary.failure}`,
+      ...(budget && file.budget ? [`budget: ledger account ${file.budget.account} in ${budgetUrl}`] : []),
       ...(last
         ? [
             `federated evaluation: accuracy ${(last.accuracy * 100).toFixed(2)}% on ${last.nodes} nodes (${last.examples} examples; unnoised metrics the nodes chose to release: NOT covered by any epsilon)`,

@@ -15,13 +15,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { PrivacyEvent } from '../../accounting/index.js';
 import { InvalidParameterError, ProtocolError, seededRng } from '../../core/index.js';
-import {
-  type FederatedData,
-  federationModel,
-  fileCheckpointStore,
-  fileSpendStore,
-  loadParams,
-} from '../../fl/index.js';
+import { type FederatedData, federationModel, fileCheckpointStore, loadParams } from '../../fl/index.js';
+import { DEFAULT_NODE_ACCOUNT, ledgerAt } from '../../jobs/index.js';
 import { type Dataset, SequentialModel } from '../../ml/index.js';
 import { evaluateModel } from '../../train/index.js';
 import { initCa, issueCertificate } from '../../transport/index.js';
@@ -384,7 +379,7 @@ export async function runInProcesses(
     if (failure !== null) killAll();
     await Promise.all(children.map((c) => c.exit)); // stdout is complete once every exit has been seen
     if (failure !== null) throw failure;
-    return collect(coordinator, nodes, data, checkpoint, dir, started);
+    return await collect(coordinator, nodes, data, checkpoint, dir, started);
   } finally {
     clearTimeout(timer);
     killAll();
@@ -398,14 +393,14 @@ interface NodeJson {
   readonly bytesPerRound: readonly { round: number; sent: number; received: number }[];
 }
 
-function collect(
+async function collect(
   coordinator: Child,
   nodes: readonly Child[],
   data: FederatedData,
   checkpoint: string,
   dir: string,
   started: number,
-): DemoRun {
+): Promise<DemoRun> {
   const summary = JSON.parse(coordinator.stdout) as { status: string; roundsCompleted: number };
   const saved = fileCheckpointStore(checkpoint).load();
   if (summary.status !== 'finished' || !saved) {
@@ -417,15 +412,18 @@ function collect(
   const epsilon: Record<string, number> = {};
   let sent = 0;
   let received = 0;
-  data.nodes.forEach((n, i) => {
+  for (const [i, n] of data.nodes.entries()) {
     const s = JSON.parse(nodes[i]!.stdout) as NodeJson;
-    events[n.name] = fileSpendStore(join(dir, n.name, 'state', 'privacy-spends.json')).load();
+    // each node charged its own ledger (its state directory's): read its spends back from there
+    const url = `sqlite:${join(dir, n.name, 'state', 'ledger.db')}`;
+    const spends = await ledgerAt(url).use((l) => l.spends(DEFAULT_NODE_ACCOUNT));
+    events[n.name] = spends.filter((x) => x.status === 'granted').flatMap((x) => x.events);
     epsilon[n.name] = s.localPrivacy?.epsilonSpent ?? 0;
     for (const b of s.bytesPerRound) {
       sent += b.sent;
       received += b.received;
     }
-  });
+  }
   return {
     global: saved.global,
     roundsCompleted: summary.roundsCompleted,

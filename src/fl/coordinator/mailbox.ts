@@ -112,6 +112,7 @@ export class TaskMailbox {
         ? `update received for round ${p.round}`
         : `not selected for round ${p.round}`;
     else if (p.kind === 'evaluating') reason = `evaluation of round ${p.round} in progress`;
+    else if (p.kind === 'charging') reason = `round ${p.round}: charging its privacy events`;
     else if (p.kind === 'failed') reason = `the federation failed: ${p.reason}`;
     else reason = '';
     return create(GetTaskResponseSchema, {

@@ -3,11 +3,13 @@
  * and the rest of {@link CoordinatorOptions}, with the check that refuses an inconsistent set before anything
  * starts (`checkOptions`).
  */
+
 import { X509Certificate } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { InvalidParameterError, type Rng } from '../../core/index.js';
 import { MIN_NEIGHBOURHOOD } from '../../secagg/index.js';
 import { type TrainConfig, TrainConfigSchema } from '../../transport/index.js';
+import type { PrivacyBudget } from '../budget.js';
 import type { SelectionSpec } from '../selection/index.js';
 import type { Strategy } from '../strategies/index.js';
 import type { CheckpointStore } from './checkpoint.js';
@@ -99,6 +101,12 @@ export interface CoordinatorOptions {
   /** SHA-256 of the configuration, stored in checkpoints so a resume with another configuration is refused. */
   readonly configSha256: string;
   readonly checkpoint?: CheckpointStore;
+  /**
+   * The budget a round's central- or distributed-DP events are charged to, after the round is aggregated and
+   * before anything of it is kept or released: a refused charge discards the round, and the federation finishes
+   * with the last released model. Absent: the events are only reported (summary, checkpoint).
+   */
+  readonly budget?: PrivacyBudget;
   /** Continue from the checkpoint (refused when there is none). */
   readonly resume?: boolean;
   /** The randomness of a purpose ("round/3/select", "round/3/aggregate"): the CSPRNG, or seeded per purpose. */

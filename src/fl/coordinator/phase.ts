@@ -33,6 +33,8 @@ export type Phase =
       readonly results: Map<string, { examples: number; accuracy: number; loss: number }>;
       cancelTimer: () => void;
     }
+  /** A round aggregated, its privacy events being charged to the budget before it is kept or released. */
+  | { readonly kind: 'charging'; readonly round: number }
   | { readonly kind: 'done'; readonly task: GetTaskResponse }
   | { readonly kind: 'failed'; readonly reason: string };
 

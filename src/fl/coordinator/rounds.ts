@@ -10,7 +10,8 @@
  * ask it to close the phase when they may have completed it.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
-import { InvalidParameterError, ProtocolError } from '../../core/index.js';
+import type { PrivacyEvent } from '../../accounting/index.js';
+import { BudgetExceededError, InvalidParameterError, ProtocolError } from '../../core/index.js';
 import { GetTaskResponseSchema, type TrainConfig } from '../../transport/index.js';
 import { encodeParameters } from '../protocol/index.js';
 import { selectNodes } from '../selection/index.js';
@@ -88,8 +89,8 @@ export class Rounds implements RoundView {
     if (p.kind === 'evaluating' && p.results.size >= p.asked.size) this.closeEvaluation();
   }
 
-  /** Finishes the federation: every poll gets the final model. */
-  finish(): void {
+  /** Finishes the federation: every poll gets the final model (`reason`: why it finished before its rounds). */
+  finish(reason: string | null = null): void {
     const { state } = this.ctx;
     const task = create(GetTaskResponseSchema, {
       task: {
@@ -100,7 +101,7 @@ export class Rounds implements RoundView {
     this.current = { kind: 'done', task };
     this.ctx.emit({ kind: 'finished', rounds: state.roundsCompleted });
     this.ctx.wakeAll();
-    this.ctx.settle(state.summary('finished', null));
+    this.ctx.settle(state.summary('finished', reason));
   }
 
   fail(reason: string): void {
@@ -224,29 +225,38 @@ export class Rounds implements RoundView {
   }
 
   private closeSecureRound(p: TrainingPhase): void {
-    let r: ReturnType<SecureRound['result']>;
-    try {
-      r = p.secure!.result();
-    } catch (err) {
-      // Every share was checked on receipt, so this should not happen; if it does, nothing was released and the
-      // attempt is redrawn instead of leaving the federation stuck (the stage timer is already cancelled).
-      this.retry(p.round, p.attempt, 0, `the unmasking failed: ${errorMessage(err)}`);
-      return;
-    }
+    const secure = p.secure!;
+    const survivors = secure.survivors().length;
     const quorum = this.ctx.o.selection.kind === 'poisson' ? 2 : this.ctx.o.minNodes;
-    if (r.survivors.length < quorum) {
-      // The sum was unmasked, so its distributed-DP release is charged even though the round is drawn again.
-      this.ctx.state.centralEvents.push(...r.events);
+    if (survivors < quorum) {
+      // Decided before the sum is unmasked: a round below the quorum releases nothing, so it costs nothing.
       this.retry(
         p.round,
         p.attempt,
-        r.survivors.length,
-        `${r.survivors.length} survivors, the quorum is ${quorum} (the discarded sum's release is charged)`,
+        survivors,
+        `${survivors} survivors, the quorum is ${quorum} (nothing unmasked)`,
       );
       return;
     }
     const evaluate = evaluatesAfter(this.ctx.o, p.round);
-    this.finishRound(commitSecureRound(this.ctx, p, r, evaluate), evaluate);
+    // The release's events are charged before the sum is unmasked.
+    this.chargeThenFinish(
+      p.round,
+      secure.releaseEvents(),
+      () => {
+        let r: ReturnType<SecureRound['result']>;
+        try {
+          r = secure.result();
+        } catch (err) {
+          // Every share was checked on receipt, so this should not happen; if it does, nothing was released and
+          // the attempt is redrawn instead of leaving the federation stuck (the stage timer is already cancelled).
+          this.retry(p.round, p.attempt, 0, `the unmasking failed: ${errorMessage(err)}`);
+          return null;
+        }
+        return commitSecureRound(this.ctx, p, r, evaluate);
+      },
+      evaluate,
+    );
   }
 
   private closeRound(deadlinePassed: boolean): void {
@@ -280,7 +290,50 @@ export class Rounds implements RoundView {
       this.retry(p.round, p.attempt, p.updates.size, `the aggregation failed: ${errorMessage(err)}`);
       return;
     }
-    this.finishRound(commitPlainRound(this.ctx, p, ids, outcome, evaluate), evaluate);
+    this.chargeThenFinish(
+      p.round,
+      outcome.result.events,
+      () => commitPlainRound(this.ctx, p, ids, outcome, evaluate),
+      evaluate,
+    );
+  }
+
+  /**
+   * Charges a round's privacy events to the budget (when there is one and they are private), then commits the
+   * round and finishes it. Nothing of the round is kept or released before the charge is granted; a refusal
+   * finishes the federation with the last released model.
+   */
+  private chargeThenFinish(
+    round: number,
+    events: readonly PrivacyEvent[],
+    commit: () => RoundRecord | null,
+    evaluate: boolean,
+  ): void {
+    const budget = this.ctx.o.budget;
+    const charged = events.filter((e) => e.kind !== 'non-private' && e.kind !== 'no-op');
+    const commitAndFinish = () => {
+      const record = commit();
+      if (record) this.finishRound(record, evaluate);
+    };
+    if (!budget || charged.length === 0) {
+      commitAndFinish();
+      return;
+    }
+    this.current = { kind: 'charging', round };
+    this.ctx.wakeAll();
+    budget.charge(charged, `round ${round}`).then(
+      () => {
+        if (this.current.kind === 'charging') commitAndFinish();
+      },
+      (err: unknown) => {
+        if (this.current.kind !== 'charging') return;
+        if (err instanceof BudgetExceededError)
+          this.finish(
+            `central privacy budget exhausted at round ${round} (the round was discarded): ${err.message}`,
+          );
+        else this.fail(`round ${round}: its privacy events could not be charged: ${errorMessage(err)}`);
+      },
+    );
   }
 
   /** Records a completed round, checkpoints it (before the model is released), then evaluates or goes on. */

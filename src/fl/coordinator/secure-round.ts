@@ -379,6 +379,22 @@ export class SecureRound {
     return this.stage === 'done';
   }
 
+  /** The nodes whose masked input is in the sum (fixed once the masked-input stage closed). */
+  survivors(): readonly string[] {
+    return this.server.survivors();
+  }
+
+  /**
+   * The privacy events unmasking the sum releases, known before it is unmasked (so they can be charged first):
+   * every survivor's noise is in the sum (a node adds it before masking); the colluders' is known to the
+   * adversary and does not count.
+   */
+  releaseEvents(): readonly PrivacyEvent[] {
+    return this.noise
+      ? [accountingEvent({ noise: this.noise, parties: this.server.survivors().length - this.colluders })]
+      : [];
+  }
+
   /**
    * The mean of the survivors' clipped deltas (with the distributed noise, when asked), the privacy event of
    * the release, and the round record.
@@ -395,11 +411,7 @@ export class SecureRound {
     const sum = decodeSum(r.sum, this.plan);
     const mean = new Float32Array(sum.length);
     for (let i = 0; i < sum.length; i++) mean[i] = sum[i]! / r.survivors.length;
-    // Every survivor's noise is in the sum (a node adds it before masking); the colluders' is known to the
-    // adversary and does not count.
-    const events: PrivacyEvent[] = this.noise
-      ? [accountingEvent({ noise: this.noise, parties: r.survivors.length - this.colluders })]
-      : [];
+    const events = this.releaseEvents();
     return {
       mean,
       survivors: r.survivors,

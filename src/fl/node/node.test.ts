@@ -22,6 +22,7 @@ import {
   TrainConfigSchema,
   type TrainTask,
 } from '../../transport/index.js';
+import { epsilonSpent, memoryBudget } from '../budget.js';
 import { federationModel, parseFederation } from '../config/index.js';
 import {
   Coordinator,
@@ -37,7 +38,6 @@ import {
   loadParams,
 } from '../protocol/index.js';
 import { fedAvg } from '../strategies/index.js';
-import { fileSpendStore, LocalBudget, memorySpendStore } from './budget.js';
 import { FederatedNode, type NodeEvent, type NodeOptions } from './node.js';
 
 const TRAIN: LocalTrainingSpec = {
@@ -399,27 +399,24 @@ describe('FederatedNode', () => {
   });
 
   it('a restarted node remembers its local-DP spends and leaves when the next round would exceed its budget', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'veil-node-'));
-    dirs.push(dir);
-    const path = join(dir, 'spends.json');
     const data = dataset(32, 'dp');
     // the event of one round: q = 8/32, 4 steps per epoch, sigma 1
     const round = dpSgdEvent({ sampleRate: 0.25, noiseMultiplier: 1, steps: 4 });
-    const probe = new LocalBudget(1_000, 1e-5, memorySpendStore());
-    const one = probe.wouldSpend(round);
-    probe.charge(round);
-    const epsilon = (one + probe.wouldSpend(round)) / 2; // pays for one round, not two
+    const one = epsilonSpent([round], 1e-5, 'rdp');
+    const epsilon = (one + epsilonSpent([round, round], 1e-5, 'rdp')) / 2; // pays for one round, not two
     const privacy = { kind: 'dp', epsilon, delta: 1e-5, noiseMultiplier: 1, publicSize: 32 } as const;
+    // the budget outlives the node, as a ledger account does (jobs/federation/budget.test.ts: over a real file)
+    const budget = memoryBudget(epsilon, 1e-5);
 
     const first = coordinatorFor('logreg');
-    const before = makeNode(first.coordinator, 'h', data, { privacy, spendStore: fileSpendStore(path) });
+    const before = makeNode(first.coordinator, 'h', data, { privacy, budget });
     const done = await before.node.run();
     expect(done.status).toBe('finished');
     expect(done.localPrivacy!.epsilonSpent).toBeCloseTo(one, 10);
     expect(done.localPrivacy!.events).toEqual([round]);
 
     const second = coordinatorFor('logreg');
-    const after = makeNode(second.coordinator, 'h', data, { privacy, spendStore: fileSpendStore(path) });
+    const after = makeNode(second.coordinator, 'h', data, { privacy, budget });
     const left = await after.node.run();
     expect(left.status).toBe('left');
     expect(left.reason).toMatch(/^local privacy budget exhausted before round 1: /);
@@ -427,20 +424,18 @@ describe('FederatedNode', () => {
     expect(left.localPrivacy!.epsilonSpent).toBeCloseTo(one, 10); // the refused round charged nothing
     expect(second.events).toContainEqual({ kind: 'left', node: 'h', reason: left.reason });
     expect(after.events.map((e) => e.kind)).toEqual(['registered', 'left']);
-    expect(new LocalBudget(epsilon, 1e-5, fileSpendStore(path)).events()).toHaveLength(1);
+    expect(await budget.events()).toHaveLength(1);
   });
 
   it('a restarted node keeps the noise of its persisted spends instead of recalibrating', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'veil-node-'));
-    dirs.push(dir);
-    const path = join(dir, 'spends.json');
     const data = dataset(32, 'dp');
     // a budget calibrated over 4 planned rounds; the federation has 2 rounds per run
     const privacy = { kind: 'dp', epsilon: 2, delta: 1e-5, plannedRounds: 4, publicSize: 32 } as const;
+    const budget = memoryBudget(2, 1e-5);
     const first = coordinatorFor('logreg', { rounds: 2 });
     const a = await makeNode(first.coordinator, 'h', data, {
       privacy,
-      spendStore: fileSpendStore(path),
+      budget,
     }).node.run();
     expect(a.status).toBe('finished');
     const sigma = a.localPrivacy!.noiseMultiplier;
@@ -449,7 +444,7 @@ describe('FederatedNode', () => {
     const second = coordinatorFor('logreg', { rounds: 2 });
     const b = await makeNode(second.coordinator, 'h', data, {
       privacy: { ...privacy, plannedRounds: 2 },
-      spendStore: fileSpendStore(path),
+      budget,
     }).node.run();
     expect(b.status).toBe('finished');
     expect(b.localPrivacy!.noiseMultiplier).toBe(sigma);

@@ -119,7 +119,7 @@ export class FederatedNode {
         case 'finished': {
           const global = this.trainer!.decodeGlobal(task.value.global, 'finished model');
           this.o.onEvent?.({ kind: 'finished', rounds: task.value.rounds });
-          this.trainer!.personalize(global);
+          await this.trainer!.personalize(global);
           return this.summary('finished', `federation finished after ${task.value.rounds} rounds`, global);
         }
         default:
@@ -151,7 +151,7 @@ export class FederatedNode {
     if (this.trainer) return;
     const model = buildModel(this.o, reg.modelSpecJson, reg.inputShape, reg.numClasses);
     this.trainer = new LocalTrainer(this.o, this.privacy, model);
-    this.privacy.open(reg.rounds);
+    await this.privacy.open(reg.rounds);
     this.o.onEvent?.({
       kind: 'registered',
       rounds: reg.rounds,
@@ -172,7 +172,7 @@ export class FederatedNode {
     try {
       // The round's DP-SGD steps: the shared model's, plus Ditto's personal model's (same sampling rate and
       // noise multiplier, so one event with the summed steps is exactly their composition).
-      epsilon = this.privacy.chargeRound(plan.sampleRate, plan.steps, plan.stepsAtEnd);
+      epsilon = await this.privacy.chargeRound(task.round, plan.sampleRate, plan.steps, plan.stepsAtEnd);
     } catch (err) {
       if (!(err instanceof BudgetExceededError)) throw err;
       const reason = `local privacy budget exhausted before round ${task.round}: ${err.message}`;

@@ -5,7 +5,7 @@
 import { InvalidParameterError, type Rng } from '../../core/index.js';
 import type { Dataset } from '../../ml/index.js';
 import type { CoordinatorClient, TrafficCounter } from '../../transport/index.js';
-import type { SpendStore } from './budget.js';
+import type { PrivacyBudget } from '../budget.js';
 import type { NodeEvent } from './records.js';
 
 /** A node's local privacy. */
@@ -69,8 +69,11 @@ export interface NodeOptions {
   readonly releaseMetrics?: boolean;
   /** The node's personal model, if any (default none). */
   readonly personalization?: PersonalizationSpec;
-  /** Where local-DP spends persist (default: memory; use a file for a real node). */
-  readonly spendStore?: SpendStore;
+  /**
+   * The local-DP budget charged before each round trains, with the privacy spec's limits (default: in memory;
+   * a real node's is a ledger account, provided by the jobs layer).
+   */
+  readonly budget?: PrivacyBudget;
   /** Randomness per purpose ("round/3/train", …): the CSPRNG, or seeded per purpose in simulations. */
   readonly rng: (purpose: string) => Rng;
   /** Long-poll hold asked of the coordinator (default 20 s). */

@@ -1,6 +1,6 @@
 /**
  * A node's local privacy, in one place. Its DP-SGD budget lives here — this is the only code that makes a
- * {@link LocalBudget} or charges one (`NodePrivacy.charge`, reached through `chargeRound` before a round trains
+ * {@link PrivacyBudget} or charges one (`NodePrivacy.charge`, reached through `chargeRound` before a round trains
  * and `chargeFineTune` before the personal model's fine-tuning) — next to the noise multiplier, fixed at the
  * first training task (given, kept from persisted spends after a restart, or calibrated so that taking part in
  * every planned round spends exactly the budget), the DP-SGD options of local training, the record count the
@@ -9,14 +9,18 @@
  * Each charge is persisted before the training it pays for, so a crash or restart can never forget a spend.
  */
 import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
+import { InvalidParameterError } from '../../core/index.js';
 import type { trainModel } from '../../train/index.js';
-import { LocalBudget, memorySpendStore } from './budget.js';
+import { epsilonSpent, memoryBudget, type PrivacyBudget } from '../budget.js';
 import type { LocalPrivacySpec, NodeOptions } from './options.js';
 import type { NodeSummary } from './records.js';
 
 /** Local differential privacy of one node. */
 export class NodePrivacy {
-  private budget: LocalBudget | null = null;
+  private budget: PrivacyBudget | null = null;
+  /** The events charged so far (read back when the budget opens) and their epsilon. */
+  private charged: PrivacyEvent[] = [];
+  private spent = 0;
   /** The DP-SGD noise multiplier (0 until the first training task fixes it, and without local DP). */
   private noiseMultiplier = 0;
   /** The federation's rounds, which the calibration plans for unless `plannedRounds` says otherwise. */
@@ -36,18 +40,27 @@ export class NodePrivacy {
     return this.noiseMultiplier > 0;
   }
 
-  /** Opens the budget (reading back persisted spends) when the node joins a federation of `rounds` rounds. */
-  open(rounds: number): void {
+  /**
+   * Opens the budget (reading back earlier spends) when the node joins a federation of `rounds` rounds.
+   * @throws {InvalidParameterError} when the given budget's limits are not the node's privacy spec's
+   */
+  async open(rounds: number): Promise<void> {
     this.rounds = rounds;
     const p = this.dp;
-    if (p) {
-      this.budget = new LocalBudget(
-        p.epsilon,
-        p.delta,
-        this.o.spendStore ?? memorySpendStore(),
-        p.accountant ?? 'rdp',
-      );
+    if (!p) return;
+    const accountant = p.accountant ?? 'rdp';
+    const budget = this.o.budget ?? memoryBudget(p.epsilon, p.delta, accountant);
+    if (budget.epsilon !== p.epsilon || budget.delta !== p.delta || budget.accountant !== accountant) {
+      throw new InvalidParameterError({
+        fn: 'FederatedNode',
+        param: 'budget',
+        value: { epsilon: budget.epsilon, delta: budget.delta, accountant: budget.accountant },
+        allowed: `a budget with the privacy spec's limits (epsilon ${p.epsilon}, delta ${p.delta}, ${accountant})`,
+      });
     }
+    this.budget = budget;
+    this.charged = [...(await budget.events())];
+    this.spent = epsilonSpent(this.charged, p.delta, accountant);
   }
 
   /**
@@ -56,10 +69,15 @@ export class NodePrivacy {
    * cumulative epsilon, or null without local DP.
    * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the round would exceed the budget (nothing charged)
    */
-  chargeRound(sampleRate: number, steps: number, stepsAtEnd: number): number | null {
+  async chargeRound(
+    round: number,
+    sampleRate: number,
+    steps: number,
+    stepsAtEnd: number,
+  ): Promise<number | null> {
     if (!this.dp) return null;
     const noiseMultiplier = this.noiseFor(sampleRate, steps, stepsAtEnd);
-    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier, steps }));
+    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier, steps }), `round ${round}`);
   }
 
   /**
@@ -67,9 +85,12 @@ export class NodePrivacy {
    * first). Returns the cumulative epsilon, or null without local DP.
    * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when it would exceed the budget (nothing charged)
    */
-  chargeFineTune(sampleRate: number, steps: number): number | null {
+  async chargeFineTune(sampleRate: number, steps: number): Promise<number | null> {
     if (!this.dp) return null;
-    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier: this.noiseMultiplier, steps }));
+    return this.charge(
+      dpSgdEvent({ sampleRate, noiseMultiplier: this.noiseMultiplier, steps }),
+      'personal model fine-tuning',
+    );
   }
 
   /**
@@ -116,18 +137,21 @@ export class NodePrivacy {
     const dp = this.dp;
     return dp && this.budget
       ? {
-          epsilonSpent: this.budget.spent(),
+          epsilonSpent: this.spent,
           epsilonBudget: dp.epsilon,
           delta: dp.delta,
           noiseMultiplier: this.noiseMultiplier,
-          events: this.budget.events(),
+          events: [...this.charged],
         }
       : null;
   }
 
   /** Charges and persists `event`; the one place the budget is charged. */
-  private charge(event: PrivacyEvent): number {
-    return this.budget!.charge(event);
+  /** Charges `event` (persisted by the budget before this returns); the one place the budget is charged. */
+  private async charge(event: PrivacyEvent, label: string): Promise<number> {
+    this.spent = await this.budget!.charge([event], label);
+    this.charged.push(event);
+    return this.spent;
   }
 
   /** Noise multiplier, fixed at the first training task (planning for the personal model's steps too). */
@@ -137,7 +161,7 @@ export class NodePrivacy {
     if (this.noiseMultiplier > 0) return this.noiseMultiplier;
     // A restarted node keeps the noise of its earlier rounds (read back from its persisted spends): calibrating
     // afresh for the whole plan would spend the remaining budget too fast.
-    const earlier = p.noiseMultiplier === undefined ? noiseMultiplierOf(this.budget?.events()[0]) : undefined;
+    const earlier = p.noiseMultiplier === undefined ? noiseMultiplierOf(this.charged[0]) : undefined;
     this.noiseMultiplier =
       p.noiseMultiplier ??
       earlier ??

@@ -180,7 +180,7 @@ export class LocalTrainer {
   }
 
   /** At the end: fine-tunes from the final global model, or evaluates Ditto's personal model. */
-  personalize(global: Float32Array): void {
+  async personalize(global: Float32Array): Promise<void> {
     const z = this.o.personalization;
     if (!z || z.kind === 'none') return;
     const model = this.model;
@@ -205,7 +205,7 @@ export class LocalTrainer {
         }
         const steps = z.epochs * Math.max(1, Math.round(1 / q));
         try {
-          epsilon = this.privacy.chargeFineTune(q, steps);
+          epsilon = await this.privacy.chargeFineTune(q, steps);
         } catch (err) {
           if (!(err instanceof BudgetExceededError)) throw err;
           this.personalizationSkipped = `fine-tuning skipped: ${err.message}`;

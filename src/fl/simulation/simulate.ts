@@ -11,6 +11,7 @@ import { csprng, InvalidParameterError, type Rng, seededRng } from '../../core/i
 import { SequentialModel } from '../../ml/index.js';
 import { evaluateModel } from '../../train/index.js';
 import { createInMemoryClient, type TrafficCounter } from '../../transport/index.js';
+import type { PrivacyBudget } from '../budget.js';
 import {
   buildStrategy,
   centralDelta,
@@ -29,7 +30,6 @@ import {
 import {
   FederatedNode,
   type LocalPrivacySpec,
-  memorySpendStore,
   type NodeEvent,
   type NodeSummary,
   type PersonalizationSpec,
@@ -73,6 +73,10 @@ export interface SimulationOptions {
   readonly roundTrip?: boolean;
   readonly checkpoint?: CheckpointStore;
   readonly resume?: boolean;
+  /** Each node's local-DP budget (default: in memory); the jobs layer passes ledger accounts. */
+  readonly nodeBudget?: (node: string) => PrivacyBudget;
+  /** The budget the coordinator charges central or distributed DP to (default: none, only reported). */
+  readonly centralBudget?: PrivacyBudget;
   readonly onCoordinatorEvent?: (event: CoordinatorEvent) => void;
   readonly onNodeEvent?: (node: string, event: NodeEvent) => void;
   /** Stop the coordinator after this round's checkpoint (tests of resume). */
@@ -191,6 +195,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     ...(secureAggregationSpec(federation) ? { secureAggregation: secureAggregationSpec(federation)! } : {}),
     configSha256: configHash({ federation, seed: seed ?? null, nodes: data.nodes.length }),
     ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+    ...(options.centralBudget ? { budget: options.centralBudget } : {}),
     ...(options.resume ? { resume: true } : {}),
     rng: coordinatorRng,
     serverEvaluate: (global) => {
@@ -233,7 +238,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
           : { kind: 'non-private' },
       ...(options.personalization ? { personalization: options.personalization } : {}),
       ...(options.releaseMetrics !== undefined ? { releaseMetrics: options.releaseMetrics } : {}),
-      spendStore: memorySpendStore(),
+      ...(options.nodeBudget ? { budget: options.nodeBudget(part.name) } : {}),
       rng: rngFactory(seed, `node/${part.name}`),
       traffic: counter,
       signal: abort.signal,

@@ -33,6 +33,28 @@ const ServerTlsSchema = z
   .strict();
 const ClientTlsSchema = z.object({ cert: Path, key: Path, ca: Path }).strict();
 
+/**
+ * Where a federation job charges its privacy: a ledger account (created with these limits on first use; an
+ * existing account must have the same limits). `db` defaults to a SQLite ledger in the job's own directory.
+ */
+export const LedgerBudgetSchema = z
+  .object({
+    db: z.string().min(1).optional(),
+    account: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** A coordinator's central- or distributed-DP budget (charged per round before anything of it is released). */
+export const CentralBudgetSchema = z
+  .object({
+    epsilon: EpsilonSchema,
+    delta: DeltaSchema,
+    accountant: z.enum(['rdp', 'pld']).default('rdp'),
+    account: z.string().min(1).default('central-dp'),
+    db: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** `veil coordinator --config FILE`. */
 export const CoordinatorFileSchema = z
   .object({
@@ -53,6 +75,11 @@ export const CoordinatorFileSchema = z
     allowedNodes: z.array(z.string().min(1)).optional(),
     /** How long to keep serving after the last round so every node can fetch the final model (ms). */
     finishGraceMs: z.number().int().gte(0).default(15_000),
+    /**
+     * The budget central or distributed DP is charged to, round by round, before anything of a round is released
+     * (default ledger: `sqlite:<checkpoint's directory>/ledger.db`). Absent: the events are reported, not charged.
+     */
+    budget: CentralBudgetSchema.optional(),
     federation: z.unknown().optional(),
   })
   .strict();
@@ -175,8 +202,13 @@ export const NodeFileSchema = z
     personalization: PersonalizationSchema.default({ kind: 'none' }),
     /** Where to save the personal model (a TensorFlow.js LayersModel directory); absent: not saved. */
     personalModel: Path.optional(),
-    /** Directory for the node's durable state (its privacy spends). */
+    /** Directory for the node's durable state (its ledger, unless `ledger.db` names another). */
     stateDir: Path.default('node-state'),
+    /**
+     * The ledger the node's local-DP spends go to (default: account `local-dp` in `sqlite:<stateDir>/ledger.db`,
+     * the node's own audited ledger; or a shared PostgreSQL ledger).
+     */
+    ledger: LedgerBudgetSchema.default({}),
     /** Refuse a federation training another model (hex SHA-256 of the spec, printed by the coordinator). */
     expectedModelSha256: z
       .string()
@@ -232,6 +264,8 @@ export const SimulateFileSchema = z
       .strict()
       .optional(),
     federation: z.unknown().optional(),
+    /** With `veil simulate --db`: the budget central or distributed DP is charged to (absent: only reported). */
+    budget: CentralBudgetSchema.optional(),
   })
   .strict();
 export type SimulateFile = z.infer<typeof SimulateFileSchema>;
