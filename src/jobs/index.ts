@@ -49,6 +49,7 @@ export {
   nodeLedgerUrl,
   runNodeJob,
 } from './federation/node.js';
+export { type SimulationBudgetOptions, simulationBudgets } from './federation/simulate.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';

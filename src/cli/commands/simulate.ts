@@ -15,7 +15,7 @@ import {
   type SimulationLocalPrivacy,
   simulate,
 } from '../../fl/index.js';
-import { parseSimulateFile, readSpecFile } from '../../jobs/index.js';
+import { ledgerAt, ledgerUrl, parseSimulateFile, readSpecFile, simulationBudgets } from '../../jobs/index.js';
 import { EXIT } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
@@ -48,6 +48,8 @@ export interface SimulateFlags {
   readonly personalization?: string;
   readonly fineTuneEpochs?: string;
   readonly dittoLambda?: string;
+  /** Charge every DP spend to this ledger (nodes' local DP; the aggregate's with the config's `budget`). */
+  readonly db?: string;
 }
 
 interface Plan {
@@ -58,6 +60,7 @@ interface Plan {
   readonly byzantine: ByzantineSpec | undefined;
   readonly personalization: PersonalizationSpec;
   readonly dropout?: number;
+  readonly budget?: { epsilon: number; delta: number; accountant: 'rdp' | 'pld'; account: string };
 }
 
 function fromFlags(flags: SimulateFlags): Plan {
@@ -234,6 +237,7 @@ function fromFile(path: string): Plan {
     localPrivacy: file.localPrivacy as SimulationLocalPrivacy,
     byzantine: file.byzantine as ByzantineSpec | undefined,
     personalization: file.personalization as PersonalizationSpec,
+    ...(file.budget ? { budget: file.budget } : {}),
   };
 }
 
@@ -245,7 +249,7 @@ export async function simulateCommand(
 ): Promise<CommandResult> {
   if (flags.config) {
     const others = Object.entries(flags)
-      .filter(([k, v]) => k !== 'config' && v !== undefined)
+      .filter(([k, v]) => k !== 'config' && k !== 'db' && v !== undefined)
       .map(([k, v]) => ({
         flag: `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
         value: v as unknown,
@@ -268,22 +272,53 @@ export async function simulateCommand(
   log(
     `${data.description}; ${plan.federation.rounds} rounds, strategy ${plan.federation.strategy.kind}/${plan.federation.strategy.aggregator.kind}`,
   );
-  const r = await simulate({
-    federation: plan.federation,
-    data,
-    localPrivacy: plan.localPrivacy,
-    personalization: plan.personalization,
-    ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
-    ...(plan.dropout ? { dropout: plan.dropout } : {}),
-    ...(global.seed !== undefined ? { seed: global.seed } : {}),
-    roundTrip: plan.nodes <= 1000,
-    onCoordinatorEvent: (e) => {
-      if (e.kind === 'registered' || e.kind === 'checkpoint') return;
-      if (plan.nodes > 50 && (e.kind === 'round-started' || e.kind === 'evaluated')) return;
-      const line = coordinatorLine(e, plan.federation.rounds);
-      if (line) log(line);
-    },
-  });
+  if (plan.budget && flags.db === undefined)
+    throw new ConfigError(
+      [
+        {
+          path: '--db',
+          value: undefined,
+          allowed: 'a ledger URL: the config has a budget section to charge',
+        },
+      ],
+      'command-line flags',
+    );
+  const run = (budgets: Awaited<ReturnType<typeof simulationBudgets>> | null) =>
+    simulate({
+      federation: plan.federation,
+      data,
+      localPrivacy: plan.localPrivacy,
+      personalization: plan.personalization,
+      ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
+      ...(plan.dropout ? { dropout: plan.dropout } : {}),
+      ...(global.seed !== undefined ? { seed: global.seed } : {}),
+      roundTrip: plan.nodes <= 1000,
+      onCoordinatorEvent: (e) => {
+        if (e.kind === 'registered' || e.kind === 'checkpoint') return;
+        if (plan.nodes > 50 && (e.kind === 'round-started' || e.kind === 'evaluated')) return;
+        const line = coordinatorLine(e, plan.federation.rounds);
+        if (line) log(line);
+      },
+      ...(budgets?.nodeBudget ? { nodeBudget: budgets.nodeBudget } : {}),
+      ...(budgets?.centralBudget ? { centralBudget: budgets.centralBudget } : {}),
+    });
+  const r = flags.db
+    ? await ledgerAt(ledgerUrl(flags.db)).use(async (ledger) => {
+        const budgets = await simulationBudgets(ledger, {
+          nodes: data.nodes.map((n) => n.name),
+          localPrivacy: plan.localPrivacy,
+          ...(plan.budget ? { central: plan.budget } : {}),
+        });
+        log(
+          `charging ${budgets.accounts.length} ledger account(s) in ${ledger.location.location}: ${budgets.accounts.slice(0, 5).join(', ')}${budgets.accounts.length > 5 ? ', …' : ''}`,
+        );
+        if (!plan.budget && (plan.federation.centralDp || plan.federation.secagg?.distributedDp))
+          log(
+            "note: the aggregate's DP events are reported but charged to no account (add a budget section to the config)",
+          );
+        return run(budgets);
+      })
+    : await run(null);
   const c = r.coordinator;
   const nodeEps = r.nodes.map((n) => n.localPrivacy?.epsilonSpent ?? 0);
   const personal = r.nodes.filter((n) => n.personalized !== null);
@@ -333,7 +368,7 @@ export async function simulateCommand(
   return {
     summary,
     text: [
-      `${c.status === 'finished' ? 'finished' : `stopped (${c.failure})`}: ${c.roundsCompleted}/${c.rounds} rounds with ${plan.nodes} nodes in ${r.seconds.toFixed(1)} s`,
+      `${c.status === 'finished' ? 'finished' : `stopped (${c.failure})`}: ${c.roundsCompleted}/${c.rounds} rounds with ${plan.nodes} nodes in ${r.seconds.toFixed(1)} s${c.status === 'finished' && c.failure ? ` (${c.failure})` : ''}`,
       `test accuracy of the global model: ${(r.testAccuracy * 100).toFixed(2)}%`,
       c.central
         ? `${c.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${c.central.epsilonRdp.toFixed(3)} (RDP)${c.central.epsilonPld === null ? '' : ` / ${c.central.epsilonPld.toFixed(3)} (PLD)`} at delta ${c.central.delta} (${neighbouringOf(c.secureAggregation)})`

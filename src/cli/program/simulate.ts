@@ -52,5 +52,9 @@ export function register(program: Command, { run }: Actions): void {
     .option('--personalization <kind>', "none (default) | fine-tune | ditto: each node's personal model")
     .option('--fine-tune-epochs <n>', 'local epochs after the last round with fine-tune (default 1)')
     .option('--ditto-lambda <l>', "Ditto's pull toward the global model (default 0.1)")
+    .option(
+      '--db <url>',
+      "charge every DP spend to this ledger: each node's local DP to account simulate.<node>, the aggregate's with the config's budget section",
+    )
     .action(run(simulateCommand));
 }
