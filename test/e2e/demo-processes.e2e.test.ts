@@ -19,6 +19,8 @@ import {
 import { PROCESSES_TRANSPORT, runInProcesses } from '../../src/cli/commands/demo-processes.js';
 import { seededRng } from '../../src/core/index.js';
 import { federationModel, loadParams } from '../../src/fl/index.js';
+import { DEFAULT_NODE_ACCOUNT } from '../../src/jobs/index.js';
+import { Ledger } from '../../src/ledger/index.js';
 import { SequentialModel } from '../../src/ml/index.js';
 import { evaluateModel } from '../../src/train/index.js';
 
@@ -95,6 +97,33 @@ describe('veil demo --processes', () => {
     expect(run.bytes.sent).toBeGreaterThan(0);
     expect(run.bytes.received).toBeGreaterThan(0);
     expect(accuracyOf(run.global)).toBeCloseTo(rounds[9]!.accuracy!, 10);
+  });
+
+  it("each node charged its own ledger before every round: its audit log verifies and lists every round's spend", async () => {
+    for (const n of data.nodes) {
+      const ledger = await Ledger.open(`sqlite:${join(dir, n.name, 'state', 'ledger.db')}`);
+      try {
+        const verified = await ledger.verifyAudit();
+        expect(verified.ok, JSON.stringify(verified)).toBe(true);
+        const spends = await ledger.spends(DEFAULT_NODE_ACCOUNT);
+        const rounds = Array.from(
+          { length: 10 },
+          (_, i) => `federated training as ${n.name}: round ${i + 1}`,
+        );
+        expect(spends.map((x) => x.purpose)).toEqual(rounds);
+        expect(spends.every((x) => x.status === 'granted')).toBe(true);
+        const audited = (await ledger.auditEntries())
+          .filter((e) => e.action === 'budget.spend' && e.outcome === 'granted')
+          .map((e) => e.purpose);
+        expect(audited).toEqual(rounds);
+        expect((await ledger.status(DEFAULT_NODE_ACCOUNT)).epsilonSpent).toBeCloseTo(
+          run.epsilonByOrganisation[n.name]!,
+          9,
+        );
+      } finally {
+        await ledger.close();
+      }
+    }
   });
 
   it('trains a global model that beats the majority class clearly and is close to the in-process run', async () => {
