@@ -47,8 +47,15 @@ export function mergeSpec(base: unknown, over: Record<string, unknown>): Record<
   return out;
 }
 
-/** The spec fields the given flags set, and a way to report spec problems under those flags. */
-export function specFromFlags(bindings: readonly FlagBinding[]): {
+/**
+ * The spec fields the given flags set, and a way to report spec problems under those flags. With `fromFile`
+ * (the spec also came from a config file), only problems in fields a flag set are renamed: the others name the
+ * file's field.
+ */
+export function specFromFlags(
+  bindings: readonly FlagBinding[],
+  options: { readonly fromFile?: boolean } = {},
+): {
   readonly spec: Record<string, unknown>;
   readonly renamed: (error: unknown, context?: string) => unknown;
 } {
@@ -63,7 +70,10 @@ export function specFromFlags(bindings: readonly FlagBinding[]): {
     setPath(spec, b.path, value);
   }
   const byPath = new Map<string, FlagBinding>();
-  for (const b of bindings) if (!byPath.has(b.path) || b.raw !== undefined) byPath.set(b.path, b);
+  for (const b of bindings) {
+    if (options.fromFile && (b.raw === undefined || b.raw === false)) continue;
+    if (!byPath.has(b.path) || b.raw !== undefined) byPath.set(b.path, b);
+  }
   return {
     spec,
     renamed(error, context = 'command-line flags') {

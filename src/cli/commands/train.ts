@@ -140,7 +140,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   const fromFile = flags.config === undefined ? undefined : readSpecFile(flags.config);
   const context =
     flags.config === undefined ? 'command-line flags' : `${flags.config} and command-line flags`;
-  const { spec: raw, renamed } = specFromFlags(bindings(flags));
+  const { spec: raw, renamed } = specFromFlags(bindings(flags), { fromFile: fromFile !== undefined });
   const issues = dataFlags(flags, raw, fromFile !== undefined);
   if (issues.length > 0) throw new ConfigError(issues, 'command-line flags');
   const input = fromFile === undefined ? raw : mergeSpec(fromFile, raw);
