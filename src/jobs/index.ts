@@ -43,6 +43,14 @@ export {
   SimulationLocalPrivacySchema,
 } from './federation/config.js';
 export {
+  type CoordinatorJobHooks,
+  type CoordinatorJobOptions,
+  type CoordinatorJobResult,
+  coordinatorLedgerUrl,
+  modelPrivacy,
+  runCoordinatorJob,
+} from './federation/coordinator.js';
+export {
   DEFAULT_NODE_ACCOUNT,
   loadNodeData,
   type NodeJobResult,

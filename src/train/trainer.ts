@@ -4,9 +4,9 @@
  *
  * A private step: Poisson-sample a batch (rate q = batchSize / N); in physical chunks of at most
  * `maxPhysicalBatch` examples (virtual steps, to cap memory) compute per-example gradient norms, clipping
- * weights and the weighted (clipped) gradient sum; add Gaussian noise N(0, (sigma C)^2) per coordinate from the
+ * weights and the weighted (clipped) gradient sum; add Gaussian noise N(0, (z C)^2) per coordinate (z the noise multiplier) from the
  * CSPRNG; divide by the expected batch size qN; let the optimizer step. The accountant is told every step's
- * event (a Poisson-sampled Gaussian with noise multiplier sigma). With a target epsilon the noise is calibrated
+ * event (a Poisson-sampled Gaussian with noise multiplier z). With a target epsilon the noise is calibrated
  * before training; with a fixed noise and a budget, training stops before the step that would exceed it.
  */
 import { PldAccountant, type PrivacyEvent, RdpAccountant, selfComposedEvent } from '../accounting/index.js';

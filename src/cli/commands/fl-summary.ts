@@ -137,41 +137,6 @@ function meanOf(v: readonly number[]): number | null {
 }
 
 /**
- * Whether a federation's model may be labelled private, and the guarantee that holds for every contributor.
- * With central (or distributed) DP the aggregate's epsilon covers every node. Without it, the model is private
- * only if EVERY node whose update reached the model trained with local DP (epsilon > 0): one non-private node
- * makes its own records unprotected, so `some(...)` would overclaim. The local epsilons are the nodes' own
- * reports (the coordinator cannot check them); the weakest (largest) is the one that holds for all.
- */
-export function modelPrivacy(
-  summary: Pick<CoordinatorSummary, 'central' | 'nodes'>,
-  seeded: boolean,
-): { readonly private: boolean; readonly weakestLocalEpsilon: number | null; readonly reason: string } {
-  const contributors = summary.nodes.filter((n) => n.roundsParticipated > 0);
-  const local = contributors.map((n) => n.localEpsilon);
-  const allLocal = local.length > 0 && local.every((e) => e > 0 && Number.isFinite(e));
-  const weakestLocalEpsilon = allLocal ? Math.max(...local) : null;
-  if (seeded) return { private: false, weakestLocalEpsilon, reason: 'seeded run' };
-  if (summary.central !== null)
-    return { private: true, weakestLocalEpsilon, reason: 'central or distributed DP on the aggregate' };
-  if (allLocal)
-    return {
-      private: true,
-      weakestLocalEpsilon,
-      reason: `local DP at every contributing node (self-reported; the weakest is epsilon ${weakestLocalEpsilon})`,
-    };
-  const plain = contributors.filter((n) => !(n.localEpsilon > 0)).map((n) => n.id);
-  return {
-    private: false,
-    weakestLocalEpsilon,
-    reason:
-      contributors.length === 0
-        ? 'no node contributed an update'
-        : `no central DP, and ${plain.length} contributing node(s) reported no local DP: ${plain.join(', ')}`,
-  };
-}
-
-/**
  * The relation a federation's aggregate epsilon holds for (docs/privacy.md, "Neighbouring relations"): central
  * DP-FedAvg's is add/remove one node; distributed DP's only zero-out of one node's update with participation
  * public, so the two epsilons are not comparable.

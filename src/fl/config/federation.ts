@@ -10,7 +10,12 @@ import { ConfigError, DeltaSchema, NoiseMultiplierSchema } from '../../core/inde
 import { type ModelSpec, parseModelSpec } from '../../ml/index.js';
 import { MIN_NEIGHBOURHOOD } from '../../secagg/index.js';
 import type { AggregatorSpec } from '../aggregators/index.js';
-import type { FederationModel, LocalTrainingSpec, SecureAggregationSpec } from '../coordinator/index.js';
+import type {
+  CoordinatorOptions,
+  FederationModel,
+  LocalTrainingSpec,
+  SecureAggregationSpec,
+} from '../coordinator/index.js';
 import { expectedSelectionSize, type SelectionSpec } from '../selection/index.js';
 import {
   fedAdagrad,
@@ -384,6 +389,53 @@ export function centralDelta(config: FederationConfig): number {
 /** The local training the coordinator sends. */
 export function localTraining(config: FederationConfig): LocalTrainingSpec {
   return config.train as LocalTrainingSpec;
+}
+
+/** The {@link CoordinatorOptions} a `federation` section decides (see {@link coordinatorOptionsFrom}). */
+export type FederationOptionKey =
+  | 'rounds'
+  | 'minNodes'
+  | 'selection'
+  | 'train'
+  | 'strategy'
+  | 'roundTimeoutMs'
+  | 'maxRoundAttempts'
+  | 'evaluateEvery'
+  | 'evaluateFraction'
+  | 'centralDelta'
+  | 'secureAggregation';
+
+/**
+ * The coordinator's options for a federation: what the `federation` section decides (rounds, quorum, selection,
+ * local training, the strategy with central DP around it, timeouts, evaluation, the delta the aggregate's
+ * epsilon is reported at, secure aggregation), completed by `rest`, what the caller decides (the model and its
+ * initial parameters, configuration hash, checkpoint, budget, randomness, events, …). `rest.startAfterNodes` is
+ * the default for a section that sets none. Every coordinator is built through this one function, so the
+ * simulated federation and the deployed one read a configuration the same way.
+ * @example
+ * const coordinator = new Coordinator(coordinatorOptionsFrom(federation, { model, initialGlobal, configSha256, rng }));
+ */
+export function coordinatorOptionsFrom(
+  config: FederationConfig,
+  rest: Omit<CoordinatorOptions, FederationOptionKey>,
+): CoordinatorOptions {
+  const secureAggregation = secureAggregationSpec(config);
+  const startAfterNodes = config.startAfterNodes ?? rest.startAfterNodes;
+  return {
+    ...rest,
+    rounds: config.rounds,
+    minNodes: config.minNodes,
+    ...(startAfterNodes !== undefined ? { startAfterNodes } : {}),
+    selection: config.selection as SelectionSpec,
+    train: localTraining(config),
+    strategy: buildStrategy(config),
+    roundTimeoutMs: config.roundTimeoutMs,
+    maxRoundAttempts: config.maxRoundAttempts,
+    evaluateEvery: config.evaluateEvery,
+    evaluateFraction: config.evaluateFraction,
+    centralDelta: centralDelta(config),
+    ...(secureAggregation ? { secureAggregation } : {}),
+  };
 }
 
 /** SHA-256 of a configuration's canonical JSON (keys sorted), stored in checkpoints. */

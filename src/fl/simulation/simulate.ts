@@ -13,13 +13,10 @@ import { evaluateModel } from '../../train/index.js';
 import { createInMemoryClient, type TrafficCounter } from '../../transport/index.js';
 import type { PrivacyBudget } from '../budget.js';
 import {
-  buildStrategy,
-  centralDelta,
   configHash,
+  coordinatorOptionsFrom,
   type FederationConfig,
   federationModel,
-  localTraining,
-  secureAggregationSpec,
 } from '../config/index.js';
 import {
   type CheckpointStore,
@@ -35,7 +32,6 @@ import {
   type PersonalizationSpec,
 } from '../node/index.js';
 import { flattenParams, loadParams } from '../protocol/index.js';
-import type { SelectionSpec } from '../selection/index.js';
 import type { FederatedData } from './data.js';
 
 /** Faulty or malicious nodes, for robustness experiments. */
@@ -178,36 +174,28 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const reference = new SequentialModel(spec, model.inputShape, model.numClasses, initRng);
   const initialGlobal = flattenParams(reference.params);
   const coordinatorRng = rngFactory(seed, 'coordinator');
-  const coordinator = new Coordinator({
-    model,
-    initialGlobal,
-    rounds: federation.rounds,
-    minNodes: federation.minNodes,
-    startAfterNodes: federation.startAfterNodes ?? data.nodes.length,
-    selection: federation.selection as SelectionSpec,
-    train: localTraining(federation),
-    strategy: buildStrategy(federation),
-    roundTimeoutMs: federation.roundTimeoutMs,
-    maxRoundAttempts: federation.maxRoundAttempts,
-    evaluateEvery: federation.evaluateEvery,
-    evaluateFraction: federation.evaluateFraction,
-    centralDelta: centralDelta(federation),
-    ...(secureAggregationSpec(federation) ? { secureAggregation: secureAggregationSpec(federation)! } : {}),
-    configSha256: configHash({ federation, seed: seed ?? null, nodes: data.nodes.length }),
-    ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
-    ...(options.centralBudget ? { budget: options.centralBudget } : {}),
-    ...(options.resume ? { resume: true } : {}),
-    rng: coordinatorRng,
-    serverEvaluate: (global) => {
-      loadParams(reference.params, global);
-      return evaluateModel(reference, data.test);
-    },
-    onEvent: (e) => {
-      options.onCoordinatorEvent?.(e);
-      if (e.kind === 'checkpoint' && options.stopAfterRound === e.round)
-        coordinator.stop(`stopped after round ${e.round}`);
-    },
-  });
+  const coordinator = new Coordinator(
+    coordinatorOptionsFrom(federation, {
+      model,
+      initialGlobal,
+      // a simulation knows its nodes: by default round 1 waits for all of them
+      startAfterNodes: data.nodes.length,
+      configSha256: configHash({ federation, seed: seed ?? null, nodes: data.nodes.length }),
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      ...(options.centralBudget ? { budget: options.centralBudget } : {}),
+      ...(options.resume ? { resume: true } : {}),
+      rng: coordinatorRng,
+      serverEvaluate: (global) => {
+        loadParams(reference.params, global);
+        return evaluateModel(reference, data.test);
+      },
+      onEvent: (e) => {
+        options.onCoordinatorEvent?.(e);
+        if (e.kind === 'checkpoint' && options.stopAfterRound === e.round)
+          coordinator.stop(`stopped after round ${e.round}`);
+      },
+    }),
+  );
   const nBad = byz ? Math.floor(byz.fraction * data.nodes.length) : 0;
   // The misbehaving nodes: a seeded choice, so clean and attacked runs differ only in the attack.
   const order = data.nodes.map((_, i) => i);

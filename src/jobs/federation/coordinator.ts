@@ -1,0 +1,309 @@
+/**
+ * The federation-coordinator job: the federation's coordinator as a service (gRPC over mutual TLS 1.3, nodes
+ * dial in), a checkpoint after every round, central or distributed DP charged to a ledger account before a
+ * round is released, the final model saved at the end.
+ *
+ * An existing checkpoint is never overwritten silently: without `resume` the job refuses to start, before it
+ * opens anything; with it, the federation continues after the last completed round and no round is charged
+ * twice.
+ */
+import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
+import {
+  Coordinator,
+  type CoordinatorEvent,
+  type CoordinatorSummary,
+  configHash,
+  coordinatorOptionsFrom,
+  federationModel,
+  fileCheckpointStore,
+  flattenParams,
+  loadParams,
+  type PrivacyBudget,
+  parseFederation,
+} from '../../fl/index.js';
+import { SequentialModel, saveModel } from '../../ml/index.js';
+import { startCoordinatorServer } from '../../transport/index.js';
+import type { JobContext } from '../context.js';
+import { ledgerBudget } from './budget.js';
+import type { CoordinatorFile } from './config.js';
+
+/** The ledger of a coordinator's budget: `budget.db`, else `ledger.db` beside its checkpoint. */
+export function coordinatorLedgerUrl(file: Pick<CoordinatorFile, 'budget' | 'checkpoint'>): string {
+  return file.budget?.db ?? `sqlite:${join(dirname(file.checkpoint), 'ledger.db')}`;
+}
+
+/** How this run of the coordinator differs from its configuration file. */
+export interface CoordinatorJobOptions {
+  /** Continue the federation saved in the checkpoint (refused without one; required with one). */
+  readonly resume?: boolean;
+  /** Replaces the configuration's `federation.secureAggregation`. */
+  readonly secureAggregation?: 'none' | 'secagg' | 'secagg+';
+  /** The configuration file's path, for messages. */
+  readonly configPath?: string;
+}
+
+/** What the face supplies besides the {@link JobContext}. */
+export interface CoordinatorJobHooks {
+  readonly log: (line: string) => void;
+  /** Every coordinator event, with the federation's planned rounds (for "round 3/10"). */
+  readonly onEvent?: (event: CoordinatorEvent, rounds: number) => void;
+  /**
+   * Requests to re-read the CRL besides its file changing (the CLI binds SIGHUP): called once the server
+   * listens with the reload function, it returns how to stop asking, called before the server closes.
+   */
+  readonly crlReloads?: (reload: (why: string) => void) => () => void;
+}
+
+/** What a coordinator job did. */
+export interface CoordinatorJobResult {
+  readonly summary: CoordinatorSummary;
+  /** SHA-256 of the model spec (nodes may pin it as expectedModelSha256). */
+  readonly modelSha256: string;
+  /** Where the final model was saved (null: not saved). */
+  readonly savedModel: string | null;
+  /** The ledger and account the aggregate's DP was charged to (null: reported, charged to no budget). */
+  readonly ledger: { readonly url: string; readonly account: string } | null;
+  readonly seeded: boolean;
+}
+
+/**
+ * Runs the coordinator until the federation finishes, fails, or `ctx.signal` aborts (the coordinator then stops
+ * with the signal's reason, keeping the checkpoint of the last completed round). With a `budget` section, the
+ * aggregate's DP is charged to `ctx.ledger` (a face opens {@link coordinatorLedgerUrl}), held open for the run.
+ * @throws {ConfigError} for a bad federation section, an existing checkpoint without `resume`, an output
+ *   directory that already holds a model, or a ledger account whose limits are not the config's
+ */
+export async function runCoordinatorJob(
+  file: CoordinatorFile,
+  options: CoordinatorJobOptions,
+  ctx: JobContext & CoordinatorJobHooks,
+): Promise<CoordinatorJobResult> {
+  const source = options.configPath
+    ? `coordinator configuration ${options.configPath}`
+    : 'coordinator configuration';
+  const federation = parseFederation(
+    options.secureAggregation !== undefined
+      ? { ...(file.federation as object), secureAggregation: options.secureAggregation }
+      : file.federation,
+  );
+  const { model, spec } = federationModel(federation, file.task.inputShape, file.task.numClasses);
+  refuseToOverwrite(file, options.resume === true, source);
+  const seeded = ctx.seed !== undefined;
+  const shared = seeded ? null : csprng();
+  const rng = (purpose: string): Rng => shared ?? seededRng(`${ctx.seed}/coordinator/${purpose}`);
+  const reference = new SequentialModel(spec, model.inputShape, model.numClasses, rng('init'));
+  if (!file.budget && (federation.centralDp || federation.secagg?.distributedDp))
+    ctx.log(
+      'note: the DP events of the aggregate are reported but charged to no budget (add a budget section to charge a ledger account)',
+    );
+
+  const serve = async (budget: PrivacyBudget | null): Promise<CoordinatorSummary> => {
+    const coordinator = new Coordinator(
+      coordinatorOptionsFrom(federation, {
+        model,
+        initialGlobal: flattenParams(reference.params),
+        ...(federation.secureAggregation !== 'none'
+          ? {
+              // each node's secagg key must be bound to its certificate under its name: checked at registration,
+              // so a node with a bad binding never reaches a roster (where every honest peer would leave)
+              keyBindingCaPem: readFileSync(file.tls.ca, 'utf8'),
+            }
+          : {}),
+        ...(file.allowedNodes ? { allowedNodes: file.allowedNodes } : {}),
+        configSha256: configHash({ federation, task: file.task, seed: ctx.seed ?? null }),
+        checkpoint: fileCheckpointStore(file.checkpoint),
+        ...(budget ? { budget } : {}),
+        resume: options.resume === true,
+        rng,
+        onEvent: (e) => ctx.onEvent?.(e, federation.rounds),
+      }),
+    );
+    const stop = () => coordinator.stop(abortReason(ctx.signal?.reason));
+    if (ctx.signal?.aborted) stop();
+    ctx.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const server = await startCoordinatorServer({
+        handler: coordinator,
+        host: file.listen.host,
+        port: file.listen.port,
+        tls: {
+          cert: { path: file.tls.cert },
+          key: { path: file.tls.key },
+          ca: { path: file.tls.ca },
+          ...(file.tls.crl ? { crl: { path: file.tls.crl } } : {}),
+          ...(file.tls.revokedSerials ? { revokedSerials: file.tls.revokedSerials } : {}),
+        },
+        onInternalError: (error, context) =>
+          ctx.log(
+            `internal error in ${context.rpc} from ${context.peer.id}: ${(error as Error)?.message ?? String(error)}`,
+          ),
+      });
+      ctx.log(`listening on https://${file.listen.host}:${server.port} (${federation.rounds} rounds)`);
+      ctx.log(`model spec SHA-256 ${model.specSha256} (nodes may pin it as expectedModelSha256)`);
+      // A revocation takes effect without a restart: the CRL file is re-read when it changes (or when the face
+      // asks), and the server applies it to open connections too. A CRL that fails to load is reported and the
+      // old one kept.
+      const crlPath = file.tls.crl;
+      const reloadCrl = async (why: string) => {
+        if (!crlPath) return;
+        try {
+          const cut = await server.updateRevocations({
+            crl: { path: crlPath },
+            ...(file.tls.revokedSerials ? { revokedSerials: file.tls.revokedSerials } : {}),
+          });
+          ctx.log(`CRL reloaded (${why}): ${crlPath}`);
+          for (const id of cut) {
+            if (coordinator.expel(id, 'its certificate was revoked'))
+              ctx.log(`node ${id} expelled: certificate revoked`);
+          }
+        } catch (err) {
+          ctx.log(
+            `CRL ${crlPath} could not be reloaded (${why}), keeping the previous one: ${(err as Error).message}`,
+          );
+        }
+      };
+      const onCrlChange = (cur: Stats, prev: Stats) => {
+        if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void reloadCrl('file changed');
+      };
+      if (crlPath) watchFile(crlPath, { interval: 1000 }, onCrlChange);
+      const unsubscribe = ctx.crlReloads?.((why) => void reloadCrl(why));
+      try {
+        const summary = await coordinator.finished;
+        if (summary.status === 'finished') {
+          const until = Date.now() + file.finishGraceMs;
+          while (!coordinator.allNodesHaveFinalModel() && Date.now() < until)
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        return summary;
+      } finally {
+        unsubscribe?.();
+        if (crlPath) unwatchFile(crlPath, onCrlChange);
+        await server.close();
+      }
+    } finally {
+      ctx.signal?.removeEventListener('abort', stop);
+    }
+  };
+
+  const central = file.budget;
+  const summary = central
+    ? await ctx.ledger.use(async (ledger) => {
+        const opened = await ledgerBudget(ledger, {
+          account: central.account,
+          epsilon: central.epsilon,
+          delta: central.delta,
+          accountant: central.accountant,
+          purpose: (label) => `federation ${model.specSha256.slice(0, 12)}: ${label}`,
+        });
+        for (const n of opened.notes) ctx.log(n);
+        return serve(opened.budget);
+      })
+    : await serve(null);
+
+  let savedModel: string | null = null;
+  if (summary.status === 'finished' && file.output) {
+    loadParams(reference.params, summary.global);
+    const privacy = modelPrivacy(summary, seeded);
+    saveModel(reference, file.output, {
+      overwrite: false,
+      privacy: {
+        federated: true,
+        rounds: summary.roundsCompleted,
+        strategy: summary.strategy,
+        central: summary.central
+          ? {
+              epsilon: summary.central.epsilonRdp,
+              epsilonPld: summary.central.epsilonPld,
+              delta: summary.central.delta,
+            }
+          : null,
+        localEpsilonByNode: Object.fromEntries(summary.nodes.map((n) => [n.id, n.localEpsilon])),
+        weakestLocalEpsilon: privacy.weakestLocalEpsilon,
+        private: privacy.private,
+        privateReason: privacy.reason,
+      },
+    });
+    savedModel = file.output;
+  }
+  return {
+    summary,
+    modelSha256: model.specSha256,
+    savedModel,
+    ledger: central ? { url: ctx.ledger.url, account: central.account } : null,
+    seeded,
+  };
+}
+
+/** Refuses, before anything is opened, a run that would write over a checkpoint or a saved model. */
+function refuseToOverwrite(file: CoordinatorFile, resume: boolean, source: string): void {
+  if (existsSync(file.checkpoint) && !resume) {
+    throw new ConfigError(
+      [
+        {
+          path: 'checkpoint',
+          value: file.checkpoint,
+          allowed:
+            'a path with no checkpoint yet: add --resume to continue the federation saved there, or move the file away to start a new one',
+        },
+      ],
+      source,
+    );
+  }
+  if (file.output && existsSync(join(file.output, 'model.json'))) {
+    // refused now, not after the last round
+    throw new ConfigError(
+      [
+        {
+          path: 'output',
+          value: file.output,
+          allowed: 'a directory without a saved model (the final model is never written over one)',
+        },
+      ],
+      source,
+    );
+  }
+}
+
+/** The reason a coordinator stops with when its job is cancelled. */
+function abortReason(reason: unknown): string {
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return 'cancelled';
+}
+
+/**
+ * Whether a federation's model may be labelled private, and the guarantee that holds for every contributor.
+ * With central (or distributed) DP the aggregate's epsilon covers every node. Without it, the model is private
+ * only if EVERY node whose update reached the model trained with local DP (epsilon > 0): one non-private node
+ * makes its own records unprotected, so `some(...)` would overclaim. The local epsilons are the nodes' own
+ * reports (the coordinator cannot check them); the weakest (largest) is the one that holds for all.
+ */
+export function modelPrivacy(
+  summary: Pick<CoordinatorSummary, 'central' | 'nodes'>,
+  seeded: boolean,
+): { readonly private: boolean; readonly weakestLocalEpsilon: number | null; readonly reason: string } {
+  const contributors = summary.nodes.filter((n) => n.roundsParticipated > 0);
+  const local = contributors.map((n) => n.localEpsilon);
+  const allLocal = local.length > 0 && local.every((e) => e > 0 && Number.isFinite(e));
+  const weakestLocalEpsilon = allLocal ? Math.max(...local) : null;
+  if (seeded) return { private: false, weakestLocalEpsilon, reason: 'seeded run' };
+  if (summary.central !== null)
+    return { private: true, weakestLocalEpsilon, reason: 'central or distributed DP on the aggregate' };
+  if (allLocal)
+    return {
+      private: true,
+      weakestLocalEpsilon,
+      reason: `local DP at every contributing node (self-reported; the weakest is epsilon ${weakestLocalEpsilon})`,
+    };
+  const plain = contributors.filter((n) => !(n.localEpsilon > 0)).map((n) => n.id);
+  return {
+    private: false,
+    weakestLocalEpsilon,
+    reason:
+      contributors.length === 0
+        ? 'no node contributed an update'
+        : `no central DP, and ${plain.length} contributing node(s) reported no local DP: ${plain.join(', ')}`,
+  };
+}
