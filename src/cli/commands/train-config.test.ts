@@ -1,5 +1,5 @@
 /** `veil train --config FILE`: the training job's spec as a file, flags overriding its fields. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,19 @@ describe('veil train --config', () => {
     const run = await runVeil('--json', 'train', '--config', file, '--epochs', '1');
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()['epochs']).toBe(1);
+  });
+
+  it("resolves the file's relative paths against the file's directory", async () => {
+    const sub = join(dir, 'specs');
+    mkdirSync(sub, { recursive: true });
+    const file = join(sub, 'relative.yaml');
+    writeFileSync(
+      file,
+      'data: { kind: csv, path: ../toy.csv, label: label }\nprivacy: { mode: non-private }\nepochs: 1\nbatchSize: 40\nout: { dir: model }\n',
+    );
+    const run = await runVeil('--json', 'train', '--config', file);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()['out']).toMatchObject({ dir: join(sub, 'model') });
   });
 
   it("names the file's fields and the flags' own problems, all at once, and trains nothing", async () => {

@@ -12,6 +12,7 @@ import {
   NOT_COVERED_BY_EPSILON,
   parseSpec,
   readSpecFile,
+  resolvePath,
   runTrainJob,
   TrainSpecSchema,
 } from '../../jobs/index.js';
@@ -135,9 +136,28 @@ function numberOrText(raw: string): number | string {
   return Number.isNaN(x) ? raw : x;
 }
 
+/** A spec file's relative paths, resolved against the file's directory (as the federation's configs are). */
+function filePaths(raw: unknown, file: string): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const spec = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
+  const fix = (o: Record<string, unknown> | undefined, key: string) => {
+    if (o && typeof o[key] === 'string' && o[key] !== '') o[key] = resolvePath(file, o[key] as string);
+  };
+  fix(spec['data'], 'path');
+  fix(spec['data'], 'domain');
+  fix(spec['data'], 'dir');
+  fix(spec['data']?.['test'] as Record<string, unknown> | undefined, 'path');
+  fix(spec['out'], 'dir');
+  const model = (spec as Record<string, unknown>)['model'];
+  if (typeof model === 'string' && model.endsWith('.json') && !model.trim().startsWith('{'))
+    (spec as Record<string, unknown>)['model'] = resolvePath(file, model);
+  return spec;
+}
+
 /** Runs `veil train`: flags (and --config) → spec → the training job → summary and text. */
 export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): Promise<CommandResult> {
-  const fromFile = flags.config === undefined ? undefined : readSpecFile(flags.config);
+  const fromFile =
+    flags.config === undefined ? undefined : filePaths(readSpecFile(flags.config), flags.config);
   const context =
     flags.config === undefined ? 'command-line flags' : `${flags.config} and command-line flags`;
   const { spec: raw, renamed } = specFromFlags(bindings(flags), { fromFile: fromFile !== undefined });
