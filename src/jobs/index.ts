@@ -25,6 +25,25 @@ export {
   sharedLedger,
   withLedger,
 } from './context.js';
+export {
+  DEMO_ORGANISATIONS,
+  DEMO_SETTINGS,
+  type DemoRound,
+  type DemoRun,
+  type DemoSettings,
+  demoData,
+  demoFederation,
+  runInProcess,
+} from './demo/federation.js';
+export { PROCESSES_TRANSPORT, runInProcesses } from './demo/processes.js';
+export {
+  type DemoEvent,
+  type DemoJobContext,
+  type DemoJobResult,
+  type DemoSummary,
+  runDemoJob,
+} from './demo/run.js';
+export { type DemoSpec, type DemoSpecInput, DemoSpecSchema, demoSeedIssue } from './demo/spec.js';
 export { type LedgerBudgetOptions, ledgerBudget } from './federation/budget.js';
 export {
   type CoordinatorFile,

@@ -1,6 +1,6 @@
 /**
  * `veil demo --processes`: the demo federation as one `veil coordinator` and five `veil node` processes over mutual
- * TLS on loopback (src/cli/commands/demo-processes.ts). Checks rounds, each organisation's local-DP spend, the
+ * TLS on loopback (src/jobs/demo/processes.ts). Checks rounds, each organisation's local-DP spend, the
  * global model's accuracy on the held-out test set (against the majority class and the in-process run with the same
  * settings), and that no process outlives the run.
  */
@@ -8,18 +8,19 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRng } from '../../src/core/index.js';
+import { federationModel, loadParams } from '../../src/fl/index.js';
 import {
+  DEFAULT_NODE_ACCOUNT,
   DEMO_SETTINGS,
   type DemoRound,
   type DemoRun,
   demoData,
   demoFederation,
+  PROCESSES_TRANSPORT,
   runInProcess,
-} from '../../src/cli/commands/demo-federation.js';
-import { PROCESSES_TRANSPORT, runInProcesses } from '../../src/cli/commands/demo-processes.js';
-import { seededRng } from '../../src/core/index.js';
-import { federationModel, loadParams } from '../../src/fl/index.js';
-import { DEFAULT_NODE_ACCOUNT } from '../../src/jobs/index.js';
+  runInProcesses,
+} from '../../src/jobs/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { SequentialModel } from '../../src/ml/index.js';
 import { evaluateModel } from '../../src/train/index.js';

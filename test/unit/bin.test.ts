@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_ORGANISATIONS } from '../../src/cli/commands/demo-federation.js';
+import { DEMO_ORGANISATIONS } from '../../src/jobs/index.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'veil');
 

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_ORGANISATIONS, DEMO_SETTINGS } from '../../jobs/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { runVeil } from '../testing.js';
-import { DEMO_ORGANISATIONS, DEMO_SETTINGS } from './demo-federation.js';
 
 interface DemoSummary {
   ok: boolean;
@@ -92,6 +92,31 @@ describe('veil demo', () => {
     expect(s.rounds).toBe(3);
     const bad = await runVeil('--json', 'demo', '--dir', dir, '--epsilon', '-1');
     expect(bad.code).toBe(2);
+  });
+
+  it('names every bad flag at once, with what was typed, a seed with --processes among them', async () => {
+    const run = await runVeil(
+      '--seed',
+      '3',
+      '--json',
+      'demo',
+      '--processes',
+      '--rounds',
+      '0',
+      '--epsilon',
+      '60',
+    );
+    expect(run.code).toBe(2);
+    const issues = (run.json()['error'] as { details: { issues: unknown[] } }).details.issues;
+    expect(issues).toEqual([
+      { path: '--rounds', value: '0', allowed: 'an integer in [1, 100]' },
+      { path: '--epsilon', value: '60', allowed: 'a budget in (0, 50]' },
+      {
+        path: '--seed',
+        value: 3,
+        allowed: 'left out with --processes (separate processes draw their noise from the CSPRNG)',
+      },
+    ]);
   });
 
   const executablePath = process.env['VEIL_CHROMIUM'] || undefined;

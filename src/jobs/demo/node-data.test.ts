@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDataset, loadCsvDataset, subset } from '../../ml/index.js';
-import { demoData } from './demo-federation.js';
-import { demoDomain, featureBounds, writeOrganisationData } from './demo-processes.js';
+import { demoData } from './federation.js';
+import { demoDomain, featureBounds, writeOrganisationData } from './node-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-demo-processes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ describe('the data a demo node loads', () => {
     const domain = join(dir, 'domain.json');
     writeFileSync(domain, JSON.stringify(demoDomain(data.nodes[0]!.train)));
     for (const n of data.nodes) {
-      // Act: what `veil node` does with its data section (node.ts: loadNodeData)
+      // Act: what `veil node` does with its data section (jobs/federation/node.ts: loadNodeData)
       const section = writeOrganisationData(dir, n.name, n.train, n.test, domain);
       const loaded = loadCsvDataset({
         path: section.path,

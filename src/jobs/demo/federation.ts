@@ -1,7 +1,7 @@
 /**
- * The federation behind `veil demo`: the organisations, their data, the federation's settings, and the in-process
- * run (the deployment's coordinator and node code over the in-memory transport). `demo-processes.ts` runs the same
- * federation as real processes over mutual TLS on loopback and returns the same {@link DemoRun}.
+ * The federation behind the demo job: the organisations, their data, the federation's settings, and the
+ * in-process run (the deployment's coordinator and node code over the in-memory transport). `processes.ts` runs
+ * the same federation as real processes over mutual TLS on loopback and returns the same {@link DemoRun}.
  */
 import type { PrivacyEvent } from '../../accounting/index.js';
 import { type Rng, seededRng } from '../../core/index.js';
