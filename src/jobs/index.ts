@@ -76,7 +76,14 @@ export {
   nodeLedgerUrl,
   runNodeJob,
 } from './federation/node.js';
-export { type SimulationBudgetOptions, simulationBudgets } from './federation/simulate.js';
+export {
+  runSimulationJob,
+  type SimulationBudgetOptions,
+  type SimulationJobResult,
+  type SimulationPlan,
+  simulationBudgets,
+} from './federation/simulate.js';
+export { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './federation/summary.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';

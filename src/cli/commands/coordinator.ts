@@ -8,15 +8,17 @@
  */
 import { ConfigError } from '../../core/index.js';
 import {
+  coordinatorJson,
   coordinatorLedgerUrl,
+  coordinatorLine,
   ledgerAt,
+  neighbouringOf,
   parseCoordinatorFile,
   readSpecFile,
   runCoordinatorJob,
 } from '../../jobs/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { coordinatorJson, coordinatorLine, neighbouringOf } from './fl-summary.js';
 
 const PROTOCOLS = ['none', 'secagg', 'secagg+'] as const;
 

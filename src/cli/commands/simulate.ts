@@ -15,11 +15,20 @@ import {
   type SimulationLocalPrivacy,
   simulate,
 } from '../../fl/index.js';
-import { ledgerAt, ledgerUrl, parseSimulateFile, readSpecFile, simulationBudgets } from '../../jobs/index.js';
+import {
+  bytesPerRound,
+  coordinatorLine,
+  ledgerAt,
+  ledgerUrl,
+  neighbouringOf,
+  parseSimulateFile,
+  readSpecFile,
+  runSimulationJob,
+  type SimulationPlan,
+} from '../../jobs/index.js';
 import { EXIT } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './fl-summary.js';
 
 /** Raw flags of `veil simulate`. */
 export interface SimulateFlags {
@@ -52,16 +61,7 @@ export interface SimulateFlags {
   readonly db?: string;
 }
 
-interface Plan {
-  readonly federation: FederationConfig;
-  readonly data: SimulationData;
-  readonly nodes: number;
-  readonly localPrivacy: SimulationLocalPrivacy;
-  readonly byzantine: ByzantineSpec | undefined;
-  readonly personalization: PersonalizationSpec;
-  readonly dropout?: number;
-  readonly budget?: { epsilon: number; delta: number; accountant: 'rdp' | 'pld'; account: string };
-}
+type Plan = SimulationPlan;
 
 function fromFlags(flags: SimulateFlags): Plan {
   const p = new FlagParser();
@@ -267,101 +267,27 @@ export async function simulateCommand(
   }
   const plan = flags.config ? fromFile(flags.config) : fromFlags(flags);
   const log = (line: string) => io.stderr(`veil simulate: ${line}\n`);
-  const dataRng = seededRng(global.seed ?? 0);
-  const data = loadFederatedData(plan.data, plan.nodes, dataRng);
-  log(
-    `${data.description}; ${plan.federation.rounds} rounds, strategy ${plan.federation.strategy.kind}/${plan.federation.strategy.aggregator.kind}`,
-  );
-  if (plan.budget && flags.db === undefined)
-    throw new ConfigError(
-      [
-        {
-          path: '--db',
-          value: undefined,
-          allowed: 'a ledger URL: the config has a budget section to charge',
-        },
-      ],
-      'command-line flags',
-    );
-  const run = (budgets: Awaited<ReturnType<typeof simulationBudgets>> | null) =>
-    simulate({
-      federation: plan.federation,
-      data,
-      localPrivacy: plan.localPrivacy,
-      personalization: plan.personalization,
-      ...(plan.byzantine ? { byzantine: plan.byzantine } : {}),
-      ...(plan.dropout ? { dropout: plan.dropout } : {}),
-      ...(global.seed !== undefined ? { seed: global.seed } : {}),
-      roundTrip: plan.nodes <= 1000,
-      onCoordinatorEvent: (e) => {
-        if (e.kind === 'registered' || e.kind === 'checkpoint') return;
-        if (plan.nodes > 50 && (e.kind === 'round-started' || e.kind === 'evaluated')) return;
-        const line = coordinatorLine(e, plan.federation.rounds);
-        if (line) log(line);
-      },
-      ...(budgets?.nodeBudget ? { nodeBudget: budgets.nodeBudget } : {}),
-      ...(budgets?.centralBudget ? { centralBudget: budgets.centralBudget } : {}),
-    });
-  const r = flags.db
-    ? await ledgerAt(ledgerUrl(flags.db)).use(async (ledger) => {
-        const budgets = await simulationBudgets(ledger, {
-          nodes: data.nodes.map((n) => n.name),
-          localPrivacy: plan.localPrivacy,
-          ...(plan.budget ? { central: plan.budget } : {}),
-        });
-        log(
-          `charging ${budgets.accounts.length} ledger account(s) in ${ledger.location.location}: ${budgets.accounts.slice(0, 5).join(', ')}${budgets.accounts.length > 5 ? ', …' : ''}`,
-        );
-        if (!plan.budget && (plan.federation.centralDp || plan.federation.secagg?.distributedDp))
-          log(
-            "note: the aggregate's DP events are reported but charged to no account (add a budget section to the config)",
-          );
-        return run(budgets);
-      })
-    : await run(null);
+  const { summary, run: r } = await runSimulationJob(plan, {
+    ledger: ledgerAt(ledgerUrl(flags.db)),
+    charge: flags.db !== undefined,
+    principal: process.env['USER'] || 'cli',
+    ...(global.seed === undefined ? {} : { seed: global.seed }),
+    progress: () => {},
+    log,
+    onCoordinatorEvent: (e) => {
+      if (e.kind === 'registered' || e.kind === 'checkpoint') return;
+      if (plan.nodes > 50 && (e.kind === 'round-started' || e.kind === 'evaluated')) return;
+      const line = coordinatorLine(e, plan.federation.rounds);
+      if (line) log(line);
+    },
+  });
   const c = r.coordinator;
   const nodeEps = r.nodes.map((n) => n.localPrivacy?.epsilonSpent ?? 0);
-  const personal = r.nodes.filter((n) => n.personalized !== null);
-  const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const personalization =
-    plan.personalization.kind === 'none'
-      ? null
-      : {
-          ...plan.personalization,
-          nodes: personal.length,
-          skipped: r.nodes.length - personal.length,
-          meanAccuracy: personal.length ? meanOf(personal.map((n) => n.personalized!.accuracy)) : null,
-          meanGlobalAccuracy: personal.length
-            ? meanOf(personal.map((n) => n.personalized!.globalAccuracy))
-            : null,
-        };
-  const summary = {
-    ok: c.status === 'finished',
-    nodeCount: plan.nodes,
-    parameters: r.parameters,
-    data: data.description,
-    testAccuracy: r.testAccuracy,
-    testLoss: r.testLoss,
-    byzantineNodes: r.byzantineNodes,
-    localPrivacy:
-      plan.localPrivacy.kind === 'dp'
-        ? {
-            budget: plan.localPrivacy.epsilon,
-            delta: plan.localPrivacy.delta,
-            epsilonMax: Math.max(...nodeEps),
-            epsilonByNode:
-              plan.nodes <= 1000
-                ? Object.fromEntries(r.nodes.map((n, i) => [n.name, nodeEps[i]]))
-                : undefined,
-            nodesLeft: r.nodes.filter((n) => n.status === 'left').length,
-          }
-        : null,
-    personalization,
-    bytesPerRound: bytesPerRound(r.bytes),
-    ...coordinatorJson(c, 1000),
-    private: r.private,
-    seconds: r.seconds,
-  };
+  const personalization = summary['personalization'] as {
+    kind: string;
+    meanAccuracy: number | null;
+    meanGlobalAccuracy: number | null;
+  } | null;
   const per = bytesPerRound(r.bytes);
   const meanUp = per.length ? Math.round(per.reduce((s, b) => s + b.sentMean, 0) / per.length) : 0;
   const meanDown = per.length ? Math.round(per.reduce((s, b) => s + b.receivedMean, 0) / per.length) : 0;
