@@ -2,9 +2,11 @@
  * Import rules of ARCHITECTURE.md / STYLE.md §3, enforced in CI (`npm run lint`):
  * - no cycles;
  * - a module imports another module only through its face, src/<module>/index.ts;
+ * - bench/ and test/ import src/ only through a face or a module's testing entry (testing.ts, _testing.ts or a
+ *   testing/ folder: test support, which tsconfig.build.json leaves out of the package);
  * - imports point down the layers, along the allowed edges below;
  * - every folder of src/ is in that table (a new module is refused until its edges are written down);
- * - @tensorflow/* only in src/ml/backend.ts.
+ * - @tensorflow/* only in src/ml/backend.ts (and the tfjs interop test's child process, which runs TF.js itself).
  */
 const { readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -34,6 +36,9 @@ ALLOWED.jobs = [...PRODUCTS, ...ENGINES, ...PRIMITIVES];
 for (const face of ['cli', 'server']) ALLOWED[face] = ['jobs', ...PRODUCTS, ...ENGINES, ...PRIMITIVES];
 
 const MODULES = Object.keys(ALLOWED);
+
+// A module's test support: what tsconfig.build.json leaves out of the package (testing.ts, _testing.ts, testing/).
+const TESTING_ENTRY = '/(_?testing\\.ts$|testing/)';
 
 // A folder missing from the table would otherwise be checked by no layer rule at all.
 const SRC = join(__dirname, 'src');
@@ -76,10 +81,21 @@ module.exports = {
       to: { path: '^src/([^/]+)/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
     },
     {
+      name: 'tests-through-faces',
+      severity: 'error',
+      comment:
+        "bench/ and test/ use src/ as its users do, through src/<module>/index.ts, or through a module's testing " +
+        'entry (testing.ts, _testing.ts, testing/) for test support; never a file deep inside a module',
+      from: { path: '^(bench|test)/' },
+      to: { path: '^src/', pathNot: ['^src/[^/]+/index\\.ts$', TESTING_ENTRY] },
+    },
+    {
       name: 'tensorflow-only-in-backend',
       severity: 'error',
-      comment: 'TensorFlow.js is reached only through src/ml/backend.ts',
-      from: { pathNot: '^src/ml/backend\\.ts$' },
+      comment:
+        'TensorFlow.js is reached only through src/ml/backend.ts; the interop test runs full TF.js in a child ' +
+        'process (test/unit/fixtures/tfjs-predict.mjs) as an independent oracle',
+      from: { pathNot: ['^src/ml/backend\\.ts$', '^test/unit/fixtures/tfjs-predict\\.mjs$'] },
       to: { path: '@tensorflow' },
     },
     ...layerRules,

@@ -4,7 +4,8 @@
  * The base layer every other module may import: random-number generators (the CSPRNG by default, a seeded
  * generator for tests whose output is marked not private), exact rationals, numerical helpers (log-space
  * arithmetic, erfc/normal tails, log-gamma, monotone searches), fixed-point encoding into Z_2^32, GF(2^31 - 1) arithmetic, error types
- * with stable codes, boundary assertions and shared zod schemas. It imports nothing from Veil.
+ * with stable codes, boundary assertions, shared zod schemas, and the one store for JSON state files (read
+ * through a schema, written atomically and durably: temporary file, fsync, rename). It imports nothing from Veil.
  *
  * @example
  * import { csprng, seededRng } from 'veil/core';
@@ -60,6 +61,23 @@ export {
   powMod31,
   subMod31,
 } from './field/mersenne31.js';
+export {
+  type AtomicWriteOptions,
+  createFileAtomic,
+  syncDirectory,
+  writeFileAtomic,
+  writeFileDurably,
+} from './io/atomic-file.js';
+export {
+  createJsonFile,
+  fromJsonText,
+  type JsonFileProblem,
+  type ReadJsonFileOptions,
+  readJsonFile,
+  toJsonText,
+  type WriteJsonFileOptions,
+  writeJsonFileAtomic,
+} from './io/json-file.js';
 export { log1mExp, logAdd, logSub, logSumExp } from './num/logspace.js';
 export {
   type Rational,

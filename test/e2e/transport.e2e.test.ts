@@ -6,11 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegisterRequestSchema } from '../../src/transport/gen/veil/v1/fl_pb.js';
-import { createCoordinatorClient } from '../../src/transport/grpc/client.js';
-import { RpcError } from '../../src/transport/grpc/errors.js';
+import {
+  createCoordinatorClient,
+  RegisterRequestSchema,
+  RpcError,
+  revokeCertificate,
+} from '../../src/transport/index.js';
 import { makeTestPki, type TestPki } from '../../src/transport/testing/fixtures.js';
-import { revokeCertificate } from '../../src/transport/tls/crl.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let pki: TestPki;

@@ -7,8 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import vectors from '../../src/accounting/__vectors__/dp-accounting-pld.json' with { type: 'json' };
-import { dpSgdEvent, gaussianEvent, laplaceEvent } from '../../src/accounting/events.js';
-import { PldAccountant } from '../../src/accounting/pld/pld-accountant.js';
+import { dpSgdEvent, gaussianEvent, laplaceEvent, PldAccountant } from '../../src/accounting/index.js';
 
 const TOLERANCE = 0.02;
 

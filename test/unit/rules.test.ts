@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -13,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERROR_HTTP_STATUS } from '../../src/core/index.js';
 
@@ -132,8 +133,12 @@ describe('module faces', () => {
 
 describe('import rules (dependency-cruiser)', () => {
   // Runs the real config on a temp copy: a folder of src/ missing from the allowed-edges table must fail the
-  // lint (otherwise a new module would be checked by no layer rule at all).
-  function cruise(modules: readonly string[]): { status: number | null; output: string } {
+  // lint (otherwise a new module would be checked by no layer rule at all), and so must a bench or test that
+  // reaches past a module's face. `files` are extra files (path relative to the tree: text).
+  function cruise(
+    modules: readonly string[],
+    files: Readonly<Record<string, string>> = {},
+  ): { status: number | null; output: string } {
     const dir = mkdtempSync(join(tmpdir(), 'veil-rules-'));
     try {
       copyFileSync(join(ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
@@ -142,11 +147,17 @@ describe('import rules (dependency-cruiser)', () => {
         mkdirSync(join(dir, 'src', mod), { recursive: true });
         writeFileSync(join(dir, 'src', mod, 'index.ts'), 'export const x = 1;\n');
       }
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      // what `npm run lint` cruises: src, and bench and test where the tree has them
+      const roots = ['src', 'bench', 'test'].filter((root) => existsSync(join(dir, root)));
       const r = spawnSync(
         process.execPath,
         [
           join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs'),
-          'src',
+          ...roots,
           '--config',
           '.dependency-cruiser.cjs',
         ],
@@ -168,5 +179,43 @@ describe('import rules (dependency-cruiser)', () => {
     const r = cruise(['core', 'zzz']);
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/src\/zzz is not in the table of allowed imports/);
+  });
+
+  // bench/ and test/ use src/ as its users do: through src/<module>/index.ts, or the module's testing entry
+  const inner = {
+    'src/ledger/index.ts': "export { total } from './store/totals.js';\n",
+    'src/ledger/store/totals.ts': 'export const total = 1;\n',
+    'src/ledger/store/testing.ts': 'export const fixture = 1;\n',
+    'src/transport/testing/fixtures.ts': 'export const pki = 1;\n',
+  };
+
+  it('lets bench/ and test/ import a module face and its testing entry', () => {
+    const r = cruise(['core'], {
+      ...inner,
+      'bench/ledger.bench.ts':
+        "import { total } from '../src/ledger/index.js';\nimport { fixture } from '../src/ledger/store/testing.js';\n" +
+        'console.log(total, fixture);\n',
+      'test/e2e/transport.e2e.test.ts':
+        "import { pki } from '../../src/transport/testing/fixtures.js';\nconsole.log(pki);\n",
+    });
+    expect(r.output).toMatch(/no dependency violations/);
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses a deep import from bench/ or test/, naming the rule and the file', () => {
+    const r = cruise(['core'], {
+      ...inner,
+      'bench/ledger.bench.ts':
+        "import { total } from '../src/ledger/store/totals.js';\nconsole.log(total);\n",
+      'test/e2e/ledger.e2e.test.ts':
+        "import { total } from '../../src/ledger/store/totals.js';\nconsole.log(total);\n",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(
+      /tests-through-faces: bench\/ledger\.bench\.ts → src\/ledger\/store\/totals\.ts/,
+    );
+    expect(r.output).toMatch(
+      /tests-through-faces: test\/e2e\/ledger\.e2e\.test\.ts → src\/ledger\/store\/totals\.ts/,
+    );
   });
 });

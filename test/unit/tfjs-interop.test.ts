@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveModel } from '../../src/ml/export/files.js';
 import { buildCase, caseInput, logitsOf, MODEL_CASES } from '../../src/ml/export/testing.js';
+import { saveModel } from '../../src/ml/index.js';
 
 interface TfjsResult {
   readonly shape: number[];

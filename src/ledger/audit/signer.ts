@@ -2,10 +2,14 @@
  * The audit log's signing key (Ed25519), kept in a file beside the database and never in it: someone who can
  * write the database but not read the key cannot forge tree heads.
  */
-import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ConfigError } from '../../core/index.js';
+import { chmodSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, createJsonFile, readJsonFile } from '../../core/index.js';
 import { type KeyPair, sign, signingKeyPairFromSeed } from '../../crypto/index.js';
-import { hex, keyIdOf, random, type SignedTreeHead, treeHeadMessage, unhex } from './format.js';
+import { HEX32, hex, keyIdOf, random, type SignedTreeHead, treeHeadMessage, unhex } from './format.js';
+
+/** What the key file holds (its `publicKey` is informative: the key pair is derived from the seed). */
+const KeyFileSchema = z.object({ kind: z.literal('veil-audit-ed25519'), seed: z.string().regex(HEX32) });
 
 /**
  * The ledger's signing key: an Ed25519 seed in a file (JSON, mode 0600), created on first use. Creation is
@@ -35,47 +39,38 @@ export class AuditSigner {
   /** Loads the key at `file`, creating it if there is none. */
   static loadOrCreate(file: string): AuditSigner {
     if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.${random(6).toString('hex')}.tmp`;
       const seed = random(32);
       const pair = signingKeyPairFromSeed(seed);
-      writeFileSync(
-        tmp,
-        `${JSON.stringify({ kind: 'veil-audit-ed25519', seed: seed.toString('hex'), publicKey: hex(pair.publicKey) })}\n`,
+      // Of racing processes one creates the file; the others read the winner's key below.
+      createJsonFile(
+        file,
+        { kind: 'veil-audit-ed25519', seed: seed.toString('hex'), publicKey: hex(pair.publicKey) },
         { mode: 0o600 },
       );
-      try {
-        linkSync(tmp, file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      } finally {
-        unlinkSync(tmp);
-      }
     }
-    let parsed: { kind?: unknown; seed?: unknown };
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
-    } catch (err) {
-      throw new ConfigError(
-        [
-          {
-            path: 'audit key',
-            value: file,
-            allowed: `a readable Veil audit key file (${(err as Error).message})`,
-          },
-        ],
+    const unreadable = (reason: string) =>
+      new ConfigError(
+        [{ path: 'audit key', value: file, allowed: `a readable Veil audit key file (${reason})` }],
         'ledger',
       );
-    }
-    if (
-      parsed.kind !== 'veil-audit-ed25519' ||
-      typeof parsed.seed !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(parsed.seed)
-    ) {
-      throw new ConfigError(
-        [{ path: 'audit key', value: file, allowed: 'a Veil audit key file (kind veil-audit-ed25519)' }],
-        'ledger',
-      );
-    }
+    const parsed = readJsonFile(file, {
+      what: 'a Veil audit key file (kind veil-audit-ed25519)',
+      schema: KeyFileSchema,
+      onError: (problem) =>
+        problem.kind === 'invalid'
+          ? new ConfigError(
+              [
+                {
+                  path: 'audit key',
+                  value: file,
+                  allowed: 'a Veil audit key file (kind veil-audit-ed25519)',
+                },
+              ],
+              'ledger',
+            )
+          : unreadable(problem.message),
+    });
+    if (parsed === null) throw unreadable(`no such file: ${file}`);
     try {
       chmodSync(file, 0o600);
     } catch {

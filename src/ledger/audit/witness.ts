@@ -4,20 +4,11 @@
  * that the log extends the witness; after the commit, {@link writeWitness} moves the witness forward, only along
  * that checked proof.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { IntegrityError } from '../../core/index.js';
+import { z } from 'zod';
+import { IntegrityError, readJsonFile, writeJsonFileAtomic } from '../../core/index.js';
 import type { LedgerSchema } from '../store/schema.js';
-import {
-  HEX32,
-  keyIdOf,
-  REPLACED_HINT,
-  random,
-  refuse,
-  type SignedTreeHead,
-  signedBy,
-  unhex,
-} from './format.js';
+import { HEX32, keyIdOf, REPLACED_HINT, refuse, type SignedTreeHead, signedBy, unhex } from './format.js';
 import { frontierNodes } from './frontier.js';
 import { consistencyProofFromFrontier, verifyConsistency } from './merkle.js';
 
@@ -116,21 +107,21 @@ async function proofFromDatabase(
   );
 }
 
+/** What a witness file must hold to be read at all; the signature and the root are checked where it is used. */
+const WitnessSchema = z.looseObject({ size: z.int(), root: z.string(), signature: z.string() });
+
 /** Reads a witness head file; null when there is none. @throws {IntegrityError} for an unreadable one */
 export function readWitness(file: string): SignedTreeHead | null {
-  if (!existsSync(file)) return null;
-  try {
-    const h = JSON.parse(readFileSync(file, 'utf8')) as SignedTreeHead;
-    if (!Number.isSafeInteger(h.size) || typeof h.root !== 'string' || typeof h.signature !== 'string') {
-      throw new Error('not a signed tree head');
-    }
-    return h;
-  } catch (err) {
-    throw new IntegrityError(`the audit witness file ${file} is unreadable: ${(err as Error).message}`, {
-      file,
-      check: 'audit-witness',
-    });
-  }
+  const head = readJsonFile(file, {
+    what: 'a signed tree head',
+    schema: WitnessSchema,
+    onError: (problem) =>
+      new IntegrityError(
+        `the audit witness file ${file} is unreadable: ${problem.kind === 'invalid' ? 'not a signed tree head' : problem.message}`,
+        { file, check: 'audit-witness' },
+      ),
+  });
+  return head as SignedTreeHead | null;
 }
 
 /**
@@ -193,7 +184,7 @@ export function writeWitness(
 ): void {
   const current = readWitness(file);
   if (nextWitness(current, head, step, publicKey) === current) return;
-  const tmp = `${file}.${process.pid}.${random(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(head)}\n`);
-  renameSync(tmp, file);
+  // Not flushed (fsync: false): it is rewritten after every commit, and an fsync there would cost each spend
+  // about as much as the commit's own flush.
+  writeJsonFileAtomic(file, head, { mode: 0o644, fsync: false });
 }

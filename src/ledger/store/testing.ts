@@ -1,6 +1,7 @@
 /**
- * Test support for ledger tests (not shipped: tsconfig.build.json leaves out testing.ts, and the module face
- * does not export it): the dialects a test runs on, and a fresh database per test.
+ * Test support for ledger tests and benchmarks, the ledger's testing entry (not shipped: tsconfig.build.json
+ * leaves out testing.ts, and the module face does not export it): the dialects a test runs on, a fresh database
+ * per test, and the hook that empties the composition memo (to time a query as after another process's spend).
  *
  * PostgreSQL variants read `VEIL_TEST_POSTGRES_URL`, a role allowed to create databases (`source
  * .ci/setup-postgres.sh` starts a local server and exports it). Without it they are skipped with the reason in
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { csprng } from '../../core/index.js';
+
+export { clearCompositionMemo } from '../budget/compose.js';
 
 /** A dialect a ledger test runs on. */
 export interface TestDialect {

@@ -7,21 +7,12 @@
  * one kept aside until the end), then model.json. A failure before the last rename removes the temporary
  * files and restores the previous weights.bin, so no half-written model is left. If the process dies between
  * the two renames while replacing a model, the old model.json and new weights.bin disagree with the SHA-256
- * that model.json records, and loading refuses them.
+ * that model.json records, and loading refuses them. The flushes are core's (`writeFileDurably`,
+ * `syncDirectory`); the two-file order is this file's own.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, InvalidParameterError } from '../../core/index.js';
+import { ConfigError, InvalidParameterError, syncDirectory, writeFileDurably } from '../../core/index.js';
 import type { SequentialModel } from '../models/sequential.js';
 import { importParsedModel, type LoadedModel } from './import-model.js';
 import { type ExportOptions, exportLayersModel, WEIGHTS_FILE } from './layers-model.js';
@@ -45,31 +36,6 @@ export interface SavedModelFiles {
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    for (let written = 0; written < bytes.length; )
-      written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Flushes a directory entry (renames) where the platform allows it; best effort elsewhere. */
-function syncDirectory(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open a directory for fsync; the renames are still atomic.
-  }
-}
 
 function quietly(action: () => void): void {
   try {
@@ -135,8 +101,8 @@ export function saveModel(model: SequentialModel, dir: string, options: SaveOpti
   let backedUp = false;
   let placed = false;
   try {
-    writeDurably(tmpWeights, weightData);
-    writeDurably(tmpModel, jsonBytes);
+    writeFileDurably(tmpWeights, weightData, 0o644);
+    writeFileDurably(tmpModel, jsonBytes, 0o644);
     if (existsSync(weightsPath)) {
       renameSync(weightsPath, backup);
       backedUp = true;

@@ -5,11 +5,18 @@
  * each call, so no global provider is set.
  */
 import { createHash, webcrypto } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import { z } from 'zod';
-import { ConfigError, csprng } from '../../core/index.js';
+import {
+  ConfigError,
+  createFileAtomic,
+  csprng,
+  readJsonFile,
+  writeFileAtomic,
+  writeJsonFileAtomic,
+} from '../../core/index.js';
 import { normalizeSerial } from './names.js';
 import { loadX509 } from './x509.js';
 
@@ -74,60 +81,40 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 /** The CA's revocation register (`revoked.json`), from which `crl.pem` is generated. */
 export type RevokedFile = z.infer<typeof RevokedFileSchema>;
 
-async function readJson<T>(path: string, schema: z.ZodType<T>, empty: T): Promise<T> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return empty;
-    throw error;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new ConfigError([{ path, value: 'unparseable JSON', allowed: 'the JSON the Veil CA wrote' }]);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError([
-      { path: `${path}#${issue.path.join('.')}`, value: 'an unexpected value', allowed: issue.message },
-    ]);
-  }
-  return parsed.data;
-}
+/** What a corrupt register is refused with: the CA wrote it, so nothing else is expected there. */
+const REGISTER = 'the JSON the Veil CA wrote';
 
 /** Reads `issued.json` (an empty register when it does not exist yet). @throws {ConfigError} when corrupt */
-export function readIssued(caDir: string): Promise<IssuedFile> {
-  return readJson(caPaths(caDir).issued, IssuedFileSchema, { version: 1, certificates: [] });
+export async function readIssued(caDir: string): Promise<IssuedFile> {
+  const issued = readJsonFile(caPaths(caDir).issued, { what: REGISTER, schema: IssuedFileSchema });
+  return issued ?? { version: 1, certificates: [] };
 }
 
 /** Reads `revoked.json` (an empty register when it does not exist yet). @throws {ConfigError} when corrupt */
-export function readRevoked(caDir: string): Promise<RevokedFile> {
-  return readJson(caPaths(caDir).revoked, RevokedFileSchema, { version: 1, crlNumber: 0, entries: [] });
+export async function readRevoked(caDir: string): Promise<RevokedFile> {
+  const revoked = readJsonFile(caPaths(caDir).revoked, { what: REGISTER, schema: RevokedFileSchema });
+  return revoked ?? { version: 1, crlNumber: 0, entries: [] };
 }
 
-/** Writes a file atomically (temporary file, then rename) with the given mode. */
+/** Writes a file atomically and durably (core's store: temporary file, fsync, rename) with exactly `mode`. */
 export async function writeAtomic(path: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
+  writeFileAtomic(path, data, { mode });
 }
 
-/** Writes a register as pretty JSON, atomically. */
-export function writeJson(path: string, value: IssuedFile | RevokedFile): Promise<void> {
-  return writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+/** Writes a register as pretty JSON, atomically and durably (mode 0o644: registers hold no secret). */
+export async function writeJson(path: string, value: IssuedFile | RevokedFile): Promise<void> {
+  writeJsonFileAtomic(path, value, { pretty: true, mode: 0o644 });
 }
 
 /**
- * Writes a new file that must not exist yet (flag `wx`: fails with EEXIST rather than overwrite), then sets its
- * mode explicitly so the result does not depend on the process umask.
+ * Writes a new file that must not exist yet, atomically and durably with exactly `mode` (core's
+ * `createFileAtomic`: a crash never leaves half a key, and of two racing writers one fails).
+ * @throws an Error with code EEXIST when the file exists (it is left untouched)
  */
 export async function writeNew(path: string, data: string, mode: number): Promise<void> {
-  await writeFile(path, data, { mode, flag: 'wx' });
-  await chmod(path, mode);
+  if (!createFileAtomic(path, data, { mode })) {
+    throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), { code: 'EEXIST', path });
+  }
 }
 
 /** A loaded CA: its certificate and its signing key. */
