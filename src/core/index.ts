@@ -68,6 +68,7 @@ export {
   writeFileAtomic,
   writeFileDurably,
 } from './io/atomic-file.js';
+export { ensureDirectory } from './io/directory.js';
 export {
   createJsonFile,
   fromJsonText,

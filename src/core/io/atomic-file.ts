@@ -9,20 +9,11 @@
  * a random suffix: the process id alone collides across hosts writing to shared storage (containers all run as
  * pid 1 or so).
  */
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { csprng } from '../rng/csprng.js';
 import type { Rng } from '../rng/rng.js';
+import { ensureDirectory } from './directory.js';
 
 /** Options of the atomic writes. */
 export interface AtomicWriteOptions {
@@ -96,7 +87,7 @@ function discard(tmp: string): void {
 }
 
 function writeTemporary(path: string, data: string | Uint8Array, options: AtomicWriteOptions): string {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDirectory(dirname(path));
   const tmp = temporaryPath(path);
   try {
     writeFile(tmp, data, options.mode ?? DEFAULT_MODE, options.fsync !== false);

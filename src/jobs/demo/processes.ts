@@ -4,11 +4,11 @@
  * directory — returning the same {@link DemoRun} as the in-process run. Each node loads its organisation's rows
  * from a CSV written for it (`node-data.ts`); the processes are `bin/veil` of this checkout (`process-group.ts`).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { PrivacyEvent } from '../../accounting/index.js';
-import { InvalidParameterError, ProtocolError, seededRng } from '../../core/index.js';
+import { ensureDirectory, InvalidParameterError, ProtocolError, seededRng } from '../../core/index.js';
 import { type FederatedData, federationModel, fileCheckpointStore, loadParams } from '../../fl/index.js';
 import { SequentialModel } from '../../ml/index.js';
 import { evaluateModel } from '../../train/index.js';
@@ -161,7 +161,7 @@ export async function runInProcesses(
       allowed: 'an empty or absent directory (a previous run is never overwritten)',
     });
   }
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const files = await prepareRun(dir, data, settings);
   // the global model's accuracy on the held-out test set, as in the in-process run
   const accuracyAfter = checkpointAccuracy(data, settings, files.checkpoint);

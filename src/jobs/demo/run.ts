@@ -14,10 +14,10 @@
  * `processes`, a coordinator and one node process per hospital over mutual TLS on loopback.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildReport, gatherEvidence, renderHtml } from '../../compliance/index.js';
-import { ConfigError, csprng, seededRng } from '../../core/index.js';
+import { ConfigError, csprng, ensureDirectory, seededRng } from '../../core/index.js';
 import type { FederatedData } from '../../fl/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { checkCancelled, type JobContext } from '../context.js';
@@ -120,7 +120,7 @@ export async function runDemoJob(spec: DemoSpec, ctx: DemoJobContext): Promise<D
       'demo',
     );
   }
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const data = demoData();
   const orgs = data.nodes.map((n) => n.name);
   ctx.progress({

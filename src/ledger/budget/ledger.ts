@@ -15,11 +15,11 @@
  * (audit/queries.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AccountantKind, PrivacyEvent } from '../../accounting/index.js';
+import { ensureDirectory } from '../../core/index.js';
 import { appendAudit } from '../audit/append.js';
 import { type AuditEntry, hex, type SignedTreeHead, unhex } from '../audit/format.js';
 import { type JobRecord, recordEvent, recordJob } from '../audit/lineage.js';
@@ -108,7 +108,7 @@ export class Ledger {
     try {
       const keyFile = options.auditKeyFile ?? defaultKeyFile(store);
       // created on first use, with its directory (for PostgreSQL, ./veil-data need not exist)
-      if (keyFile !== null) mkdirSync(dirname(keyFile), { recursive: true });
+      if (keyFile !== null) ensureDirectory(dirname(keyFile));
       const signer = keyFile === null ? AuditSigner.ephemeral() : AuditSigner.loadOrCreate(keyFile);
       const witness = keyFile === null ? null : `${keyFile.replace(/\.audit-key$/, '')}.audit-head.json`;
       const actor = (options.actor ?? defaultActor()).slice(0, 200);

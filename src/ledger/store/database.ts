@@ -3,11 +3,10 @@
  * first use), `sqlite::memory:` for tests, or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (also `postgresql://`)
  * for a ledger shared by several hosts (postgres.ts).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { csprng, InvalidParameterError } from '../../core/index.js';
+import { ConfigError, csprng, ensureDirectory, InvalidParameterError } from '../../core/index.js';
 import { migrateToLatest } from './migrations.js';
 import { openPostgres, postgresWrite } from './postgres.js';
 import type { LedgerSchema } from './schema.js';
@@ -65,8 +64,22 @@ export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Prom
   }
   const target = url.slice('sqlite:'.length);
   const location = target === ':memory:' ? target : resolve(target);
-  if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
-  const sqlite = new Database(location);
+  let sqlite: InstanceType<typeof Database>;
+  try {
+    if (location !== ':memory:') ensureDirectory(dirname(location));
+    sqlite = new Database(location);
+  } catch (err) {
+    throw new ConfigError(
+      [
+        {
+          path: 'ledger',
+          value: url,
+          allowed: `a SQLite file Veil can create or open (${(err as Error).message})`,
+        },
+      ],
+      'ledger',
+    );
+  }
   // WAL lets readers run beside the one writer; a writer waits up to 30 s for the lock instead of failing;
   // FULL sync makes a committed spend survive a power cut.
   sqlite.pragma('journal_mode = WAL');

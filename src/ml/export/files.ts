@@ -10,9 +10,15 @@
  * that model.json records, and loading refuses them. The flushes are core's (`writeFileDurably`,
  * `syncDirectory`); the two-file order is this file's own.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, InvalidParameterError, syncDirectory, writeFileDurably } from '../../core/index.js';
+import {
+  ConfigError,
+  ensureDirectory,
+  InvalidParameterError,
+  syncDirectory,
+  writeFileDurably,
+} from '../../core/index.js';
 import type { SequentialModel } from '../models/sequential.js';
 import { importParsedModel, type LoadedModel } from './import-model.js';
 import { type ExportOptions, exportLayersModel, WEIGHTS_FILE } from './layers-model.js';
@@ -83,7 +89,7 @@ export function saveModel(model: SequentialModel, dir: string, options: SaveOpti
       allowed: `a directory Veil can write the model to (${message(e)})`,
     });
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
   } catch (e) {
     throw cannotWrite(e);
   }
