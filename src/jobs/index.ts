@@ -83,7 +83,73 @@ export {
   type SimulationPlan,
   simulationBudgets,
 } from './federation/simulate.js';
+export {
+  type SimulateOptions,
+  type SimulateOptionsInput,
+  SimulateOptionsSchema,
+  simulationPlanFrom,
+  simulationPlanFromFile,
+} from './federation/simulate-spec.js';
 export { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './federation/summary.js';
+export {
+  type AuditShowResult,
+  type InclusionProof,
+  runAuditExport,
+  runAuditShow,
+  runAuditVerify,
+} from './ledger/audit.js';
+export {
+  type LedgerJobContext,
+  runBudgetAllocate,
+  runBudgetCreate,
+  runBudgetForecast,
+  runBudgetShow,
+  runBudgetSpend,
+  type SpendRecord,
+  spendEvents,
+} from './ledger/budget.js';
+export { runDatasetCheck, runDatasetList, runDatasetRegister } from './ledger/datasets.js';
+export { runReport } from './ledger/report.js';
+export {
+  type AuditExportSpec,
+  AuditExportSpecSchema,
+  type AuditShowSpec,
+  AuditShowSpecSchema,
+  type AuditVerifySpec,
+  AuditVerifySpecSchema,
+  type BudgetAllocateSpec,
+  BudgetAllocateSpecSchema,
+  type BudgetCreateSpec,
+  BudgetCreateSpecSchema,
+  type BudgetForecastSpec,
+  BudgetForecastSpecSchema,
+  type BudgetShowSpec,
+  BudgetShowSpecSchema,
+  type BudgetSpendSpec,
+  BudgetSpendSpecSchema,
+  type DatasetCheckSpec,
+  DatasetCheckSpecSchema,
+  type DatasetRegisterSpec,
+  DatasetRegisterSpecSchema,
+  type ReportSpec,
+  ReportSpecSchema,
+} from './ledger/spec.js';
+export {
+  type PrivacyCalibrateResult,
+  type PrivacyEpsilonResult,
+  releaseEvent,
+  runPrivacyCalibrate,
+  runPrivacyEpsilon,
+  runPrivacyMaxSteps,
+} from './privacy/run.js';
+export {
+  type PrivacyCalibrateSpec,
+  PrivacyCalibrateSpecSchema,
+  type PrivacyEpsilonSpec,
+  PrivacyEpsilonSpecSchema,
+  type PrivacyMaxStepsSpec,
+  PrivacyMaxStepsSpecSchema,
+} from './privacy/spec.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';

@@ -1,13 +1,17 @@
 /**
  * `veil budget forecast|allocate`: planning on the privacy-budget ledger (docs/ledger.md, "Planning"). Both read
- * the ledger and never spend.
+ * the ledger and never spend. The flags become the job's spec (src/jobs/ledger); this file renders the result.
  */
-import { readFileSync } from 'node:fs';
-import { withLedger } from '../../jobs/index.js';
-import { allocate, forecast } from '../../ledger/index.js';
-import { FlagParser } from '../flags.js';
+import type { ConfigIssue } from '../../core/index.js';
+import {
+  BudgetAllocateSpecSchema,
+  BudgetForecastSpecSchema,
+  runBudgetAllocate,
+  runBudgetForecast,
+} from '../../jobs/index.js';
 import type { CommandResult } from '../output.js';
-import { accountOf } from './budget.js';
+import { numberFlag as n, parseFlags, readJsonFlag } from '../parse-flags.js';
+import { accountField, ledgerOf } from './budget.js';
 
 const f6 = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
 
@@ -16,11 +20,12 @@ export async function budgetForecast(
   account: string | undefined,
   flags: { window?: string; db?: string },
 ): Promise<CommandResult> {
-  const path = accountOf(account);
-  const p = new FlagParser();
-  const window = p.optionalNumber('window', flags.window, { kind: 'integer', min: 2, max: 100_000 }, 10);
-  p.done();
-  const f = await withLedger(flags.db, (l) => forecast(l, path, { window }));
+  const { spec } = parseFlags(BudgetForecastSpecSchema, [
+    accountField(account),
+    n('--window', 'window', flags.window),
+  ]);
+  const path = spec.account;
+  const f = await runBudgetForecast(spec, ledgerOf(flags.db));
   const a = f.account;
   const text = [
     `${path}: epsilon ${f6(f.epsilonSpent)} spent of ${a.epsilonLimit} at delta ${a.deltaLimit} (${a.accountant}), ${f6(f.epsilonRemaining)} remaining`,
@@ -53,26 +58,24 @@ export async function budgetAllocate(
   account: string | undefined,
   flags: { jobs?: string; db?: string },
 ): Promise<CommandResult> {
-  const path = accountOf(account);
-  const p = new FlagParser();
-  let jobs: unknown[] = [];
-  if (flags.jobs === undefined) {
-    p.problem(
-      '--jobs',
-      undefined,
-      "a JSON file: an array of planned jobs, all {kind:'dp-sgd', sampleRate, steps, weight?, name?} or all {kind:'epsilon-delta', delta?, weight?, name?}",
-    );
-  } else {
-    try {
-      const raw: unknown = JSON.parse(readFileSync(flags.jobs, 'utf8'));
-      if (Array.isArray(raw) && raw.length > 0) jobs = raw;
-      else p.problem('--jobs', flags.jobs, 'a JSON array of at least one planned job');
-    } catch (err) {
-      p.problem('--jobs', flags.jobs, `a readable JSON file (${(err as Error).message})`);
-    }
-  }
-  p.done();
-  const plan = await withLedger(flags.db, (l) => allocate(l, path, jobs));
+  const issues: ConfigIssue[] = [];
+  const jobs = readJsonFlag(
+    '--jobs',
+    flags.jobs,
+    'a readable JSON file',
+    issues,
+    "a JSON file: an array of planned jobs, all {kind:'dp-sgd', sampleRate, steps, weight?, name?} or all {kind:'epsilon-delta', delta?, weight?, name?}",
+  );
+  const { spec } = parseFlags(
+    BudgetAllocateSpecSchema,
+    [
+      accountField(account),
+      { flag: '--jobs', path: 'jobs', raw: flags.jobs, kind: 'text', renameOnly: true },
+    ],
+    { values: { jobs }, issues },
+  );
+  const path = spec.account;
+  const plan = await runBudgetAllocate(spec, ledgerOf(flags.db));
   const a = plan.account;
   const text = [
     plan.mode === 'dp-sgd'

@@ -1,23 +1,31 @@
 /**
  * `veil budget create|spend|show`: the privacy-budget ledger from the command line (docs/ledger.md). `--db URL`
- * picks the database: `sqlite:PATH` (default `sqlite:./veil-data/veil.db`, created on first use).
+ * picks the database: `sqlite:PATH` (default `sqlite:./veil-data/veil.db`, created on first use). The flags
+ * become the job's spec (src/jobs/ledger); this file renders the result.
  */
-import { readFileSync } from 'node:fs';
-import { type AccountantKind, type PrivacyEvent, PrivacyEventSchema } from '../../accounting/index.js';
-import { ConfigError } from '../../core/index.js';
-import { withLedger } from '../../jobs/index.js';
-import { FlagParser } from '../flags.js';
+import type { ConfigIssue } from '../../core/index.js';
+import {
+  BudgetCreateSpecSchema,
+  BudgetShowSpecSchema,
+  BudgetSpendSpecSchema,
+  type LedgerJobContext,
+  ledgerAt,
+  ledgerUrl,
+  runBudgetCreate,
+  runBudgetShow,
+  runBudgetSpend,
+} from '../../jobs/index.js';
 import type { CommandResult } from '../output.js';
+import { type FlagField, numberFlag as n, parseFlags, readJsonFlag, textFlag as t } from '../parse-flags.js';
 
-/** The ACCOUNT argument, or a ConfigError saying one is needed. */
-export function accountOf(account: string | undefined): string {
-  if (!account) {
-    throw new ConfigError(
-      [{ path: 'ACCOUNT', value: undefined, allowed: "an account path like 'org/project/dataset'" }],
-      'command-line arguments',
-    );
-  }
-  return account;
+/** The ACCOUNT argument bound to the spec's `account` (an empty one counts as missing). */
+export function accountField(account: string | undefined): FlagField {
+  return t('ACCOUNT', 'account', account || undefined);
+}
+
+/** The ledger of a command's `--db` (else $VEIL_DB, else the default). */
+export function ledgerOf(db: string | undefined): LedgerJobContext {
+  return { ledger: ledgerAt(ledgerUrl(db)) };
 }
 
 /** `veil budget create ACCOUNT --epsilon E --delta D [--accountant rdp|pld|zcdp] [--db URL]`. */
@@ -25,15 +33,13 @@ export async function budgetCreate(
   account: string | undefined,
   flags: { epsilon?: string; delta?: string; accountant?: string; db?: string },
 ): Promise<CommandResult> {
-  const path = accountOf(account);
-  const p = new FlagParser();
-  const epsilon = p.number('epsilon', flags.epsilon, { kind: 'positive' });
-  const delta = p.optionalNumber('delta', flags.delta, { kind: 'non-negative' }, 0);
-  const accountant = p.choice('accountant', flags.accountant, ['rdp', 'pld', 'zcdp'] as const, 'rdp');
-  p.done();
-  const created = await withLedger(flags.db, (l) =>
-    l.createAccount({ path, epsilon, delta, accountant: accountant as AccountantKind }),
-  );
+  const { spec } = parseFlags(BudgetCreateSpecSchema, [
+    accountField(account),
+    n('--epsilon', 'epsilon', flags.epsilon),
+    n('--delta', 'delta', flags.delta),
+    t('--accountant', 'accountant', flags.accountant),
+  ]);
+  const created = await runBudgetCreate(spec, ledgerOf(flags.db));
   return {
     summary: { ok: true, account: created },
     text: [
@@ -57,47 +63,37 @@ export async function budgetSpend(
     db?: string;
   },
 ): Promise<CommandResult> {
-  const path = accountOf(account);
-  const p = new FlagParser();
-  let events: PrivacyEvent[] = [];
-  if (flags.events !== undefined && flags.epsilon !== undefined) {
-    p.problem('--events', flags.events, 'either --events FILE or --epsilon E [--delta D], not both');
-  } else if (flags.events !== undefined) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(flags.events, 'utf8'));
-    } catch (err) {
-      p.problem('--events', flags.events, `a readable JSON file (${(err as Error).message})`);
-    }
-    const parsed = PrivacyEventSchema.array().min(1).safeParse(raw);
-    if (raw !== undefined && !parsed.success)
-      p.problem(
-        '--events',
-        flags.events,
-        `a JSON array of privacy events: ${parsed.error.issues[0]?.message}`,
-      );
-    else if (parsed.success) events = parsed.data;
-  } else {
-    const epsilon = p.number('epsilon', flags.epsilon, { kind: 'positive' });
-    const delta = p.optionalNumber('delta', flags.delta, { kind: 'non-negative' }, 0);
-    if (delta >= 1) p.problem('--delta', flags.delta, 'a number in [0, 1)');
-    events = [delta > 0 ? { kind: 'approx-dp', epsilon, delta } : { kind: 'pure-dp', epsilon }];
-  }
-  if (!flags.purpose)
-    p.problem('--purpose', flags.purpose, 'why the budget is spent (recorded with the spend)');
-  p.done();
-  const { receipt, status } = await withLedger(flags.db, async (l) => {
-    const receipt = await l.spend(path, events, {
-      purpose: flags.purpose!,
-      ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
+  const issues: ConfigIssue[] = [];
+  const fromFile = flags.events !== undefined;
+  if (fromFile && flags.epsilon !== undefined)
+    issues.push({
+      path: '--events',
+      value: flags.events,
+      allowed: 'either --events FILE or --epsilon E [--delta D], not both',
     });
-    return { receipt, status: await l.status(path) };
-  });
+  const events =
+    fromFile && issues.length === 0
+      ? readJsonFlag('--events', flags.events, 'a readable JSON file', issues)
+      : undefined;
+  const { spec } = parseFlags(
+    BudgetSpendSpecSchema,
+    [
+      accountField(account),
+      { flag: '--events', path: 'release.events', raw: flags.events, kind: 'text', renameOnly: true },
+      ...(fromFile
+        ? []
+        : [n('--epsilon', 'release.epsilon', flags.epsilon), n('--delta', 'release.delta', flags.delta)]),
+      t('--purpose', 'purpose', flags.purpose),
+      t('--dataset', 'dataset', flags.dataset),
+    ],
+    { values: { 'release.kind': fromFile ? 'events' : 'epsilon-delta', 'release.events': events }, issues },
+  );
+  const { receipt, status } = await runBudgetSpend(spec, ledgerOf(flags.db));
   return {
     summary: { ok: true, spend: receipt, status },
     text: [
-      `spend ${receipt.id} granted on ${path} for "${receipt.purpose}"`,
-      `${path}: epsilon ${status.epsilonSpent.toFixed(6)} spent of ${status.account.epsilonLimit} (${status.epsilonRemaining.toFixed(6)} remaining) at delta ${status.account.deltaLimit}`,
+      `spend ${receipt.id} granted on ${spec.account} for "${receipt.purpose}"`,
+      `${spec.account}: epsilon ${status.epsilonSpent.toFixed(6)} spent of ${status.account.epsilonLimit} (${status.epsilonRemaining.toFixed(6)} remaining) at delta ${status.account.deltaLimit}`,
     ],
   };
 }
@@ -107,11 +103,9 @@ export async function budgetShow(
   account: string | undefined,
   flags: { db?: string },
 ): Promise<CommandResult> {
-  const path = accountOf(account);
-  const { status, spends } = await withLedger(flags.db, async (l) => ({
-    status: await l.status(path, { naiveSum: true }),
-    spends: await l.spends(path),
-  }));
+  const { spec } = parseFlags(BudgetShowSpecSchema, [accountField(account)]);
+  const path = spec.account;
+  const { status, spends } = await runBudgetShow(spec, ledgerOf(flags.db));
   return {
     summary: { ok: true, status, spends },
     text: [

@@ -1,22 +1,13 @@
 /**
  * `veil report --regulation gdpr|hipaa|ccpa --format html|json|pdf --out FILE`: a compliance evidence report
  * built from the ledger's records (docs/compliance.md). Each control is met, not met, not applicable or needs
- * human review, with its evidence; never a blanket "compliant".
+ * human review, with its evidence; never a blanket "compliant". The flags become the job's spec
+ * (src/jobs/ledger); this file renders the result.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import {
-  buildReport,
-  gatherEvidence,
-  REGULATIONS,
-  renderHtml,
-  renderJson,
-  renderPdf,
-  safeHarborCheck,
-} from '../../compliance/index.js';
-import { withLedger } from '../../jobs/index.js';
-import { FlagParser } from '../flags.js';
+import { ReportSpecSchema, runReport } from '../../jobs/index.js';
 import type { CommandResult } from '../output.js';
+import { parseFlags, textFlag as t } from '../parse-flags.js';
+import { ledgerOf } from './budget.js';
 
 /** Raw flags of `veil report`. */
 export interface ReportFlags {
@@ -30,31 +21,18 @@ export interface ReportFlags {
 }
 
 export async function report(flags: ReportFlags): Promise<CommandResult> {
-  const p = new FlagParser();
-  const regulation = p.choice('regulation', flags.regulation, REGULATIONS, 'gdpr');
-  if (flags.regulation === undefined) p.problem('--regulation', undefined, REGULATIONS.join(' | '));
-  const format = p.choice('format', flags.format, ['html', 'json', 'pdf'] as const, 'html');
-  if (!flags.out) p.problem('--out', flags.out, 'the file to write the report to');
-  else if (existsSync(flags.out) && !flags.force)
-    p.problem('--out', flags.out, 'a new file (or --force to replace it)');
-  if (flags.publicKey !== undefined && !/^[0-9a-f]{64}$/i.test(flags.publicKey)) {
-    p.problem('--public-key', flags.publicKey, "the audit log's public key: 64 hex digits");
-  }
-  p.done();
-  // the Safe Harbor check reads the file's columns and a sample of values, and keeps only counts and shapes
-  const safeHarbor = flags.datasetFile ? safeHarborCheck({ path: flags.datasetFile }) : undefined;
-  const evidence = await withLedger(flags.db, (l) =>
-    gatherEvidence(l, {
-      ...(safeHarbor ? { safeHarbor } : {}),
-      ...(flags.publicKey ? { trustedPublicKey: flags.publicKey.toLowerCase() } : {}),
-    }),
-  );
-  const built = buildReport(evidence, regulation);
-  const out = flags.out!;
-  mkdirSync(dirname(out), { recursive: true });
-  if (format === 'json') writeFileSync(out, renderJson(built));
-  else if (format === 'html') writeFileSync(out, renderHtml(built));
-  else await renderPdf(renderHtml(built), out);
+  const { spec, renamed } = parseFlags(ReportSpecSchema, [
+    t('--regulation', 'regulation', flags.regulation),
+    t('--format', 'format', flags.format),
+    t('--out', 'out', flags.out),
+    { flag: '--force', path: 'force', raw: flags.force, kind: 'boolean' },
+    t('--dataset-file', 'datasetFile', flags.datasetFile),
+    t('--public-key', 'trustedPublicKey', flags.publicKey),
+  ]);
+  const built = await runReport(spec, ledgerOf(flags.db)).catch((err: unknown) => {
+    throw renamed(err);
+  });
+  const { out, format, regulation } = spec;
   const c = built.summary.counts;
   return {
     summary: {

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_LEDGER_URL } from '../../ledger/index.js';
-import {
-  auditExport,
-  auditShow,
-  auditVerify,
-  datasetCheck,
-  datasetList,
-  datasetRegister,
-} from '../commands/audit.js';
+import { auditExport, auditShow } from '../commands/audit.js';
+import { auditVerify } from '../commands/audit-verify.js';
 import { budgetCreate, budgetShow, budgetSpend } from '../commands/budget.js';
 import { budgetAllocate, budgetForecast } from '../commands/budget-planning.js';
+import { datasetCheck, datasetList, datasetRegister } from '../commands/dataset.js';
 import { report } from '../commands/report.js';
 import type { Actions } from './actions.js';
 

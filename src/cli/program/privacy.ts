@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { privacyCalibrate, privacyEpsilon, privacyMaxSteps } from '../commands/privacy.js';
+import { privacyEpsilon, privacyMaxSteps } from '../commands/privacy.js';
+import { privacyCalibrate } from '../commands/privacy-calibrate.js';
 import type { Actions } from './actions.js';
 
 /** `veil privacy`: privacy arithmetic without training anything. */

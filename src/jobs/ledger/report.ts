@@ -1,0 +1,41 @@
+/**
+ * A compliance evidence report (GDPR, HIPAA, CCPA) from the ledger's records, written as HTML, JSON or PDF. Each
+ * control is met, not met, not applicable or needs human review, with its evidence; never a blanket "compliant".
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  buildReport,
+  type ComplianceReport,
+  gatherEvidence,
+  renderHtml,
+  renderJson,
+  renderPdf,
+  safeHarborCheck,
+} from '../../compliance/index.js';
+import { ensureDirectory } from '../../core/index.js';
+import type { LedgerJobContext } from './budget.js';
+import { checkOutFile } from './out-file.js';
+import type { ReportSpec } from './spec.js';
+
+/**
+ * Builds the report and writes it to `spec.out`.
+ * @throws {ConfigError} at `out` when the file exists and `force` is not set
+ */
+export async function runReport(spec: ReportSpec, ctx: LedgerJobContext): Promise<ComplianceReport> {
+  checkOutFile(spec.out, spec.force, 'report');
+  // the Safe Harbor check reads the file's columns and a sample of values, and keeps only counts and shapes
+  const safeHarbor = spec.datasetFile ? safeHarborCheck({ path: spec.datasetFile }) : undefined;
+  const evidence = await ctx.ledger.use((l) =>
+    gatherEvidence(l, {
+      ...(safeHarbor ? { safeHarbor } : {}),
+      ...(spec.trustedPublicKey ? { trustedPublicKey: spec.trustedPublicKey } : {}),
+    }),
+  );
+  const report = buildReport(evidence, spec.regulation);
+  ensureDirectory(dirname(spec.out));
+  if (spec.format === 'json') writeFileSync(spec.out, renderJson(report));
+  else if (spec.format === 'html') writeFileSync(spec.out, renderHtml(report));
+  else await renderPdf(renderHtml(report), spec.out);
+  return report;
+}
