@@ -155,6 +155,7 @@ export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.j
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';
 export {
   FASHION_MNIST_TRAIN_SIZE,
+  resolveTrainSpecPaths,
   type TrainSpec,
   type TrainSpecInput,
   TrainSpecSchema,

@@ -6,18 +6,18 @@
 import type { ConfigIssue } from '../../core/index.js';
 import { ConfigError } from '../../core/index.js';
 import {
-  type JobEvent,
   ledgerAt,
   ledgerUrl,
   NOT_COVERED_BY_EPSILON,
   parseSpec,
   readSpecFile,
-  resolvePath,
+  resolveTrainSpecPaths,
   runTrainJob,
   TrainSpecSchema,
 } from '../../jobs/index.js';
 import { parseNumber } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
+import { progressPrinter } from '../progress.js';
 import { type FlagBinding, mergeSpec, setPath, specFromFlags } from '../spec-flags.js';
 
 /** Raw flags of `veil train` (strings from commander). */
@@ -136,28 +136,10 @@ function numberOrText(raw: string): number | string {
   return Number.isNaN(x) ? raw : x;
 }
 
-/** A spec file's relative paths, resolved against the file's directory (as the federation's configs are). */
-function filePaths(raw: unknown, file: string): unknown {
-  if (typeof raw !== 'object' || raw === null) return raw;
-  const spec = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
-  const fix = (o: Record<string, unknown> | undefined, key: string) => {
-    if (o && typeof o[key] === 'string' && o[key] !== '') o[key] = resolvePath(file, o[key] as string);
-  };
-  fix(spec['data'], 'path');
-  fix(spec['data'], 'domain');
-  fix(spec['data'], 'dir');
-  fix(spec['data']?.['test'] as Record<string, unknown> | undefined, 'path');
-  fix(spec['out'], 'dir');
-  const model = (spec as Record<string, unknown>)['model'];
-  if (typeof model === 'string' && model.endsWith('.json') && !model.trim().startsWith('{'))
-    (spec as Record<string, unknown>)['model'] = resolvePath(file, model);
-  return spec;
-}
-
 /** Runs `veil train`: flags (and --config) → spec → the training job → summary and text. */
 export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): Promise<CommandResult> {
   const fromFile =
-    flags.config === undefined ? undefined : filePaths(readSpecFile(flags.config), flags.config);
+    flags.config === undefined ? undefined : resolveTrainSpecPaths(readSpecFile(flags.config), flags.config);
   const context =
     flags.config === undefined ? 'command-line flags' : `${flags.config} and command-line flags`;
   const { spec: raw, renamed } = specFromFlags(bindings(flags), { fromFile: fromFile !== undefined });
@@ -182,41 +164,6 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   } catch (err) {
     throw renamed(err, context);
   }
-}
-
-/** Progress on stderr: a bar on a terminal, a line per epoch, warnings and notes. */
-function progressPrinter(io: Io): (e: JobEvent) => void {
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  return (e) => {
-    switch (e.kind) {
-      case 'warning':
-      case 'note':
-      case 'ledger':
-        io.stderr(`${e.kind}: ${e.message}\n`);
-        return;
-      case 'train-step': {
-        if (!tty) return;
-        const now = Date.now();
-        if (now - last < 200 && e.step !== e.stepsPerEpoch) return;
-        last = now;
-        const width = 24;
-        const filled = Math.round((e.step / e.stepsPerEpoch) * width);
-        io.stderr(
-          `\repoch ${e.epoch}/${e.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] loss ${e.loss.toFixed(4)}${e.epsilon === null ? '' : ` eps ${e.epsilon.toFixed(3)}`}   `,
-        );
-        return;
-      }
-      case 'train-epoch': {
-        const acc = e.testAccuracy === null ? '' : ` test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`;
-        const eps = e.epsilon === null ? '' : ` epsilon ${e.epsilon.toFixed(3)}`;
-        io.stderr(
-          `${tty ? '\r' : ''}epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}${acc}${eps} (${e.seconds.toFixed(1)} s)${' '.repeat(20)}\n`,
-        );
-        return;
-      }
-    }
-  };
 }
 
 function renderText(s: Record<string, unknown>): string[] {

@@ -4,6 +4,7 @@
  * the job sees a complete spec.
  */
 import { z } from 'zod';
+import { resolvePath } from '../federation/config.js';
 
 /** Fashion-MNIST's published training-set size: public, so it is the default public size of its runs. */
 export const FASHION_MNIST_TRAIN_SIZE = 60_000;
@@ -159,3 +160,21 @@ export const TrainSpecSchema = z
 export type TrainSpecInput = z.input<typeof TrainSpecSchema>;
 /** A validated training spec with its defaults filled. */
 export type TrainSpec = z.output<typeof TrainSpecSchema>;
+
+/** A spec file's relative paths, resolved against the file's directory (as the federation's configs are). */
+export function resolveTrainSpecPaths(raw: unknown, file: string): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const spec = structuredClone(raw) as Record<string, Record<string, unknown> | undefined>;
+  const fix = (o: Record<string, unknown> | undefined, key: string) => {
+    if (o && typeof o[key] === 'string' && o[key] !== '') o[key] = resolvePath(file, o[key] as string);
+  };
+  fix(spec['data'], 'path');
+  fix(spec['data'], 'domain');
+  fix(spec['data'], 'dir');
+  fix(spec['data']?.['test'] as Record<string, unknown> | undefined, 'path');
+  fix(spec['out'], 'dir');
+  const model = (spec as Record<string, unknown>)['model'];
+  if (typeof model === 'string' && model.endsWith('.json') && !model.trim().startsWith('{'))
+    (spec as Record<string, unknown>)['model'] = resolvePath(file, model);
+  return spec;
+}
