@@ -59,8 +59,9 @@ describe('veil train', () => {
     const run = await runVeil(...base, '--model', 'mlp:8:tanh', '--epsilon', '2', '--json');
     expect(run.code, run.stderr).toBe(0);
     const s = run.json();
-    // CSPRNG noise: the accuracy varies from run to run; the seeded tests below pin exact behaviour
-    expect(s['testAccuracy']).toBeGreaterThan(0.6);
+    // CSPRNG noise: the accuracy varies from run to run (60 runs: median 0.90, lowest 0.69; a CI run once saw
+    // 0.596), so this only asks for clearly better than chance (0.5); the seeded tests below pin exact behaviour
+    expect(s['testAccuracy']).toBeGreaterThan(0.55);
     expect(s['epsilonSpent']).toBeLessThanOrEqual(2);
     expect(s['epsilonSpent']).toBeGreaterThan(1.9);
     expect(s['delta']).toBe(1e-5);
