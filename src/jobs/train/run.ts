@@ -6,12 +6,18 @@
  * epsilon charged is exactly the epsilon of the run.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../core/index.js';
 import { fingerprintFile, type Ledger } from '../../ledger/index.js';
 import { SequentialModel, saveModel } from '../../ml/index.js';
-import { type ClippingSpec, type PrivacySpec, planTraining, trainModel } from '../../train/index.js';
+import {
+  type ClippingSpec,
+  type PrivacySpec,
+  planTraining,
+  type TrainingPlan,
+  trainModel,
+} from '../../train/index.js';
 import { checkCancelled, type JobContext, jobRng } from '../context.js';
 import { loadTrainingData, readModelSpec } from './data.js';
 import type { TrainSpec } from './spec.js';
@@ -45,12 +51,7 @@ export interface TrainJobResult {
 export async function runTrainJob(spec: TrainSpec, ctx: JobContext): Promise<TrainJobResult> {
   const l = spec.ledger;
   const usesLedger = l !== undefined && (l.account !== undefined || l.dataset !== undefined);
-  if (spec.out && existsSync(join(spec.out.dir, 'model.json')) && !spec.out.overwrite) {
-    throw new ConfigError(
-      [{ path: 'out.dir', value: spec.out.dir, allowed: 'a directory without a model (or add --overwrite)' }],
-      'training spec',
-    );
-  }
+  if (spec.out) checkOutput(spec.out);
   return usesLedger ? ctx.ledger.use((ledger) => run(spec, ctx, ledger)) : run(spec, ctx, null);
 }
 
@@ -140,6 +141,46 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
         'the loss and accuracy shown while training are computed without noise: they are not covered by epsilon',
     });
 
+  try {
+    return await trainAndSave(spec, ctx, { ledger, plan, shape, model, data, rng, spend, modelSpec });
+  } catch (err) {
+    // Charged, and nothing came out: the log says what was spent and why (the spend stays: the noise was drawn).
+    if (ledger && spend) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await ledger.recordJob({
+        job: `veil train ${new Date().toISOString()}`,
+        account: spend.account,
+        datasets: dataset !== undefined ? [dataset] : [],
+        purpose,
+        spendIds: [spend.id],
+        failure: { stage: 'train or save', reason },
+      });
+    }
+    throw err;
+  }
+}
+
+/** Trains on the granted plan, saves the model and records the lineage. */
+async function trainAndSave(
+  spec: TrainSpec,
+  ctx: JobContext,
+  c: {
+    ledger: Ledger | null;
+    plan: TrainingPlan;
+    shape: Omit<Parameters<typeof trainModel>[0], 'model' | 'optimizer' | 'rng'>;
+    model: SequentialModel;
+    data: ReturnType<typeof loadTrainingData>;
+    rng: ReturnType<typeof jobRng>;
+    spend: TrainLedgerRecord['spend'];
+    modelSpec: ReturnType<typeof readModelSpec>;
+  },
+): Promise<TrainJobResult> {
+  const { ledger, plan, shape, model, data, rng, spend, modelSpec } = c;
+  const p = spec.privacy;
+  const numClasses = data.train.numClasses;
+  const purpose = spec.ledger?.purpose ?? '';
+  const dataset = spec.ledger?.dataset;
+  const account = spec.ledger?.account;
   const o = spec.optimizer;
   const result = trainModel({
     ...shape,
@@ -212,4 +253,27 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
   });
   const record = ledger ? { spend, lineage, dataset: dataset ?? null } : null;
   return { summary: record ? { ...summary, ledger: record } : summary, ledger: record };
+}
+
+/**
+ * The output is checked before anything is charged or trained: not a file, no model there unless overwriting,
+ * and a place Veil can create entries in (probed with an empty directory, removed at once; nothing else is written
+ * until the model is saved). A target under a pseudo file system such as /proc fails here, at once.
+ * @throws {ConfigError} naming `out.dir`
+ */
+function checkOutput(out: NonNullable<TrainSpec['out']>): void {
+  const refuse = (allowed: string) => {
+    throw new ConfigError([{ path: 'out.dir', value: out.dir, allowed }], 'training spec');
+  };
+  let at = resolve(out.dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (!statSync(at).isDirectory())
+    refuse(`a directory (${at === resolve(out.dir) ? 'it is a file' : `${at} is a file`})`);
+  if (at === resolve(out.dir) && existsSync(join(at, 'model.json')) && !out.overwrite)
+    refuse('a directory without a model (or add --overwrite)');
+  try {
+    rmdirSync(mkdtempSync(join(at, '.veil-write-check-')));
+  } catch (err) {
+    refuse(`a directory Veil can write (${(err as Error).message})`);
+  }
 }

@@ -18,22 +18,28 @@ export interface JobRecord {
   readonly modelHash?: string;
   readonly spendIds?: readonly number[];
   readonly detail?: Readonly<Record<string, unknown>>;
+  /**
+   * The job failed after it was charged: recorded as `job.failed` with where and why, so the log says what was
+   * spent and why nothing came out.
+   */
+  readonly failure?: { readonly stage: string; readonly reason: string };
 }
 
-/** Records a job's lineage in the audit log: which data, which model, which spends (provenance). */
+/** Records a job's lineage in the audit log: which data, which model, which spends (provenance), or its failure. */
 export async function recordJob(ctx: LedgerContext, job: JobRecord): Promise<AuditEntry> {
   const labels: string[] = [];
   for (const name of job.datasets) labels.push(datasetLabel(await datasetIn(ctx.db, name)));
   return appendOne(ctx, {
-    action: 'job.complete',
+    action: job.failure ? 'job.failed' : 'job.complete',
     account: job.account ?? null,
     dataset: labels.join(', ') || null,
     purpose: job.purpose,
-    outcome: 'recorded',
+    outcome: job.failure ? 'failed' : 'recorded',
     detail: {
       job: job.job,
       ...(job.modelHash ? { modelHash: job.modelHash } : {}),
       spendIds: job.spendIds ?? [],
+      ...(job.failure ? { stage: job.failure.stage, reason: job.failure.reason.slice(0, 500) } : {}),
       ...(job.detail ?? {}),
     },
   });
