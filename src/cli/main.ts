@@ -90,7 +90,16 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
-      if (error.code === 'commander.help') return EXIT.ok;
+      // A command group without its subcommand (`veil privacy`): the help went to stderr; it is a usage error.
+      const asked = argv.some((a) => a === '--help' || a === '-h' || a === 'help');
+      if (error.code === 'commander.help' && asked) return EXIT.ok;
+      if (error.code === 'commander.help') {
+        if (state.json)
+          io.stdout(
+            `${JSON.stringify({ ok: false, error: { code: 'VEIL_CONFIG_INVALID', message: 'missing subcommand (see the list above)', details: { commander: error.code } } })}\n`,
+          );
+        return EXIT.usage;
+      }
       if (state.json) {
         const message = error.message.replace(/^error: /, '');
         io.stdout(

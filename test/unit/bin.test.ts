@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runVeil } from '../../src/cli/testing.js';
 import { DEMO_ORGANISATIONS } from '../../src/jobs/index.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'veil');
@@ -12,6 +13,22 @@ describe('bin/veil', () => {
     expect(r.status).toBe(0);
     const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
     expect(r.stdout).toMatch(new RegExp(`\\b${words[DEMO_ORGANISATIONS.length]} hospitals\\b`));
+  });
+
+  it('a command group without its subcommand is a usage error (exit 2), asking for help is not', async () => {
+    const real = spawnSync(BIN, ['privacy'], { encoding: 'utf8' });
+    expect(real.status).toBe(2);
+    expect(real.stderr).toMatch(/Usage: veil privacy \[options\] \[command\]/);
+    for (const group of ['budget', 'audit', 'certs', 'dataset'])
+      expect((await runVeil(group)).code, group).toBe(2);
+    const json = await runVeil('privacy', '--json');
+    expect(json.code).toBe(2);
+    expect(json.json()).toMatchObject({ ok: false, error: { code: 'VEIL_CONFIG_INVALID' } });
+    for (const asked of [
+      ['help', 'privacy'],
+      ['privacy', '--help'],
+    ])
+      expect((await runVeil(...asked)).code, asked.join(' ')).toBe(0);
   });
 
   it('prints one JSON object and exits 0', () => {

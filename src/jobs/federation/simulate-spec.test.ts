@@ -82,6 +82,16 @@ describe('SimulateOptionsSchema', () => {
     },
   );
 
+  it('refuses secure aggregation with fewer than 3 nodes up front (it used to fail after 50 s of deadlines)', () => {
+    for (const secureAggregation of ['secagg', 'secagg+']) {
+      expect(problems({ nodes: 2, secureAggregation })).toEqual([
+        'nodes: at least 3 with secure aggregation (no secure round can be formed with fewer)',
+      ]);
+    }
+    expect(problems({ nodes: 3, secureAggregation: 'secagg' })).toEqual([]);
+    expect(problems({ nodes: 1 })).toEqual([]);
+  });
+
   it('refuses a dropout of 0.5 or more', () => {
     expect(problems({ dropout: 0.5, secureAggregation: 'secagg+' })).toEqual([
       'dropout: a probability in [0, 0.5)',

@@ -95,8 +95,20 @@ export const SimulateOptionsSchema = z
       const secaggOnly = [s.secaggClip, s.distributedNoise, s.dropout].some((x) => x !== undefined);
       if (s.secureAggregation === 'none' && secaggOnly)
         issue('secureAggregation', 'secagg or secagg+ with --secagg-clip, --distributed-noise or --dropout');
+      // A secure round needs a neighbourhood of at least 3 (the secret-sharing majority rule): with fewer nodes
+      // every round would wait for nodes that do not exist, and the run would fail only after its deadlines.
+      if (s.secureAggregation !== 'none' && s.nodes < 3)
+        issue('nodes', 'at least 3 with secure aggregation (no secure round can be formed with fewer)');
     },
-    crossFieldWhen(['alpha', 'data', 'secureAggregation', 'secaggClip', 'distributedNoise', 'dropout']),
+    crossFieldWhen([
+      'alpha',
+      'data',
+      'secureAggregation',
+      'secaggClip',
+      'distributedNoise',
+      'dropout',
+      'nodes',
+    ]),
   )
   .transform((s) => ({
     ...s,

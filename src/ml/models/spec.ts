@@ -296,7 +296,18 @@ function parseSpecText(text: string, numClasses: number): ModelSpec {
     const act = (mlp[2] ?? 'relu') as ActivationSpec;
     const layers: LayerSpec[] = [{ type: 'flatten' }];
     for (const units of mlp[1]!.split(',').map(Number)) {
-      if (!(units >= 1)) break;
+      if (!(units >= 1 && Number.isSafeInteger(units))) {
+        throw new ConfigError(
+          [
+            {
+              path: '--model',
+              value: text,
+              allowed: 'mlp:<units>,... with every hidden layer of at least 1 unit',
+            },
+          ],
+          'model spec',
+        );
+      }
       layers.push({ type: 'dense', units }, { type: 'activation', activation: act });
     }
     layers.push({ type: 'dense', units: numClasses });
