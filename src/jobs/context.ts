@@ -28,11 +28,20 @@ export type JobEvent =
       readonly seconds: number;
     };
 
+/** How a job uses the ledger. */
+export interface LedgerUse {
+  /**
+   * Create the ledger when it does not exist (default true). A job that only reads passes false: a missing
+   * SQLite ledger is then a ConfigError and nothing is created (see `Ledger.open`).
+   */
+  readonly create?: boolean;
+}
+
 /** How a job reaches the ledger: opened on first use, for the duration of `body`. */
 export interface LedgerAccess {
   /** The ledger's URL (`sqlite:PATH` or `postgres://…`), for messages. */
   readonly url: string;
-  use<T>(body: (ledger: Ledger) => Promise<T>): Promise<T>;
+  use<T>(body: (ledger: Ledger) => Promise<T>, options?: LedgerUse): Promise<T>;
 }
 
 /** The context of one job run. */
@@ -55,8 +64,8 @@ export function ledgerUrl(db: string | undefined): string {
 export function ledgerAt(url: string): LedgerAccess {
   return {
     url,
-    async use(body) {
-      const ledger = await Ledger.open(url);
+    async use(body, options = {}) {
+      const ledger = await Ledger.open(url, { create: options.create ?? true });
       try {
         return await body(ledger);
       } finally {
@@ -66,7 +75,7 @@ export function ledgerAt(url: string): LedgerAccess {
   };
 }
 
-/** Access to a ledger that stays open (a long-running service); `use` never closes it. */
+/** Access to a ledger that stays open (a long-running service); `use` never closes it (nor creates it). */
 export function sharedLedger(ledger: Ledger, url: string): LedgerAccess {
   return { url, use: (body) => body(ledger) };
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BudgetExceededError, ConfigError } from '../../core/index.js';
+import { runCli } from '../main.js';
 import { budgetCreate, budgetShow, budgetSpend } from './budget.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-budget-cli-'));
@@ -34,5 +35,39 @@ describe('veil budget', () => {
     expect(shown.summary.status).toMatchObject({ spends: 2 });
     expect(shown.text.slice(2)).toHaveLength(2);
     await expect(budgetShow(undefined, { db })).rejects.toThrow(/ACCOUNT/);
+  });
+});
+
+describe('read commands on a ledger that does not exist', () => {
+  const jobs = join(dir, 'jobs.json');
+  writeFileSync(jobs, JSON.stringify([{ kind: 'epsilon-delta', name: 'a', delta: 1e-6 }]));
+  const reads: readonly (readonly string[])[] = [
+    ['budget', 'show', 'acme'],
+    ['budget', 'forecast', 'acme'],
+    ['budget', 'allocate', 'acme', '--jobs', jobs],
+    ['dataset', 'list'],
+    ['dataset', 'check', 'adult', '--purpose', 'research'],
+    ['audit', 'show'],
+    ['audit', 'verify'],
+    ['audit', 'export', '--out', join(dir, 'export.json')],
+    ['report', '--regulation', 'gdpr', '--out', join(dir, 'report.html')],
+  ];
+  const cases = reads.map((argv) => ({
+    command: argv
+      .filter((a) => /^[a-z]+$/.test(a))
+      .slice(0, 2)
+      .join(' '),
+    argv,
+  }));
+  it.each(cases)('veil $command refuses it (exit 2) and creates nothing', async ({ argv }) => {
+    const missing = join(dir, 'no', 'such', 'dir');
+    const url = `sqlite:${join(missing, 'x.db')}`;
+    const err: string[] = [];
+    const code = await runCli([...argv, '--db', url], { stdout: () => {}, stderr: (s) => err.push(s) });
+    expect(code).toBe(2);
+    expect(err.join('')).toContain(url);
+    expect(err.join('')).toMatch(/an existing ledger .*`veil budget create`, creates one/);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
+    expect(existsSync(join(dir, 'export.json')) || existsSync(join(dir, 'report.html'))).toBe(false);
   });
 });

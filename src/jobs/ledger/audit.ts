@@ -13,7 +13,7 @@ import {
   type SignedTreeHead,
   verifyAuditExport,
 } from '../../ledger/index.js';
-import type { LedgerJobContext } from './budget.js';
+import { type LedgerJobContext, MUST_EXIST } from './budget.js';
 import { checkOutFile } from './out-file.js';
 import type { AuditExportSpec, AuditShowSpec, AuditVerifySpec } from './spec.js';
 
@@ -41,7 +41,7 @@ export function runAuditShow(spec: AuditShowSpec, ctx: LedgerJobContext): Promis
       ...(spec.dataset === undefined ? {} : { dataset: spec.dataset }),
     });
     return { kind: 'entries', entries, head: await l.auditHead() };
-  });
+  }, MUST_EXIST);
 }
 
 /**
@@ -53,7 +53,7 @@ export function runAuditVerify(spec: AuditVerifySpec, ctx: LedgerJobContext): Pr
   const { source } = spec;
   if (source.kind === 'export')
     return verifyAuditExport(source.bundle, { ...key, witness: source.witness ?? null });
-  return ctx.ledger.use((l) => l.verifyAudit(key));
+  return ctx.ledger.use((l) => l.verifyAudit(key), MUST_EXIST);
 }
 
 /**
@@ -62,7 +62,7 @@ export function runAuditVerify(spec: AuditVerifySpec, ctx: LedgerJobContext): Pr
  */
 export async function runAuditExport(spec: AuditExportSpec, ctx: LedgerJobContext): Promise<AuditExport> {
   checkOutFile(spec.out, spec.force, 'audit export');
-  const bundle = await ctx.ledger.use((l) => l.exportAudit());
+  const bundle = await ctx.ledger.use((l) => l.exportAudit(), MUST_EXIST);
   ensureDirectory(dirname(spec.out));
   writeFileSync(spec.out, `${JSON.stringify(bundle)}\n`);
   return bundle;

@@ -14,7 +14,7 @@ import {
   type Ledger,
   type SpendReceipt,
 } from '../../ledger/index.js';
-import type { JobContext } from '../context.js';
+import type { JobContext, LedgerUse } from '../context.js';
 import type {
   BudgetAllocateSpec,
   BudgetCreateSpec,
@@ -25,6 +25,12 @@ import type {
 
 /** What a ledger job needs of its context. */
 export type LedgerJobContext = Pick<JobContext, 'ledger'>;
+
+/**
+ * How a job that only reads (or checks) opens the ledger: a missing one is refused, never created (a typo in
+ * `--db` would otherwise leave a new empty ledger behind and answer from it).
+ */
+export const MUST_EXIST: LedgerUse = { create: false };
 
 /** A spend as the ledger lists it. */
 export type SpendRecord = Awaited<ReturnType<Ledger['spends']>>[number];
@@ -66,18 +72,21 @@ export function runBudgetShow(
   spec: BudgetShowSpec,
   ctx: LedgerJobContext,
 ): Promise<{ readonly status: AccountStatus; readonly spends: readonly SpendRecord[] }> {
-  return ctx.ledger.use(async (l) => ({
-    status: await l.status(spec.account, { naiveSum: true }),
-    spends: await l.spends(spec.account),
-  }));
+  return ctx.ledger.use(
+    async (l) => ({
+      status: await l.status(spec.account, { naiveSum: true }),
+      spends: await l.spends(spec.account),
+    }),
+    MUST_EXIST,
+  );
 }
 
 /** Burn-down and projected exhaustion at the recent rate. */
 export function runBudgetForecast(spec: BudgetForecastSpec, ctx: LedgerJobContext): Promise<Forecast> {
-  return ctx.ledger.use((l) => forecast(l, spec.account, { window: spec.window }));
+  return ctx.ledger.use((l) => forecast(l, spec.account, { window: spec.window }), MUST_EXIST);
 }
 
 /** The remaining budget split across the planned jobs. @throws {InvalidParameterError} for a bad job */
 export function runBudgetAllocate(spec: BudgetAllocateSpec, ctx: LedgerJobContext): Promise<Allocation> {
-  return ctx.ledger.use((l) => allocate(l, spec.account, spec.jobs));
+  return ctx.ledger.use((l) => allocate(l, spec.account, spec.jobs), MUST_EXIST);
 }

@@ -3,11 +3,12 @@
  * release describes, `audit show` of a missing entry says so instead of failing, an export never replaces a file
  * unless forced, and an export verifies against its own key.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/index.js';
+import { Ledger } from '../../ledger/index.js';
 import { ledgerAt } from '../context.js';
 import { runAuditExport, runAuditShow, runAuditVerify } from './audit.js';
 import { runBudgetCreate, runBudgetShow, runBudgetSpend, spendEvents } from './budget.js';
@@ -57,5 +58,18 @@ describe('ledger jobs', () => {
     await expect(runAuditExport({ out, force: false }, nowhere)).rejects.toMatchObject({
       issues: [{ path: 'out', value: out, allowed: 'a new file (or --force to replace it)' }],
     });
+  });
+
+  it('opens a ledger with create: false only where one exists, and creates nothing where none does', async () => {
+    const url = `sqlite:${join(dir, 'absent', 'x.db')}`;
+    await expect(Ledger.open(url, { create: false })).rejects.toThrow(ConfigError);
+    await expect(ledgerAt(url).use((l) => l.accounts(), { create: false })).rejects.toThrow(
+      /an existing ledger/,
+    );
+    expect(existsSync(join(dir, 'absent'))).toBe(false);
+    const existing = await Ledger.open(`sqlite:${join(dir, 'veil.db')}`, { create: false });
+    await existing.close();
+    const memory = await Ledger.open('sqlite::memory:', { create: false });
+    await memory.close();
   });
 });

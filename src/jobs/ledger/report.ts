@@ -14,7 +14,7 @@ import {
   safeHarborCheck,
 } from '../../compliance/index.js';
 import { ensureDirectory } from '../../core/index.js';
-import type { LedgerJobContext } from './budget.js';
+import { type LedgerJobContext, MUST_EXIST } from './budget.js';
 import { checkOutFile } from './out-file.js';
 import type { ReportSpec } from './spec.js';
 
@@ -26,11 +26,13 @@ export async function runReport(spec: ReportSpec, ctx: LedgerJobContext): Promis
   checkOutFile(spec.out, spec.force, 'report');
   // the Safe Harbor check reads the file's columns and a sample of values, and keeps only counts and shapes
   const safeHarbor = spec.datasetFile ? safeHarborCheck({ path: spec.datasetFile }) : undefined;
-  const evidence = await ctx.ledger.use((l) =>
-    gatherEvidence(l, {
-      ...(safeHarbor ? { safeHarbor } : {}),
-      ...(spec.trustedPublicKey ? { trustedPublicKey: spec.trustedPublicKey } : {}),
-    }),
+  const evidence = await ctx.ledger.use(
+    (l) =>
+      gatherEvidence(l, {
+        ...(safeHarbor ? { safeHarbor } : {}),
+        ...(spec.trustedPublicKey ? { trustedPublicKey: spec.trustedPublicKey } : {}),
+      }),
+    MUST_EXIST,
   );
   const report = buildReport(evidence, spec.regulation);
   ensureDirectory(dirname(spec.out));

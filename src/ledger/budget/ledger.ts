@@ -57,6 +57,11 @@ export type { JobRecord } from '../audit/lineage.js';
 
 /** Options of {@link Ledger.open}. */
 export interface LedgerOptions {
+  /**
+   * Create a missing SQLite ledger, its directory and its audit key (default true). False for a command that only
+   * reads: a missing file is a {@link ConfigError} and nothing is created. PostgreSQL ignores it.
+   */
+  readonly create?: boolean;
   /** The clock (tests). */
   readonly now?: () => Date;
   /** Who acts, as recorded in the audit log: default $VEIL_ACTOR, else the OS user name. */
@@ -102,9 +107,13 @@ export class Ledger {
     this.ctx = { db: store.db, now, actor, write: (body) => this.write(body) };
   }
 
-  /** Opens the ledger at `url` (default `sqlite:./veil-data/veil.db`), creating and migrating it if needed. */
+  /**
+   * Opens the ledger at `url` (default `sqlite:./veil-data/veil.db`), creating and migrating it if needed; with
+   * `create: false`, a missing SQLite ledger is refused and nothing is created.
+   * @throws {ConfigError} with `create: false`, when no SQLite file is at `url`
+   */
   static async open(url: string = DEFAULT_LEDGER_URL, options: LedgerOptions = {}): Promise<Ledger> {
-    const store = await openLedgerDatabase(url);
+    const store = await openLedgerDatabase(url, { create: options.create ?? true });
     try {
       const keyFile = options.auditKeyFile ?? defaultKeyFile(store);
       // created on first use, with its directory (for PostgreSQL, ./veil-data need not exist)

@@ -3,6 +3,7 @@
  * first use), `sqlite::memory:` for tests, or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (also `postgresql://`)
  * for a ledger shared by several hosts (postgres.ts).
  */
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -30,13 +31,25 @@ export interface LedgerDatabase {
 /** The default database: `./veil-data/veil.db`. */
 export const DEFAULT_LEDGER_URL = 'sqlite:./veil-data/veil.db';
 
+/** How to open a ledger database. */
+export interface OpenLedgerOptions {
+  /**
+   * Create a missing SQLite file and its directory (default true). False for commands that only read: a missing
+   * file is refused and nothing is created. PostgreSQL ignores it (the database exists; migrations run).
+   */
+  readonly create?: boolean;
+}
+
 /**
  * Opens (creating and migrating when needed) the ledger at `url`.
  * @throws {InvalidParameterError} for a URL of another kind
  * @throws {ConfigError} when the PostgreSQL server cannot be reached or refuses the credentials (the message
- * names host, port, database and user, never the password)
+ * names host, port, database and user, never the password); with `create: false`, when no SQLite file is there
  */
-export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Promise<LedgerDatabase> {
+export async function openLedgerDatabase(
+  url: string = DEFAULT_LEDGER_URL,
+  options: OpenLedgerOptions = {},
+): Promise<LedgerDatabase> {
   if (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url)) {
     const { db, location } = await openPostgres(url);
     try {
@@ -64,10 +77,23 @@ export async function openLedgerDatabase(url: string = DEFAULT_LEDGER_URL): Prom
   }
   const target = url.slice('sqlite:'.length);
   const location = target === ':memory:' ? target : resolve(target);
+  const mustExist = options.create === false && location !== ':memory:';
+  if (mustExist && !existsSync(location))
+    throw new ConfigError(
+      [
+        {
+          path: 'ledger',
+          value: url,
+          allowed: `an existing ledger (there is none at ${location}; the first write command, such as \`veil budget create\`, creates one)`,
+        },
+      ],
+      'ledger',
+    );
   let sqlite: InstanceType<typeof Database>;
   try {
-    if (location !== ':memory:') ensureDirectory(dirname(location));
-    sqlite = new Database(location);
+    if (location !== ':memory:' && !mustExist) ensureDirectory(dirname(location));
+    // fileMustExist: a file removed since the check above is refused, not created
+    sqlite = new Database(location, { fileMustExist: mustExist });
   } catch (err) {
     throw new ConfigError(
       [
