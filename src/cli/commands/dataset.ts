@@ -43,12 +43,20 @@ export async function datasetRegister(
     t('--description', 'description', flags.description),
   ]);
   const d = await runDatasetRegister(spec, ledgerOf(flags.db));
+  // Registered as asked (the owner may be recording expired terms on purpose), but said: no use will be allowed.
+  const expired = d.retainUntil !== null && Date.parse(d.retainUntil) < Date.now();
+  const warnings = expired
+    ? [
+        `the retention date ${d.retainUntil} is in the past: every use of ${d.name} will be refused until its owner registers new terms`,
+      ]
+    : [];
   return {
-    summary: { ok: true, dataset: d },
+    summary: { ok: true, dataset: d, ...(warnings.length ? { warnings } : {}) },
     text: [
       `dataset ${d.name} (${d.fingerprint}) may be used for: ${d.purposes.map((x) => `"${x}"`).join(', ')}` +
         (d.retainUntil ? `, until ${d.retainUntil}` : ''),
       ...(d.constraints.length ? [`constraints: ${d.constraints.join('; ')}`] : []),
+      ...warnings.map((w) => `warning: ${w}`),
     ],
   };
 }
