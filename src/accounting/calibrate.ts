@@ -160,9 +160,14 @@ export interface MaxStepsOptions {
 
 /**
  * The largest number of DP-SGD steps whose epsilon stays within the target (0 if even one step exceeds it).
+ * The search stops at `limit`: `capped` says the answer is the limit, and more steps may fit.
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for out-of-range arguments
  */
-export function maxSteps(options: MaxStepsOptions): { readonly steps: number; readonly epsilon: number } {
+export function maxSteps(options: MaxStepsOptions): {
+  readonly steps: number;
+  readonly epsilon: number;
+  readonly capped: boolean;
+} {
   const fn = 'maxSteps';
   assertPositive(fn, 'targetEpsilon', options.targetEpsilon);
   assertOpenUnit(fn, 'delta', options.delta);
@@ -186,5 +191,5 @@ export function maxSteps(options: MaxStepsOptions): { readonly steps: number; re
   let hi = 1;
   while (hi < limit && meets(hi)) hi = Math.min(limit, hi * 2);
   const steps = largestIntegerSatisfying(meets, 1, hi);
-  return { steps: Math.max(0, steps), epsilon: steps >= 1 ? eps(steps) : 0 };
+  return { steps: Math.max(0, steps), epsilon: steps >= 1 ? eps(steps) : 0, capped: steps >= limit };
 }

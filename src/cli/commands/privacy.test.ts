@@ -210,5 +210,24 @@ describe('veil privacy max-steps', () => {
     );
     expect(run.code).toBe(0);
     expect(run.json()['steps']).toBeGreaterThan(14063);
+    expect(run.json()['capped']).toBeUndefined();
+  });
+
+  it('says when the answer is the search limit rather than the budget (issue 13)', async () => {
+    const flags = [
+      '--target-epsilon',
+      '1',
+      '--delta',
+      '1e-5',
+      '--sampling-rate',
+      '0.01',
+      '--noise-multiplier',
+      '1e6',
+    ];
+    const run = await runVeil('privacy', 'max-steps', ...flags, '--json');
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({ steps: 10_000_000, capped: true });
+    const text = await runVeil('privacy', 'max-steps', ...flags);
+    expect(text.stdout).toMatch(/^at least 10000000 steps .*: the search stops there, more may fit$/m);
   });
 });

@@ -113,12 +113,23 @@ export function privacyMaxSteps(flags: MaxStepsFlags): CommandResult {
     n('--noise-multiplier', 'noiseMultiplier', flags.noiseMultiplier),
     t('--accountant', 'accountant', flags.accountant),
   ]);
-  const { steps, epsilon } = runPrivacyMaxSteps(spec);
+  const { steps, epsilon, capped } = runPrivacyMaxSteps(spec);
   const { targetEpsilon, delta, sampleRate, noiseMultiplier, accountant } = spec;
   return {
-    summary: { steps, epsilon, targetEpsilon, delta, samplingRate: sampleRate, noiseMultiplier, accountant },
+    summary: {
+      steps,
+      epsilon,
+      targetEpsilon,
+      delta,
+      samplingRate: sampleRate,
+      noiseMultiplier,
+      accountant,
+      ...(capped ? { capped: true, note: `the search stops at ${steps} steps: more may fit` } : {}),
+    },
     text: [
-      `at most ${steps} steps (epsilon = ${fmt(epsilon)} <= ${targetEpsilon} at delta = ${delta}, ${accountant.toUpperCase()})`,
+      capped
+        ? `at least ${steps} steps (epsilon = ${fmt(epsilon)} <= ${targetEpsilon} at delta = ${delta}, ${accountant.toUpperCase()}): the search stops there, more may fit`
+        : `at most ${steps} steps (epsilon = ${fmt(epsilon)} <= ${targetEpsilon} at delta = ${delta}, ${accountant.toUpperCase()})`,
     ],
   };
 }

@@ -82,6 +82,8 @@ export function runPrivacyCalibrate(spec: PrivacyCalibrateSpec): PrivacyCalibrat
 export function runPrivacyMaxSteps(spec: PrivacyMaxStepsSpec): {
   readonly steps: number;
   readonly epsilon: number;
+  /** The search stopped at its limit (10^7 steps): more steps may fit. */
+  readonly capped: boolean;
 } {
   return maxSteps(spec);
 }
