@@ -104,6 +104,7 @@ export {
   normalPdf,
   normalSf,
 } from './num/special.js';
+export { printable } from './printable.js';
 export { csprng } from './rng/csprng.js';
 export { type GaussianNoiseStream, gaussianNoiseStream } from './rng/noise-stream.js';
 export type { Rng, RngKind } from './rng/rng.js';

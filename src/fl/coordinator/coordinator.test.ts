@@ -213,6 +213,32 @@ describe('Coordinator: registration', () => {
     });
   });
 
+  it('records a Leave reason as one bounded printable line: no forged log line, no 1 MB line', async () => {
+    const { coordinator, events } = setup();
+    await register(coordinator, 'a', 'b');
+    await leave(coordinator, 'a', 'x\n\u001b[31mveil coordinator: round 9 done');
+    await leave(coordinator, 'b', 'r'.repeat(1_000_000));
+    const reasons = events.flatMap((e) => (e.kind === 'left' ? [e.reason] : []));
+    expect(reasons[0]).toBe('x\\n\\x1b[31mveil coordinator: round 9 done');
+    expect(reasons[1]).toMatch(/^r+… \[1000000 characters\]$/);
+    for (const reason of reasons) {
+      expect([...reason].some((c) => c < ' ')).toBe(false); // no newline, no ESC
+      expect(reason.length).toBeLessThanOrEqual(200);
+    }
+  });
+
+  it('quotes request fields in a refusal only as printable text', async () => {
+    const { coordinator, events } = setup();
+    const forged = `x\n\u001b[2Knode b registered${'!'.repeat(10_000)}`;
+    const r = await coordinator.register(registration({ modelSpecSha256: forged }), peer('a'));
+    expect(r.accepted).toBe(false);
+    expect(r.reason).toMatch(
+      /^the node expects model spec x\\n\\x1b\[2Knode b registered!+… \[\d+ characters\]$/,
+    );
+    expect(r.reason.length).toBeLessThanOrEqual(500);
+    expect(events).toEqual([{ kind: 'refused', node: 'a', reason: r.reason }]);
+  });
+
   it('refuses every call from a peer that never registered with a ProtocolError', async () => {
     const { coordinator } = setup();
     await register(coordinator, 'a');

@@ -11,9 +11,12 @@
  *
  * Identity is the transport's {@link PeerIdentity} (the certificate subject), never a message field. Every
  * request is checked (registered, right phase, right round, selected, first answer, sizes and values) before it
- * changes anything; a bad update is refused with its reason and recorded in the round's history.
+ * changes anything; a bad update is refused with its reason and recorded in the round's history. Text that
+ * comes from a node (a Leave reason, or a refusal that quotes a field of its message) passes through
+ * {@link printable} here, where it enters, so every event, log line and summary holds one bounded line.
  */
 import { create, toBinary } from '@bufbuild/protobuf';
+import { printable } from '../../core/index.js';
 import {
   type CoordinatorHandler,
   type GetTaskRequest,
@@ -46,6 +49,9 @@ import type { CoordinatorEvent, CoordinatorSummary, NodeRecord } from './records
 import { NodeRegistry } from './registry.js';
 import { Rounds } from './rounds.js';
 import { FederationState } from './state.js';
+
+/** The longest refusal reason recorded or answered: ours are shorter; quoted node text is cut to fit. */
+const MAX_REASON_LENGTH = 500;
 
 // Names this file exported before the split, for importers of './coordinator.js' (the index takes them from
 // their own files).
@@ -141,8 +147,10 @@ export class Coordinator implements CoordinatorHandler {
   // ---- the handler ------------------------------------------------------------------------------------------
 
   async register(request: RegisterRequest, peer: PeerIdentity): Promise<RegisterResponse> {
-    const problem = this.nodes.admissionProblem(request, peer);
-    if (problem) {
+    const found = this.nodes.admissionProblem(request, peer);
+    if (found) {
+      // It may quote the request (a model hash, a key binding's names).
+      const problem = printable(found, MAX_REASON_LENGTH);
       this.emit({ kind: 'refused', node: peer.id, reason: problem });
       return create(RegisterResponseSchema, { accepted: false, reason: problem });
     }
@@ -188,7 +196,8 @@ export class Coordinator implements CoordinatorHandler {
     if (hasAnswered(p, node.id))
       return answer(false, `node "${node.id}" already sent its update for round ${p.round}`);
     if (this.clock.now() > p.deadline) return answer(false, `round ${p.round}'s deadline has passed`);
-    const reject = (reason: string) => {
+    const reject = (found: string) => {
+      const reason = printable(found, MAX_REASON_LENGTH);
       node.updatesRejected++;
       p.rejected.push({ nodeId: node.id, reason });
       this.emit({ kind: 'update-rejected', round: p.round, node: node.id, reason });
@@ -237,8 +246,10 @@ export class Coordinator implements CoordinatorHandler {
     const secure = p.secure;
     if (secure.currentStage === 'advertise' && this.clock.now() > p.deadline)
       return answer(false, `round ${p.round}'s deadline has passed`);
-    const reason = secure.submit(node.id, request);
-    if (reason) {
+    const found = secure.submit(node.id, request);
+    if (found) {
+      // It may quote the message (a session, a recipient's or a share's node name).
+      const reason = printable(found, MAX_REASON_LENGTH);
       this.emit({ kind: 'update-rejected', round: p.round, node: node.id, reason });
       return answer(false, reason);
     }
@@ -285,7 +296,7 @@ export class Coordinator implements CoordinatorHandler {
 
   async leave(request: LeaveRequest, peer: PeerIdentity): Promise<LeaveResponse> {
     const node = this.nodes.require(peer, 'Leave');
-    this.markLeft(node, request.reason.slice(0, 500));
+    this.markLeft(node, printable(request.reason));
     return create(LeaveResponseSchema, {});
   }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/index.js';
-import { makeTestPki, type TestPki } from '../testing/fixtures.js';
+import { issueWithUsages, makeTestPki, type TestPki } from '../testing/fixtures.js';
 import { revokeCertificate, writeCrl } from '../tls/crl.js';
 import { loadClientTls, loadRevocations, loadServerTls } from './material.js';
 
@@ -27,6 +27,27 @@ describe('loadServerTls / loadClientTls', () => {
     });
     expect(loaded.secureContext.cert).toBe(await readFile(certPath, 'utf8'));
     expect([...loaded.revoked].sort()).toEqual([...serials, 'abcd'].sort());
+  });
+
+  it("refuses a node's clientAuth-only certificate as the server certificate, naming the file", async () => {
+    const certPath = join(pki.dir, 'hospital-1-out', 'hospital-1.crt');
+    const error = await loadServerTls('startServer', {
+      cert: { path: certPath },
+      key: pki.node.key,
+      ca: pki.node.ca,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain(`startServer.tls.cert: must be a coordinator (server) certificate`);
+    expect(message).toContain('allows only clientAuth');
+    expect(message).toContain('veil certs issue --role coordinator');
+    expect(message).toContain(certPath);
+    // serverAuth (the coordinator's), any usage, and no EKU extension at all are accepted.
+    await expect(loadServerTls('startServer', pki.coordinator)).resolves.toBeDefined();
+    for (const usages of [['2.5.29.37.0'], ['1.3.6.1.5.5.7.3.1']]) {
+      const { cert, key } = await issueWithUsages(pki, 'eku-server', usages);
+      await expect(loadServerTls('startServer', { cert, key, ca: pki.node.ca })).resolves.toBeDefined();
+    }
   });
 
   it('refuses a key that does not match the certificate', async () => {

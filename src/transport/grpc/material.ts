@@ -3,6 +3,7 @@
  * {@link PemInput}), the key must match the certificate (checked by building a secure context), a CRL must be
  * signed by one of the trusted CAs and still current, revoked serials must be hex.
  */
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../../core/index.js';
 import { webCrypto } from '../tls/ca-store.js';
@@ -13,6 +14,9 @@ import { loadX509 } from '../tls/x509.js';
 
 /** Default bound on one message, in bytes: 64 MiB (a float32 model of 16 M parameters). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const ANY_EKU = '2.5.29.37.0';
 
 /** Revocations the coordinator server enforces. */
 export interface RevocationOptions {
@@ -55,7 +59,9 @@ export interface LoadedServerTls {
 }
 
 /**
- * Reads and checks the server's TLS material.
+ * Reads and checks the server's TLS material. The certificate must be usable by a TLS server: with an
+ * extended key usage extension, it must list serverAuth (or any); a node's clientAuth-only certificate is
+ * refused here, before listening, rather than by every node's handshake later.
  * @throws {ConfigError} VEIL_CONFIG_INVALID naming the field that is wrong
  */
 export async function loadServerTls(fn: string, tls: ServerTlsOptions): Promise<LoadedServerTls> {
@@ -65,6 +71,7 @@ export async function loadServerTls(fn: string, tls: ServerTlsOptions): Promise<
     loadPem(`${fn}.tls.key`, tls.key, 'PRIVATE KEY'),
     loadPem(`${fn}.tls.ca`, tls.ca, 'CERTIFICATE'),
   ]);
+  checkServerUsage(fn, tls.cert, cert);
   const revocations = await loadRevocations(fn, caPem, tls);
   const secureContext: SecureContextOptions = {
     cert,
@@ -142,6 +149,39 @@ export async function loadClientTls(fn: string, tls: ClientTlsOptions): Promise<
   const secureContext = { cert, key, ca };
   checkSecureContext(fn, secureContext);
   return secureContext;
+}
+
+/**
+ * Refuses a server certificate whose extended key usage excludes serverAuth (a node's certificate, clientAuth
+ * only). Without the extension any usage is allowed; a certificate that does not parse is left to OpenSSL.
+ */
+function checkServerUsage(fn: string, input: PemInput, certPem: string): void {
+  let usages: readonly string[] | undefined;
+  try {
+    usages = new X509Certificate(certPem).keyUsage;
+  } catch {
+    return;
+  }
+  if (usages === undefined || usages.includes(SERVER_AUTH) || usages.includes(ANY_EKU)) return;
+  throw new ConfigError(
+    [
+      {
+        path: `${fn}.tls.cert`,
+        value: typeof input === 'string' ? 'the given PEM certificate' : input.path,
+        allowed: `a coordinator (server) certificate, with extended key usage serverAuth (this one allows only ${describeUsages(usages)}, as a node's certificate does); issue one with \`veil certs issue --role coordinator\``,
+      },
+    ],
+    `${fn} TLS options`,
+  );
+}
+
+function describeUsages(usages: readonly string[]): string {
+  const names: Readonly<Record<string, string>> = {
+    '1.3.6.1.5.5.7.3.2': 'clientAuth',
+    '1.3.6.1.5.5.7.3.3': 'codeSigning',
+    '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  };
+  return usages.length === 0 ? 'nothing' : usages.map((oid) => names[oid] ?? oid).join(', ');
 }
 
 /** Lets OpenSSL parse everything once, so a key that does not match its certificate fails here, clearly. */

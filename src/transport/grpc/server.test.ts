@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InternalError, ProtocolError } from '../../core/index.js';
+import { ConfigError, InternalError, ProtocolError } from '../../core/index.js';
 import {
   FederatedCoordinatorService,
   GetTaskRequestSchema,
@@ -199,6 +199,37 @@ describe('startCoordinatorServer + createCoordinatorClient (mutual TLS 1.3, loop
     expect(stub.calls).toEqual([]);
   });
 
+  it('refuses to start with a node (client-only) certificate as its server certificate, before listening', async () => {
+    const probe = await startCoordinatorServer({
+      handler: stubCoordinator(),
+      host: '127.0.0.1',
+      port: 0,
+      tls: pki.coordinator,
+    });
+    const port = probe.port;
+    await probe.close();
+    const error = await startCoordinatorServer({
+      handler: stubCoordinator(),
+      host: '127.0.0.1',
+      port,
+      tls: { cert: pki.node.cert, key: pki.node.key, ca: pki.node.ca },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(
+      /startCoordinatorServer\.tls\.cert: must be a coordinator \(server\) certificate.*veil certs issue --role coordinator/,
+    );
+    // Nothing listens on the port it was given.
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+
   it('refuses a TLS 1.2 client at the handshake', async () => {
     const { server } = await serve();
     const error = await new Promise<Error>((resolve, reject) => {
@@ -271,6 +302,20 @@ describe('startCoordinatorServer + createCoordinatorClient (mutual TLS 1.3, loop
     expect((await refusal(small.submitUpdate(big))).status).toBe('resource_exhausted');
   });
 
+  it('answers INVALID_ARGUMENT naming the method, not INTERNAL, to a body that is not protobuf', async () => {
+    const { server, stub } = await serve();
+    // Field 1 as a length-delimited string claiming 100 bytes, with 2 present: truncated, does not decode.
+    const garbage = Uint8Array.from([0x0a, 100, 0xff, 0xfe]);
+    const answer = await rawGrpcCall(server.url, '/veil.v1.FederatedCoordinatorService/Leave', garbage);
+    expect(answer.status).toBe('3'); // INVALID_ARGUMENT
+    expect(answer.message).toMatch(/^Leave: the request is not a valid veil\.v1\.LeaveRequest message \(/);
+    expect(stub.calls).toEqual([]);
+    // A well-formed body on the same path still reaches the handler.
+    const ok = await rawGrpcCall(server.url, '/veil.v1.FederatedCoordinatorService/Leave', new Uint8Array(0));
+    expect(ok.status).toBe('0');
+    expect(stub.calls.map((c) => c.rpc)).toEqual(['leave']);
+  });
+
   it("maps a handler's ProtocolError to its message and anything else to a bare INTERNAL", async () => {
     const { server, stub } = await serve();
     const c = await client(server.url);
@@ -299,3 +344,38 @@ describe('startCoordinatorServer + createCoordinatorClient (mutual TLS 1.3, loop
     expect(error.retryable).toBe(true);
   });
 });
+
+/** One unary gRPC call with a hand-made body over mutual TLS; the status and message from its trailers. */
+async function rawGrpcCall(
+  url: string,
+  path: string,
+  message: Uint8Array,
+): Promise<{ status: string | undefined; message: string | undefined }> {
+  const session = http2Connect(url, { cert: pki.node.cert, key: pki.node.key, ca: pki.node.ca });
+  try {
+    return await new Promise((resolve, reject) => {
+      session.once('error', reject);
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/grpc+proto',
+        te: 'trailers',
+      });
+      const envelope = new Uint8Array(5 + message.length);
+      new DataView(envelope.buffer).setUint32(1, message.length);
+      envelope.set(message, 5);
+      stream.end(envelope);
+      stream.on('data', () => {});
+      stream.once('error', reject);
+      stream.once('trailers', (trailers) => {
+        const text = trailers['grpc-message'];
+        resolve({
+          status: trailers['grpc-status'] as string | undefined,
+          message: typeof text === 'string' ? decodeURIComponent(text) : undefined,
+        });
+      });
+    });
+  } finally {
+    session.close();
+  }
+}

@@ -23,6 +23,7 @@ import { FederatedCoordinatorService } from '../gen/veil/v1/fl_pb.js';
 import { assertServiceHandler, checkLabel } from '../handler-check.js';
 import { bindService, type HostedService } from '../registry.js';
 import type { CoordinatorHandler, PeerIdentity, RpcName } from '../service.js';
+import { checkRequestDecoding, DECODE_FAILURE_KEY } from './decode-check.js';
 import { classifyHandlerError, toConnectError } from './errors.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -119,8 +120,9 @@ const PEER_KEY = createContextKey<PeerCheck>(
  * {@link RpcServer.updateRevocations} takes effect on open connections too. No handler is ever called for an
  * unauthenticated or revoked peer.
  *
- * Errors: a handler's ProtocolError → FAILED_PRECONDITION (with a `stage`) or INVALID_ARGUMENT, IntegrityError →
- * INVALID_ARGUMENT, message kept; anything else → INTERNAL, "internal error in the <label>".
+ * Errors: a request that does not decode as the method's input message → INVALID_ARGUMENT naming the method
+ * (decode-check.ts); a handler's ProtocolError → FAILED_PRECONDITION (with a `stage`) or INVALID_ARGUMENT,
+ * IntegrityError → INVALID_ARGUMENT, message kept; anything else → INTERNAL, "internal error in the <label>".
  *
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a bad port, host, maxMessageBytes, service list
  *   (empty, a service twice) or handler
@@ -190,6 +192,13 @@ async function serve(fn: string, options: ServerOptions): Promise<RpcServer> {
           check.status === 'permission_denied' ? Code.PermissionDenied : Code.Unauthenticated,
         );
       }
+      const malformed = context.values.get(DECODE_FAILURE_KEY);
+      if (malformed !== undefined) {
+        throw new ConnectError(
+          `${context.method.name}: the request is not a valid ${context.method.input.typeName} message (${malformed})`,
+          Code.InvalidArgument,
+        );
+      }
       const handler = hosted.handler as Record<string, UnaryHandler>;
       try {
         return await untilAborted(handler[rpc]!(request, check.peer), context.signal, shutdown.signal);
@@ -210,6 +219,10 @@ async function serve(fn: string, options: ServerOptions): Promise<RpcServer> {
       }
       router.service(hosted.service, implementation as unknown as Partial<ServiceImpl<DescService>>);
     }
+    // A body that does not decode is the caller's INVALID_ARGUMENT, not ConnectRPC's INTERNAL.
+    router.handlers.forEach((handler, i) => {
+      router.handlers[i] = checkRequestDecoding(handler, maxMessageBytes);
+    });
   };
   const adapter = connectNodeAdapter({
     routes,
