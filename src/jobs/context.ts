@@ -4,29 +4,15 @@
  */
 import { csprng, type Rng, seededRng } from '../core/index.js';
 import { DEFAULT_LEDGER_URL, Ledger } from '../ledger/index.js';
+import type { EpochMetrics, TrainingProgress } from '../train/index.js';
 
 /** Something a running job reports, for a progress display or a log: never a secret or a raw record. */
 export type JobEvent =
   | { readonly kind: 'warning'; readonly message: string }
   | { readonly kind: 'note'; readonly message: string }
   | { readonly kind: 'ledger'; readonly message: string }
-  | {
-      readonly kind: 'train-step';
-      readonly epoch: number;
-      readonly epochs: number;
-      readonly step: number;
-      readonly stepsPerEpoch: number;
-      readonly loss: number;
-      readonly epsilon: number | null;
-    }
-  | {
-      readonly kind: 'train-epoch';
-      readonly epoch: number;
-      readonly trainLoss: number;
-      readonly testAccuracy: number | null;
-      readonly epsilon: number | null;
-      readonly seconds: number;
-    };
+  | ({ readonly kind: 'train-step' } & TrainingProgress)
+  | ({ readonly kind: 'train-epoch' } & EpochMetrics);
 
 /** How a job uses the ledger. */
 export interface LedgerUse {
@@ -78,11 +64,6 @@ export function ledgerAt(url: string): LedgerAccess {
 /** Access to a ledger that stays open (a long-running service); `use` never closes it (nor creates it). */
 export function sharedLedger(ledger: Ledger, url: string): LedgerAccess {
   return { url, use: (body) => body(ledger) };
-}
-
-/** Opens the ledger at `db` (see {@link ledgerUrl}) for `body`, and closes it. */
-export function withLedger<T>(db: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
-  return ledgerAt(ledgerUrl(db)).use(body);
 }
 
 /**

@@ -23,8 +23,8 @@ export {
   ledgerAt,
   ledgerUrl,
   sharedLedger,
-  withLedger,
 } from './context.js';
+export { globalAccuracy } from './demo/baselines.js';
 export {
   DEMO_ORGANISATIONS,
   DEMO_SETTINGS,

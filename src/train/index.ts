@@ -18,16 +18,19 @@ export {
   checkClipping,
   countNoiseOf,
 } from './clipping.js';
+export {
+  type PlanInput,
+  type PrivacySpec,
+  plannedEvents,
+  planTraining,
+  type TrainingPlan,
+} from './plan.js';
 export { permutation, poissonSample } from './sampling.js';
 export {
   type EpochMetrics,
   evaluate,
   evaluateModel,
-  type PrivacySpec,
-  plannedEvents,
-  planTraining,
   type TrainingData,
-  type TrainingPlan,
   type TrainingProgress,
   type TrainOptions,
   type TrainResult,

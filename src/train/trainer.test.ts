@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { csprng, seededRng } from '../core/index.js';
 import { parseModelSpec, SequentialModel, Tensor } from '../ml/index.js';
+import { plannedEvents } from './plan.js';
 import { poissonSample } from './sampling.js';
-import { evaluateModel, plannedEvents, type TrainingData, type TrainOptions, trainModel } from './trainer.js';
+import { evaluateModel, type TrainingData, type TrainOptions, trainModel } from './trainer.js';
 
 /** A small separable task: label = [x0 + x1 > 0]. */
 function toyData(n: number, seed: number, width = 4): TrainingData {

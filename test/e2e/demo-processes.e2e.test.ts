@@ -8,22 +8,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRng } from '../../src/core/index.js';
-import { federationModel, loadParams } from '../../src/fl/index.js';
 import {
   DEFAULT_NODE_ACCOUNT,
   DEMO_SETTINGS,
   type DemoRound,
   type DemoRun,
   demoData,
-  demoFederation,
+  globalAccuracy,
   PROCESSES_TRANSPORT,
   runInProcess,
   runInProcesses,
 } from '../../src/jobs/index.js';
 import { Ledger } from '../../src/ledger/index.js';
-import { SequentialModel } from '../../src/ml/index.js';
-import { evaluateModel } from '../../src/train/index.js';
 
 const base = mkdtempSync(join(tmpdir(), 'veil-demo-processes-e2e-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -69,17 +65,7 @@ describe('veil demo --processes', () => {
   }, 180_000);
 
   /** The accuracy on `data.test` of a global model of the demo federation. */
-  function accuracyOf(global: Float32Array): number {
-    const first = data.nodes[0]!.train;
-    const { spec } = federationModel(
-      demoFederation(settings, data.nodes.length),
-      first.featureShape,
-      first.numClasses,
-    );
-    const model = new SequentialModel(spec, first.featureShape, first.numClasses, seededRng(0));
-    loadParams(model.params, global);
-    return evaluateModel(model, data.test).accuracy;
-  }
+  const accuracyOf = (global: Float32Array) => globalAccuracy(data, settings, global);
 
   it('runs the demo federation as separate processes over mutual TLS and leaves none behind', () => {
     expect(leftBehind).toEqual([]);

@@ -25,12 +25,9 @@ import { decodeParameters, PROTOCOL_VERSION, toUpdateMessage } from '../protocol
 import { fedAvg, fedProx } from '../strategies/index.js';
 import { fileCheckpointStore } from './checkpoint.js';
 import type { Clock } from './clock.js';
-import {
-  Coordinator,
-  type CoordinatorEvent,
-  type CoordinatorOptions,
-  type LocalTrainingSpec,
-} from './coordinator.js';
+import { Coordinator } from './coordinator.js';
+import type { CoordinatorOptions, LocalTrainingSpec } from './options.js';
+import type { CoordinatorEvent } from './records.js';
 
 /** A clock whose time moves only when the test says so; timers fire in time order as it passes them. */
 class FakeClock implements Clock {

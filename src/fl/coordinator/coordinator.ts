@@ -53,23 +53,6 @@ import { FederationState } from './state.js';
 /** The longest refusal reason recorded or answered: ours are shorter; quoted node text is cut to fit. */
 const MAX_REASON_LENGTH = 500;
 
-// Names this file exported before the split, for importers of './coordinator.js' (the index takes them from
-// their own files).
-export type {
-  CompressionSpec,
-  CoordinatorOptions,
-  FederationModel,
-  LocalTrainingSpec,
-} from './options.js';
-export { trainConfigMessage } from './options.js';
-export type {
-  CoordinatorEvent,
-  CoordinatorSummary,
-  EvaluationRecord,
-  NodeRecord,
-  RoundRecord,
-} from './records.js';
-
 /** The coordinator. Create it, hand it to a transport, await {@link Coordinator.finished}. */
 export class Coordinator implements CoordinatorHandler {
   private readonly o: CoordinatorOptions;

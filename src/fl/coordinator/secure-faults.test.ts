@@ -28,15 +28,12 @@ import {
   signKeyBinding,
 } from '../../transport/index.js';
 import { federationModel, parseFederation } from '../config/index.js';
-import { FederatedNode, type NodeEvent } from '../node/node.js';
+import { FederatedNode, type NodeEvent } from '../node/index.js';
 import { bytesFromWords, flattenParams, PROTOCOL_VERSION, wordsFromBytes } from '../protocol/index.js';
 import { fedAvg } from '../strategies/index.js';
-import {
-  Coordinator,
-  type CoordinatorEvent,
-  type CoordinatorOptions,
-  type CoordinatorSummary,
-} from './coordinator.js';
+import { Coordinator } from './coordinator.js';
+import type { CoordinatorOptions } from './options.js';
+import type { CoordinatorEvent, CoordinatorSummary } from './records.js';
 import { SecureRound } from './secure-round.js';
 
 const { model, spec } = federationModel(parseFederation({ model: 'logreg' }), [3], 2);

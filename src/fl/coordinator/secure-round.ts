@@ -36,8 +36,6 @@ import type { SecureAggregationSpec } from './options.js';
 import type { SecureRoundRecord, SecureStage } from './records.js';
 
 // Names this file exported before its option and record types moved, for importers of './secure-round.js'.
-export type { SecureAggregationSpec } from './options.js';
-export type { SecureRoundRecord, SecureStage } from './records.js';
 
 const STAGES: readonly SecureStage[] = ['advertise', 'share-keys', 'masked-input', 'consistency', 'unmask'];
 

@@ -24,7 +24,8 @@ import { federationModel, parseFederation } from '../config/index.js';
 import { Coordinator } from '../coordinator/index.js';
 import { flattenParams } from '../protocol/index.js';
 import { fedAvg } from '../strategies/index.js';
-import { FederatedNode, type NodeEvent } from './node.js';
+import { FederatedNode } from './node.js';
+import type { NodeEvent } from './records.js';
 
 let dir: string;
 const identities = new Map<string, { certificatePem: string; privateKeyPem: string; caPem: string }>();

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dpSgdEvent } from '../../accounting/index.js';
@@ -38,7 +35,9 @@ import {
   loadParams,
 } from '../protocol/index.js';
 import { fedAvg } from '../strategies/index.js';
-import { FederatedNode, type NodeEvent, type NodeOptions } from './node.js';
+import { FederatedNode } from './node.js';
+import type { NodeOptions } from './options.js';
+import type { NodeEvent } from './records.js';
 
 const TRAIN: LocalTrainingSpec = {
   localEpochs: 1,
@@ -60,10 +59,8 @@ function dataset(n: number, seed: string, featureShape = [3], numClasses = 2): D
 }
 
 const coordinators: Coordinator[] = [];
-const dirs: string[] = [];
 afterEach(() => {
   for (const c of coordinators.splice(0)) c.stop('test over');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A coordinator for a model over [3] features and 2 classes, on the system clock (tests never wait on it). */

@@ -45,8 +45,6 @@ import { buildModel, LocalTrainer } from './training.js';
 
 // Names this file exported before the split, for importers of './node.js' (the index takes them from their own
 // files).
-export type { LocalPrivacySpec, NodeOptions, PersonalizationSpec } from './options.js';
-export type { NodeEvent, NodeSummary, RoundTraffic } from './records.js';
 
 /** A federated node. `await new FederatedNode(options).run()`. */
 export class FederatedNode {

@@ -8,7 +8,7 @@ import { dpSgdEvent, RdpAccountant } from '../../accounting/index.js';
 import { seededRng } from '../../core/index.js';
 import { parseFederation } from '../config/index.js';
 import { loadFederatedData, parseSimulationData, simulate } from '../simulation/index.js';
-import type { PersonalizationSpec } from './node.js';
+import type { PersonalizationSpec } from './options.js';
 
 const federation = parseFederation({ rounds: 6, minNodes: 6, train: { learningRate: 0.5, batchSize: 32 } });
 /** Six nodes with strong label skew (Dirichlet 0.1), about 160 training and 40 test examples each. */

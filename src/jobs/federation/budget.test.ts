@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { dpSgdEvent } from '../../accounting/index.js';
 import { BudgetExceededError, ConfigError, IntegrityError } from '../../core/index.js';
 import { epsilonSpent } from '../../fl/index.js';
-import { Ledger } from '../../ledger/index.js';
+import type { Ledger } from '../../ledger/index.js';
+import { ledgerAt } from '../context.js';
 import { ledgerBudget } from './budget.js';
 
 // One event costs about 3.44 at delta 1e-5 (RDP), two about 4.22: a budget of 4 pays for one.
@@ -18,14 +19,7 @@ function place(): { dir: string; url: string } {
   return { dir, url: `sqlite:${join(dir, 'ledger.db')}` };
 }
 
-async function withLedger<T>(url: string, body: (l: Ledger) => Promise<T>): Promise<T> {
-  const ledger = await Ledger.open(url);
-  try {
-    return await body(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
+const withLedger = <T>(url: string, body: (l: Ledger) => Promise<T>): Promise<T> => ledgerAt(url).use(body);
 
 describe('ledgerBudget: a federation budget is a ledger account', () => {
   it('creates the account, charges through Ledger.spend, and a restarted party sees its earlier spends', async () => {

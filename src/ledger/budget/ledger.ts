@@ -51,7 +51,7 @@ import { rebuildTotals } from '../store/totals.js';
 import type { Account, AccountStatus, SpendReceipt } from './accounts.js';
 import type { LedgerContext, Log } from './context.js';
 import { accountIn, accountsIn, createAccount, statusIn } from './hierarchy.js';
-import { refund, type SpendRecord, spend, spendsIn } from './spends.js';
+import { refund, type SpendOptions, type SpendRecord, spend, spendsIn } from './spends.js';
 
 export type { JobRecord } from '../audit/lineage.js';
 
@@ -169,20 +169,7 @@ export class Ledger {
    * @throws {UnsupportedError} when an account's accountant cannot compose an event
    * @throws {ConsentError} when the dataset's terms do not allow the purpose; nothing spent, refusal audited
    */
-  spend(
-    account: string,
-    events: readonly PrivacyEvent[],
-    options: {
-      readonly purpose: string;
-      /**
-       * The registered dataset the events are spent on: its consent terms are checked (purpose allowed, retention
-       * not over) in the same transaction; a refusal throws {@link ConsentError} and is audited.
-       */
-      readonly dataset?: string;
-      /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
-      readonly beforeCommit?: () => Promise<void>;
-    },
-  ): Promise<SpendReceipt> {
+  spend(account: string, events: readonly PrivacyEvent[], options: SpendOptions): Promise<SpendReceipt> {
     return spend(this.ctx, account, events, options);
   }
 

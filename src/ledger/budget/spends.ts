@@ -39,6 +39,18 @@ export interface SpendRecord {
   refundReason: string | null;
 }
 
+/** Options of a spend. */
+export interface SpendOptions {
+  readonly purpose: string;
+  /**
+   * The registered dataset the events are spent on: its consent terms are checked (purpose allowed, retention not
+   * over) in the same transaction; a refusal throws {@link ConsentError} and is audited.
+   */
+  readonly dataset?: string;
+  /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
 /**
  * Spends `events` on `account` for `purpose`, atomically: granted only if, with them, the account and every
  * ancestor stay within their limits (composed under each one's accountant at its delta).
@@ -51,16 +63,7 @@ export async function spend(
   ctx: LedgerContext,
   account: string,
   events: readonly PrivacyEvent[],
-  options: {
-    readonly purpose: string;
-    /**
-     * The registered dataset the events are spent on: its consent terms are checked (purpose allowed, retention
-     * not over) in the same transaction; a refusal throws {@link ConsentError} and is audited.
-     */
-    readonly dataset?: string;
-    /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
-    readonly beforeCommit?: () => Promise<void>;
-  },
+  options: SpendOptions,
 ): Promise<SpendReceipt> {
   const fn = 'Ledger.spend';
   checkPath(fn, account);
