@@ -6,25 +6,38 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from '../../core/index.js';
 import { AuditVerifySpecSchema, runAuditVerify } from '../../jobs/index.js';
-import type { AuditVerification } from '../../ledger/index.js';
+import type { AuditVerification, LedgerVerification } from '../../ledger/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandResult } from '../output.js';
 import { parseFlags, readJsonFlag } from '../parse-flags.js';
 import { ledgerOf } from './budget.js';
 
-function verificationText(r: AuditVerification, what: string): string[] {
-  if (r.ok) {
-    return [
-      `${what} verified: ${r.size} entries, hash chain and every signed tree head check out`,
-      r.head
-        ? `newest signed head: size ${r.head.size}, root ${r.head.root}, key ${r.head.keyId}, at ${r.head.at}`
-        : '',
-    ].filter((x) => x !== '');
-  }
-  return [
-    `${what} FAILED verification: ${r.firstBad ? `first bad entry ${r.firstBad.seq}: ${r.firstBad.reason}` : 'see below'}`,
-    ...r.problems.map((x) => `  - ${x}`),
-  ];
+function verificationText(r: AuditVerification | LedgerVerification, what: string): string[] {
+  const budget = 'budget' in r ? r.budget : null;
+  const logText =
+    r.problems.length === 0
+      ? [
+          `${what} verified: ${r.size} entries, hash chain and every signed tree head check out`,
+          r.head
+            ? `newest signed head: size ${r.head.size}, root ${r.head.root}, key ${r.head.keyId}, at ${r.head.at}`
+            : '',
+        ]
+      : [
+          `${what} FAILED verification: ${r.firstBad ? `first bad entry ${r.firstBad.seq}: ${r.firstBad.reason}` : 'see below'}`,
+          ...r.problems.map((x) => `  - ${x}`),
+        ];
+  const budgetText =
+    budget === null
+      ? []
+      : budget.ok
+        ? [
+            `budget state verified: the tables match the log's ${budget.accounts} account(s) and ${budget.spends} spend(s)`,
+          ]
+        : [
+            `budget state FAILED verification: ${budget.firstBad ? (budget.firstBad.account === '' ? budget.firstBad.reason : `account "${budget.firstBad.account}": ${budget.firstBad.reason}`) : 'see below'}`,
+            ...budget.problems.map((x) => `  - ${x}`),
+          ];
+  return [...logText, ...budgetText].filter((x) => x !== '');
 }
 
 /** A public key given as hex or as a file holding hex (or a Veil key/export JSON with `publicKey`); else as given. */

@@ -144,4 +144,37 @@ describe('veil dataset and veil audit', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).entries[1].outcome).toBe('refused');
     expect((await runVeil('audit', 'verify', '--public-key', 'nothex', '--db', db)).code).toBe(2);
   });
+
+  it('exits 6 naming the account when the budget tables were edited, and refuses the next spend', async () => {
+    const ledgerFile = join(dir, 'budget.db');
+    const url = `sqlite:${ledgerFile}`;
+    expect(
+      (await runVeil('budget', 'create', 'acme', '--epsilon', '5', '--delta', '1e-5', '--db', url)).code,
+    ).toBe(0);
+    const spend = () =>
+      runVeil('budget', 'spend', 'acme', '--epsilon', '2', '--purpose', 'counts', '--db', url);
+    expect((await spend()).code).toBe(0);
+    expect((await spend()).code).toBe(0);
+    let r = await runVeil('audit', 'verify', '--db', url);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /budget state verified: the tables match the log's 1 account\(s\) and 2 spend\(s\)/,
+    );
+    // an insider frees budget: the totals say one spend instead of two
+    const sqlite = new Database(ledgerFile);
+    sqlite.prepare("update event_totals set count = 1 where account = 'acme'").run();
+    sqlite.prepare("update subtree_spends set spends = 1 where account = 'acme'").run();
+    sqlite.close();
+    r = await spend();
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(
+      /account "acme": its limits or spent totals in the database differ from the budget state signed/,
+    );
+    r = await runVeil('audit', 'verify', '--db', url);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toMatch(/audit log verified: \d+ entries/); // the log itself is intact
+    expect(r.stdout).toMatch(
+      /budget state FAILED verification: account "acme": subtree_spends counts 1 granted spends/,
+    );
+  });
 });

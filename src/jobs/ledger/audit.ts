@@ -10,6 +10,7 @@ import {
   type AuditExport,
   type AuditVerification,
   type Ledger,
+  type LedgerVerification,
   type SignedTreeHead,
   verifyAuditExport,
 } from '../../ledger/index.js';
@@ -48,7 +49,10 @@ export function runAuditShow(spec: AuditShowSpec, ctx: LedgerJobContext): Promis
  * Verifies entries, hash chain, signed tree heads (and a witness's head) of the ledger's log or of an export;
  * an export without a trusted key is checked against its own key (consistent, not proof of who signed it).
  */
-export function runAuditVerify(spec: AuditVerifySpec, ctx: LedgerJobContext): Promise<AuditVerification> {
+export function runAuditVerify(
+  spec: AuditVerifySpec,
+  ctx: LedgerJobContext,
+): Promise<AuditVerification | LedgerVerification> {
   const key = spec.trustedPublicKey === undefined ? {} : { trustedPublicKey: spec.trustedPublicKey };
   const { source } = spec;
   if (source.kind === 'export')

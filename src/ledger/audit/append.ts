@@ -30,7 +30,7 @@ import { witnessStep } from './witness.js';
  * frontier to extend. @throws {IntegrityError} 'audit-head-signature', 'audit-head-frontier'
  */
 function checkedNewestHead(row: AuditHeadTable, publicKey: Uint8Array): Frontier {
-  const fn = 'appendAudit';
+  const fn = 'openAppend';
   const head = toHead(row);
   if (!signedBy(head, publicKey)) {
     refuse(
@@ -70,7 +70,7 @@ async function checkLogEnd(trx: Kysely<LedgerSchema>, newest: AuditHeadTable | u
   const size = newest?.size ?? 0;
   if ((end?.seq ?? -1) !== size - 1) {
     refuse(
-      'appendAudit',
+      'openAppend',
       'audit-log-end',
       `the newest signed tree head covers ${size} entries, so the last entry should be ${size - 1}: entries were ` +
         `added or removed without a head, nothing was written, got ${end ? `entry ${end.seq}` : 'no entries'}`,
@@ -79,7 +79,7 @@ async function checkLogEnd(trx: Kysely<LedgerSchema>, newest: AuditHeadTable | u
   }
   if (end && end.chain_hash !== newest?.chain_hash) {
     refuse(
-      'appendAudit',
+      'openAppend',
       'audit-log-end',
       `entry ${end.seq} does not carry the chain hash the tree head of size ${size} signed: edited, nothing was ` +
         `written, got ${JSON.stringify(end.chain_hash)}`,
@@ -88,34 +88,40 @@ async function checkLogEnd(trx: Kysely<LedgerSchema>, newest: AuditHeadTable | u
   }
 }
 
+/** Appends entries to the log inside one write transaction, each with a newly signed tree head. */
+export interface AuditAppender {
+  /** The newest signed head when the appender was opened, checked; null for an empty log. */
+  readonly checkedHead: SignedTreeHead | null;
+  /** Appends `record` at time `at` and signs the new tree head, which it returns. */
+  append(record: AuditRecord, at: string): Promise<SignedTreeHead>;
+}
+
 /**
- * Appends `record` inside the caller's write transaction `trx` (which serialises writers, so the sequence
- * number is the log's size) and signs the new tree head. Returns the new head. Before it signs, it checks the
- * newest stored head (see {@link checkedNewestHead}), that the entries end where that head says, and, given the
- * `witness` head kept outside the database, that the log extends it ({@link witnessStep}); the new head is then
- * computed only from what was signed before plus the new entry.
+ * Checks the log inside the caller's write transaction `trx` (which serialises writers, so the sequence number is
+ * the log's size) before anything is written or signed: the newest stored head (see {@link checkedNewestHead}), that
+ * the entries end where that head says, and, given the `witness` head kept outside the database, that the log
+ * extends it ({@link witnessStep}). Returns the appender, which computes each new head only from what was signed
+ * before plus the new entries.
  * @throws {IntegrityError} any of those checks failed (`details.check`, an {@link AuditCheck}); nothing is written
  */
-export async function appendAudit(
+export async function openAppend(
   trx: Kysely<LedgerSchema>,
   signer: AuditSigner,
-  record: AuditRecord,
-  at: string,
   witness: SignedTreeHead | null = null,
-): Promise<SignedTreeHead> {
+): Promise<AuditAppender> {
   const last = await trx
     .selectFrom('audit_heads')
     .selectAll()
     .orderBy('size', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const size = last?.size ?? 0;
+  let size = last?.size ?? 0;
   const frontier = last ? checkedNewestHead(last, signer.publicKey) : Frontier.empty();
   await checkLogEnd(trx, last);
   if (witness !== null) {
     if (!last) {
       refuse(
-        'appendAudit',
+        'openAppend',
         'audit-witness',
         `the log was truncated: the witness head kept outside the database covers ${witness.size} entries, got an empty log${REPLACED_HINT}`,
         { witnessSize: witness.size, size: 0 },
@@ -123,51 +129,59 @@ export async function appendAudit(
     }
     await witnessStep(trx, witness, toHead(last), signer.publicKey);
   }
-  const previousChain = last ? unhex(last.chain_hash) : ZERO;
-  const row = {
-    seq: size,
-    at,
-    actor: record.actor,
-    action: record.action,
-    account: record.account ?? null,
-    dataset: record.dataset ?? null,
-    purpose: record.purpose ?? null,
-    events: record.events ? JSON.stringify(record.events) : null,
-    outcome: record.outcome,
-    detail: JSON.stringify(record.detail ?? {}),
-  };
-  const leaf = leafHash(entryBytes(row));
-  const chain = chainNext(previousChain, leaf);
-  frontier.append(leaf);
-  await trx
-    .insertInto('audit_entries')
-    .values({ ...row, leaf_hash: hex(leaf), chain_hash: hex(chain) })
-    .execute();
-  const head = signer.signHead({ size: size + 1, root: hex(frontier.root()), chainHash: hex(chain), at });
-  await trx
-    .insertInto('audit_heads')
-    .values({
-      size: head.size,
-      root: head.root,
-      chain_hash: head.chainHash,
-      frontier: frontier.toJson(),
-      at: head.at,
-      key_id: head.keyId,
-      signature: head.signature,
-    })
-    .execute();
-  if (size === 0 || last?.key_id !== signer.keyId) {
-    const known = await trx
-      .selectFrom('audit_keys')
-      .select('key_id')
-      .where('key_id', '=', signer.keyId)
-      .executeTakeFirst();
-    if (!known) {
+  let chain = last ? unhex(last.chain_hash) : ZERO;
+  let keyKnown = size > 0 && last?.key_id === signer.keyId;
+  return {
+    checkedHead: last ? toHead(last) : null,
+    async append(record, at) {
+      const row = {
+        seq: size,
+        at,
+        actor: record.actor,
+        action: record.action,
+        account: record.account ?? null,
+        dataset: record.dataset ?? null,
+        purpose: record.purpose ?? null,
+        events: record.events ? JSON.stringify(record.events) : null,
+        outcome: record.outcome,
+        detail: JSON.stringify(record.detail ?? {}),
+      };
+      const leaf = leafHash(entryBytes(row));
+      chain = chainNext(chain, leaf);
+      frontier.append(leaf);
       await trx
-        .insertInto('audit_keys')
-        .values({ key_id: signer.keyId, public_key: hex(signer.publicKey), created_at: at })
+        .insertInto('audit_entries')
+        .values({ ...row, leaf_hash: hex(leaf), chain_hash: hex(chain) })
         .execute();
-    }
-  }
-  return head;
+      size++;
+      const head = signer.signHead({ size, root: hex(frontier.root()), chainHash: hex(chain), at });
+      await trx
+        .insertInto('audit_heads')
+        .values({
+          size: head.size,
+          root: head.root,
+          chain_hash: head.chainHash,
+          frontier: frontier.toJson(),
+          at: head.at,
+          key_id: head.keyId,
+          signature: head.signature,
+        })
+        .execute();
+      if (!keyKnown) {
+        const known = await trx
+          .selectFrom('audit_keys')
+          .select('key_id')
+          .where('key_id', '=', signer.keyId)
+          .executeTakeFirst();
+        if (!known) {
+          await trx
+            .insertInto('audit_keys')
+            .values({ key_id: signer.keyId, public_key: hex(signer.publicKey), created_at: at })
+            .execute();
+        }
+        keyKnown = true;
+      }
+      return head;
+    },
+  };
 }

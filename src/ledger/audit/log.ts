@@ -24,7 +24,7 @@
  * witness.ts (the head kept outside the database), verify.ts (verification) and queries.ts (reads and proofs).
  */
 
-export { appendAudit } from './append.js';
+export { type AuditAppender, openAppend } from './append.js';
 export {
   type AuditCheck,
   type AuditEntry,

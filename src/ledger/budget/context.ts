@@ -4,7 +4,7 @@
  * which the Ledger owns (the serialised transaction, the audit appends inside it, the witness after it).
  */
 import type { Kysely } from 'kysely';
-import type { AuditRecord } from '../audit/format.js';
+import type { AuditRecord, SignedTreeHead } from '../audit/format.js';
 import type { LedgerSchema } from '../store/schema.js';
 
 /** Appends an audit entry inside the write transaction: it commits with the change it records, or neither does. */
@@ -19,8 +19,19 @@ export interface LedgerContext {
   /** Who acts, as the audit log records it. */
   readonly actor: string;
   /**
-   * Runs `body` as one serialised write transaction (writers across processes take turns); `log` appends audit
-   * entries inside it. Check-and-write is atomic: whatever `body` reads, it reads under the write lock.
+   * The budget state this process last signed (state.ts): a write whose newest budget entry carries this digest
+   * uses these digests instead of reading `budget_digests` (they hash to the signed digest, so they are as good).
    */
-  write<T>(body: (trx: Kysely<LedgerSchema>, log: Log) => Promise<T>): Promise<T>;
+  readonly budgetCache: {
+    current: { readonly digest: string; readonly digests: ReadonlyMap<string, string> } | null;
+  };
+  /**
+   * Runs `body` as one serialised write transaction (writers across processes take turns); `log` appends audit
+   * entries inside it. Check-and-write is atomic: whatever `body` reads, it reads under the write lock. `head` is the
+   * newest signed tree head, already checked (its signature, frontier, the log's end, the witness) before `body`
+   * runs; null for an empty log.
+   */
+  write<T>(
+    body: (trx: Kysely<LedgerSchema>, log: Log, head: SignedTreeHead | null) => Promise<T>,
+  ): Promise<T>;
 }

@@ -7,9 +7,17 @@ import { ACCOUNTANT_KINDS, type AccountantKind } from '../../accounting/index.js
 import { assertOneOf, ConfigError, InvalidParameterError } from '../../core/index.js';
 import type { LedgerSchema } from '../store/schema.js';
 import { subtreeSpends, subtreeTotals } from '../store/totals.js';
-import { type Account, type AccountStatus, checkPath, grantedEvents, toAccount } from './accounts.js';
+import {
+  type Account,
+  type AccountStatus,
+  ancestorsOf,
+  checkPath,
+  grantedEvents,
+  toAccount,
+} from './accounts.js';
 import { composedEpsilonOfGroups, composeStoredSpends } from './compose.js';
 import type { LedgerContext } from './context.js';
+import { checkBudgetState } from './state.js';
 
 /**
  * Creates an account. Its parent must exist (create the hierarchy top-down); a child's limit may not exceed
@@ -47,7 +55,9 @@ export async function createAccount(
   assertOneOf(fn, 'accountant', accountant, ACCOUNTANT_KINDS);
   const parts = options.path.split('/');
   const parent = parts.length > 1 ? parts.slice(0, -1).join('/') : null;
-  return ctx.write(async (trx, log) => {
+  return ctx.write(async (trx, log, head) => {
+    // the parent's limits bound the child's: they must be the ones the log signed
+    const state = await checkBudgetState(trx, head, parent ? ancestorsOf(parent) : [], ctx.budgetCache);
     const existing = await trx
       .selectFrom('accounts')
       .select('path')
@@ -99,7 +109,12 @@ export async function createAccount(
       action: 'account.create',
       account: row.path,
       outcome: 'created',
-      detail: { epsilon: row.epsilon_limit, delta: row.delta_limit, accountant },
+      detail: {
+        epsilon: row.epsilon_limit,
+        delta: row.delta_limit,
+        accountant,
+        budgetState: await state.update([row.path]),
+      },
     });
     return toAccount(row);
   });

@@ -20,7 +20,7 @@ import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AccountantKind, PrivacyEvent } from '../../accounting/index.js';
 import { ensureDirectory } from '../../core/index.js';
-import { appendAudit } from '../audit/append.js';
+import { openAppend } from '../audit/append.js';
 import { type AuditEntry, hex, type SignedTreeHead, unhex } from '../audit/format.js';
 import { type JobRecord, recordEvent, recordJob } from '../audit/lineage.js';
 import {
@@ -47,13 +47,18 @@ import type { Dataset, DatasetTerms } from '../consent/datasets.js';
 import { authorize, datasetIn, datasetsIn, registerDataset } from '../consent/registry.js';
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { rebuildTotals } from '../store/totals.js';
 import type { Account, AccountStatus, SpendReceipt } from './accounts.js';
 import type { LedgerContext, Log } from './context.js';
 import { accountIn, accountsIn, createAccount, statusIn } from './hierarchy.js';
+import { type BudgetVerification, verifyBudgetState } from './replay.js';
 import { refund, type SpendOptions, type SpendRecord, spend, spendsIn } from './spends.js';
 
 export type { JobRecord } from '../audit/lineage.js';
+
+/** A ledger's verification: its audit log's, and its budget tables against the log's budget entries. */
+export interface LedgerVerification extends AuditVerification {
+  readonly budget: BudgetVerification;
+}
 
 /** Options of {@link Ledger.open}. */
 export interface LedgerOptions {
@@ -104,7 +109,13 @@ export class Ledger {
     readonly actor: string,
     private readonly witnessFile: string | null,
   ) {
-    this.ctx = { db: store.db, now, actor, write: (body) => this.write(body) };
+    this.ctx = {
+      db: store.db,
+      now,
+      actor,
+      budgetCache: { current: null },
+      write: (body) => this.write(body),
+    };
   }
 
   /**
@@ -192,14 +203,6 @@ export class Ledger {
     return accountsIn(this.store.db);
   }
 
-  /**
-   * Recomputes every account's running totals from the spends table (they are derived data: the spend and
-   * refund transactions keep them; use this after writing spends by other means, e.g. an import).
-   */
-  async rebuildTotals(): Promise<void> {
-    await this.store.writeTransaction((trx) => rebuildTotals(trx));
-  }
-
   // ---- datasets, consent and provenance ----
 
   /**
@@ -275,12 +278,16 @@ export class Ledger {
 
   /**
    * Verifies the whole audit log (see verifyAudit): entries, chain, every signed head, coverage, and the witness
-   * head kept outside the database. `trustedPublicKey` (hex) defaults to this ledger's key file.
+   * head kept outside the database; then replays the log's budget entries and compares every account, spend and
+   * running total with the tables (replay.ts). `ok` only when both hold. `trustedPublicKey` (hex) defaults to this
+   * ledger's key file.
    */
-  verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<AuditVerification> {
+  async verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<LedgerVerification> {
     const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
     const key = options.trustedPublicKey ? unhex(options.trustedPublicKey) : this.signer.publicKey;
-    return verifyAuditIn(this.store.db, key, witness);
+    const log = await verifyAuditIn(this.store.db, key, witness);
+    const budget = await verifyBudgetState(this.store.db);
+    return { ...log, ok: log.ok && budget.ok, budget };
   }
 
   /** An RFC 6962 inclusion proof of entry `seq` in the log at its newest signed head. */
@@ -301,28 +308,26 @@ export class Ledger {
   /**
    * Runs `body` as one serialised write transaction; `log` appends audit entries inside it, so an entry and
    * the change it records commit together or not at all. Each append first checks the newest signed head and that
-   * the log extends the witness head (appendAudit); before the commit, a consistency proof from the witness to the
+   * the log extends the witness head (openAppend); before the commit, a consistency proof from the witness to the
    * newest head is built and checked, and after it the witness (the file outside the database) moves to that head
    * along the proof.
-   * @throws {IntegrityError} the log was tampered with (see appendAudit); nothing was written
+   * @throws {IntegrityError} the log was tampered with (see openAppend); nothing was written
    */
-  private async write<T>(body: (trx: Kysely<LedgerSchema>, log: Log) => Promise<T>): Promise<T> {
+  private async write<T>(
+    body: (trx: Kysely<LedgerSchema>, log: Log, head: SignedTreeHead | null) => Promise<T>,
+  ): Promise<T> {
     let head: SignedTreeHead | null = null;
     let step: ConsistencyStep = { oldSize: 0, proof: [] };
     const result = await this.store.writeTransaction(async (trx) => {
       head = null;
       step = { oldSize: 0, proof: [] };
       const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
+      // the log is checked before the body reads anything (its budget checks trust the signed heads)
+      const appender = await openAppend(trx, this.signer, witness);
       const log: Log = async (record) => {
-        head = await appendAudit(
-          trx,
-          this.signer,
-          { ...record, actor: this.actor },
-          this.now().toISOString(),
-          witness,
-        );
+        head = await appender.append({ ...record, actor: this.actor }, this.now().toISOString());
       };
-      const out = await body(trx, log);
+      const out = await body(trx, log, appender.checkedHead);
       if (head) step = await witnessStep(trx, witness, head, this.signer.publicKey);
       return out;
     });

@@ -15,9 +15,12 @@ import {
   BudgetExceededError,
   ConfigError,
   ConsentError,
+  IntegrityError,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
+import { entryBytes, hex } from '../audit/format.js';
+import { leafHash } from '../audit/merkle.js';
 import { consentError, datasetLabel, refusalOf } from '../consent/datasets.js';
 import { datasetIn } from '../consent/registry.js';
 import type { LedgerSchema } from '../store/schema.js';
@@ -25,6 +28,7 @@ import { addToTotals, subtreeTotals } from '../store/totals.js';
 import { ancestorsOf, checkPath, inSubtree, type SpendReceipt, toAccount } from './accounts.js';
 import { composedEpsilonOfGroups } from './compose.js';
 import type { LedgerContext } from './context.js';
+import { checkBudgetState } from './state.js';
 
 /** A spend as {@link spendsIn} reads it. */
 export interface SpendRecord {
@@ -87,7 +91,8 @@ export async function spend(
   const purpose = options.purpose;
   let datasetName: string | null = options.dataset ?? null;
   try {
-    return await ctx.write(async (trx, log) => {
+    return await ctx.write(async (trx, log, head) => {
+      const state = await checkBudgetState(trx, head, ancestorsOf(account), ctx.budgetCache);
       if (options.dataset !== undefined) {
         const d = await datasetIn(trx, options.dataset);
         datasetName = datasetLabel(d);
@@ -122,7 +127,7 @@ export async function spend(
         purpose,
         events: checked,
         outcome: 'granted',
-        detail: { spendId: inserted.id, epsilonAfter },
+        detail: { spendId: inserted.id, epsilonAfter, budgetState: await state.update(ancestorsOf(account)) },
       });
       await options.beforeCommit?.();
       return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
@@ -212,7 +217,7 @@ export async function refund(ctx: LedgerContext, id: number, reason: string): Pr
       allowed: 'why the events never ran',
     });
   }
-  await ctx.write(async (trx, log) => {
+  await ctx.write(async (trx, log, head) => {
     const row = await trx
       .selectFrom('spends')
       .select(['status', 'account', 'purpose', 'dataset', 'events'])
@@ -221,6 +226,8 @@ export async function refund(ctx: LedgerContext, id: number, reason: string): Pr
     if (row?.status !== 'granted') {
       throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget refund');
     }
+    const state = await checkBudgetState(trx, head, ancestorsOf(row.account), ctx.budgetCache);
+    await checkRefundable(trx, id, row.account, row.events);
     await trx
       .updateTable('spends')
       .set({ status: 'refunded', refunded_at: ctx.now().toISOString(), refund_reason: reason })
@@ -232,9 +239,47 @@ export async function refund(ctx: LedgerContext, id: number, reason: string): Pr
       account: row.account,
       purpose: row.purpose,
       outcome: 'refunded',
-      detail: { spendId: id, reason },
+      detail: { spendId: id, reason, budgetState: await state.update(ancestorsOf(row.account)) },
     });
   });
+}
+
+/**
+ * A refund gives back what the spend's row says it spent: the row must be the spend the log granted (same account
+ * and events) and not refunded since, or an edited row (events made larger, a refunded spend set back to granted)
+ * would free budget. Reads the account's budget entries (an index on account), each checked against its own leaf
+ * hash; a rewritten entry with a recomputed hash is what `veil audit verify` reports.
+ * @throws {IntegrityError} `details.check` 'budget-state'
+ */
+async function checkRefundable(
+  trx: Kysely<LedgerSchema>,
+  id: number,
+  account: string,
+  events: string,
+): Promise<void> {
+  const rows = await trx
+    .selectFrom('audit_entries')
+    .selectAll()
+    .where('account', '=', account)
+    .where('action', 'in', ['budget.spend', 'budget.refund'])
+    .where('outcome', 'in', ['granted', 'refunded'])
+    .orderBy('seq')
+    .execute();
+  let granted = false;
+  let refunded = false;
+  for (const r of rows) {
+    if ((JSON.parse(r.detail) as { spendId?: unknown }).spendId !== id) continue;
+    if (hex(leafHash(entryBytes(r))) !== r.leaf_hash) continue;
+    if (r.action === 'budget.spend') granted = r.events === events;
+    else refunded = true;
+  }
+  if (!granted || refunded) {
+    throw new IntegrityError(
+      `spend ${id} on "${account}" ${refunded ? 'was already refunded' : 'is not the spend the audit log granted (its events or account differ)'}: ` +
+        'the spends table was edited; nothing was refunded. Run `veil audit verify` for the full comparison',
+      { check: 'budget-state', spendId: id, account },
+    );
+  }
 }
 
 /** The spends of an account's subtree, oldest first. */

@@ -131,6 +131,23 @@ const migrations: Record<string, LedgerMigration> = {
       await rebuildTotals(db as unknown as Kysely<LedgerSchema>);
     },
   },
+  '0004-budget-digests': {
+    // Each account's digest (its row and its subtree's totals), bound to the audit log by the state digest that
+    // every budget entry carries (budget/state.ts). Filled from the tables by the first budget change after this
+    // migration. The index serves the audit queries by account (a refund finds its spend's entry).
+    async up(db: Kysely<unknown>, dialect: LedgerDialect) {
+      await db.schema
+        .createTable('budget_digests')
+        .addColumn('account', keyText(dialect), (c) => c.primaryKey())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_entries_account')
+        .on('audit_entries')
+        .columns(['account', 'seq'])
+        .execute();
+    },
+  },
 };
 
 /**

@@ -90,6 +90,12 @@ export interface SubtreeSpendsTable {
   readonly spends: number | string;
 }
 
+export interface BudgetDigestTable {
+  readonly account: string;
+  /** Hex SHA-256 of what a spend reads of the account: its row and its subtree's totals (budget/state.ts). */
+  readonly digest: string;
+}
+
 export interface LedgerSchema {
   readonly accounts: AccountTable;
   readonly spends: SpendTable;
@@ -99,4 +105,5 @@ export interface LedgerSchema {
   readonly datasets: DatasetTable;
   readonly event_totals: EventTotalTable;
   readonly subtree_spends: SubtreeSpendsTable;
+  readonly budget_digests: BudgetDigestTable;
 }

@@ -14,6 +14,8 @@ import pg from 'pg';
 import { csprng } from '../../core/index.js';
 
 export { clearCompositionMemo } from '../budget/compose.js';
+/** Recomputes the running totals from the spends table (benchmarks that seed spends straight into it). */
+export { rebuildTotals } from './totals.js';
 
 /** A dialect a ledger test runs on. */
 export interface TestDialect {

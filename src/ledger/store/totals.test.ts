@@ -69,11 +69,15 @@ describe('subtree event totals', () => {
     await ledger.spend('org', EVENTS[2]!, { purpose: 'p' });
     const before = await ledger.status('org');
     await ledger.close();
-    // roll the file back to the schema without totals
+    // roll the file back to the schema without totals (and without the budget digests that came after them)
     const db = new Database(file);
+    db.prepare('drop table budget_digests').run();
+    db.prepare('drop index audit_entries_account').run();
     db.prepare('drop table event_totals').run();
     db.prepare('drop table subtree_spends').run();
-    db.prepare("delete from kysely_migration where name = '0003-subtree-event-totals'").run();
+    db.prepare(
+      "delete from kysely_migration where name in ('0003-subtree-event-totals', '0004-budget-digests')",
+    ).run();
     db.close();
     const again = await Ledger.open(`sqlite:${file}`);
     expect(await again.status('org')).toEqual(before);
@@ -81,6 +85,9 @@ describe('subtree event totals', () => {
       await recomputed(again, 'org/a', 1e-5),
       12,
     );
+    expect((await again.verifyAudit()).ok).toBe(true);
+    // and it spends on: the budget state is taken from the rebuilt tables and signed from then on
+    await again.spend('org/a', EVENTS[0]!, { purpose: 'p' });
     expect((await again.verifyAudit()).ok).toBe(true);
     await again.close();
   });
