@@ -162,6 +162,8 @@ export const FederationSchema = z
     selection: SelectionSchema.default({ kind: 'fraction', fraction: 1 }),
     roundTimeoutMs: positiveInt.default(10 * 60_000),
     maxRoundAttempts: positiveInt.default(3),
+    /** Once started, how long to wait with too few nodes before ending early (default roundTimeoutMs). */
+    waitForNodesMs: positiveInt.optional(),
     evaluateEvery: z.number().int().gte(0).default(1),
     evaluateFraction: rate.default(1),
     train: TrainSchema.default({
@@ -400,6 +402,7 @@ export type FederationOptionKey =
   | 'strategy'
   | 'roundTimeoutMs'
   | 'maxRoundAttempts'
+  | 'waitForNodesMs'
   | 'evaluateEvery'
   | 'evaluateFraction'
   | 'centralDelta'
@@ -431,6 +434,7 @@ export function coordinatorOptionsFrom(
     strategy: buildStrategy(config),
     roundTimeoutMs: config.roundTimeoutMs,
     maxRoundAttempts: config.maxRoundAttempts,
+    ...(config.waitForNodesMs !== undefined ? { waitForNodesMs: config.waitForNodesMs } : {}),
     evaluateEvery: config.evaluateEvery,
     evaluateFraction: config.evaluateFraction,
     centralDelta: centralDelta(config),

@@ -20,9 +20,10 @@ import {
   SubmitUpdateRequestSchema,
   type TrainTask,
 } from '../../transport/index.js';
+import type { PrivacyBudget } from '../budget.js';
 import { federationModel, parseFederation } from '../config/index.js';
 import { decodeParameters, PROTOCOL_VERSION, toUpdateMessage } from '../protocol/index.js';
-import { fedAvg, fedProx } from '../strategies/index.js';
+import { fedAvg, fedProx, withServerDp } from '../strategies/index.js';
 import { fileCheckpointStore } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { Coordinator } from './coordinator.js';
@@ -545,6 +546,80 @@ describe('Coordinator: leaving', () => {
     expect(coordinator.summary().history[1]!.selected).toEqual(['a', 'b']);
     expect(coordinator.summary().nodes.find((n) => n.id === 'c')!.left).toBe(true);
     expect(clock.pending).toBe(1); // the evaluation timer only: no stale round deadline left
+  });
+
+  it('ends the run early with its last model when too few nodes remain past waitForNodesMs, instead of waiting forever', async () => {
+    const { coordinator, clock, events } = setup({ minNodes: 2, rounds: 3, waitForNodesMs: 5_000 });
+    await register(coordinator, 'a', 'b');
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await submit(coordinator, 'b', 1, [3, 3, 3, 3]);
+    expect(coordinator.status()).toMatchObject({ phase: 'training', round: 2 });
+    // b cannot afford round 2: it leaves; a's update alone misses the quorum, and no node is there to redraw with
+    await leave(coordinator, 'b', 'local privacy budget exhausted before round 2');
+    await submit(coordinator, 'a', 2, [5, 5, 5, 5]);
+    expect(coordinator.status().phase).toBe('waiting');
+    clock.advance(4_999);
+    expect(coordinator.status().phase).toBe('waiting');
+    clock.advance(2);
+    const summary = await coordinator.finished;
+    expect(summary.status).toBe('finished');
+    expect(summary.roundsCompleted).toBe(1);
+    expect(summary.failure).toBe(
+      'ended early after 1 of 3 rounds: round 2 needs 2 available nodes, 1 is available (1 left the federation) ' +
+        'and none joined within 5000 ms',
+    );
+    expect(Array.from(summary.global)).toEqual([2, 2, 2, 2]); // round 1's model, not round 2's lone update
+    expect(events.at(-1)).toEqual({ kind: 'finished', rounds: 1 });
+    expect((await poll(coordinator, 'a')).task.case).toBe('finished');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('goes on when a node joins within waitForNodesMs, and waits for registrations before round 1 without a deadline', async () => {
+    const { coordinator, clock } = setup({ minNodes: 2, rounds: 2, waitForNodesMs: 5_000 });
+    await register(coordinator, 'a');
+    clock.advance(20_000); // before round 1: no deadline
+    expect(coordinator.status().phase).toBe('waiting');
+    await register(coordinator, 'b');
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await leave(coordinator, 'b', 'gone'); // round 1 misses its quorum; too few nodes to redraw: the deadline is armed
+    expect(coordinator.status().phase).toBe('waiting');
+    expect(clock.pending).toBe(1);
+    clock.advance(4_000);
+    await register(coordinator, 'c');
+    expect(coordinator.status()).toMatchObject({ phase: 'training', round: 1 });
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await submit(coordinator, 'c', 1, [1, 1, 1, 1]);
+    expect(coordinator.status()).toMatchObject({ phase: 'training', round: 2 });
+    expect(clock.pending).toBe(1); // the round's deadline only: the wait's was cancelled
+  });
+
+  it('fails the run, the round discarded, when the privacy budget never answers the charge', async () => {
+    const hanging: PrivacyBudget = {
+      epsilon: 10,
+      delta: 1e-5,
+      accountant: 'rdp',
+      events: async () => [],
+      charge: () => new Promise<number>(() => {}), // a ledger server that hangs
+    };
+    const strategy = withServerDp(fedAvg(), {
+      noiseMultiplier: 1,
+      clipping: { kind: 'fixed', clipNorm: 1 },
+      expectedNodesPerRound: 2,
+      sampling: { kind: 'fixed-size' },
+    });
+    const { coordinator, clock } = setup({ minNodes: 2, rounds: 2, strategy, budget: hanging });
+    await register(coordinator, 'a', 'b');
+    await submit(coordinator, 'a', 1, [0.1, 0, 0, 0]);
+    await submit(coordinator, 'b', 1, [0, 0.1, 0, 0]);
+    expect(coordinator.status().phase).toBe('charging');
+    clock.advance(TIMEOUT);
+    const summary = await coordinator.finished;
+    expect(summary.status).toBe('failed');
+    expect(summary.failure).toBe(
+      `round 1: the privacy budget did not answer the charge within ${TIMEOUT} ms (the round was discarded)`,
+    );
+    expect(summary.roundsCompleted).toBe(0);
+    expect(Array.from(summary.global)).toEqual([0, 0, 0, 0]);
   });
 
   it('expels a node (its certificate was revoked) as if it had left: the round closes without it', async () => {

@@ -83,6 +83,12 @@ export interface CoordinatorOptions {
   readonly roundTimeoutMs: number;
   /** Draws of a round that may fail the quorum before the run fails (default 3). */
   readonly maxRoundAttempts?: number;
+  /**
+   * Once the federation has started: how long it waits, in ms, with fewer available nodes than a round needs
+   * (they left, e.g. out of local budget, or went silent) before it ends early with the last model (default
+   * `roundTimeoutMs`). Before round 1 it waits for registrations indefinitely.
+   */
+  readonly waitForNodesMs?: number;
   /** Federated evaluation after every k-th round (0: only after the last; default 1). */
   readonly evaluateEvery?: number;
   /** Fraction of registered nodes asked to evaluate (default 1). */
@@ -171,6 +177,7 @@ export function checkOptions(o: CoordinatorOptions): void {
   int('minNodes', o.minNodes, 1);
   int('roundTimeoutMs', o.roundTimeoutMs, 1);
   if (o.maxRoundAttempts !== undefined) int('maxRoundAttempts', o.maxRoundAttempts, 1);
+  if (o.waitForNodesMs !== undefined) int('waitForNodesMs', o.waitForNodesMs, 1);
   if (o.evaluateEvery !== undefined) int('evaluateEvery', o.evaluateEvery, 0);
   if (o.evaluateFraction !== undefined && !(o.evaluateFraction > 0 && o.evaluateFraction <= 1)) {
     throw new InvalidParameterError({

@@ -44,6 +44,10 @@ export class Rounds implements RoundView {
   /** Attempt number of the next draw of the current round (a failed quorum counts, waiting does not reset it). */
   private nextAttempt = 1;
   private readonly trainConfig: TrainConfig;
+  /** Whether a round was ever drawn (before that, waiting for registrations has no deadline). */
+  private started = false;
+  /** Cancels the deadline of a wait for nodes, when one is armed. */
+  private cancelWait: (() => void) | null = null;
 
   constructor(private readonly ctx: RoundContext) {
     this.trainConfig = trainConfigMessage(ctx.o.train, ctx.o.strategy.proximalMu);
@@ -63,8 +67,45 @@ export class Rounds implements RoundView {
 
   maybeStartRound(): void {
     if (this.current.kind !== 'waiting') return;
-    if (this.ctx.state.nodes.active().length < this.nodesNeeded()) return;
+    if (this.ctx.state.nodes.active().length < this.nodesNeeded()) {
+      this.armWaitDeadline();
+      return;
+    }
     this.startRound(this.ctx.state.roundsCompleted + 1, this.nextAttempt);
+  }
+
+  /**
+   * Once the federation has started, a wait for nodes has a deadline (`waitForNodesMs`, default `roundTimeoutMs`):
+   * when it passes with still too few nodes available (they left, e.g. out of local budget, or went silent), the
+   * federation ends early with its last model, which the last round's checkpoint already holds.
+   */
+  private armWaitDeadline(): void {
+    if (!this.started || this.cancelWait) return;
+    const { o, clock } = this.ctx;
+    const ms = o.waitForNodesMs ?? o.roundTimeoutMs;
+    this.cancelWait = clock.setTimer(ms, () => {
+      this.cancelWait = null;
+      if (this.current.kind !== 'waiting') return;
+      const { state } = this.ctx;
+      const available = state.nodes.active().length;
+      const needed = this.nodesNeeded();
+      if (available >= needed) {
+        this.maybeStartRound();
+        return;
+      }
+      const left = state.nodes.sorted().filter((n) => n.left).length;
+      this.finish(
+        `ended early after ${state.roundsCompleted} of ${o.rounds} rounds: round ${state.roundsCompleted + 1} needs ` +
+          `${needed} available nodes, ${available} ${available === 1 ? 'is' : 'are'} available` +
+          (left > 0 ? ` (${left} left the federation)` : '') +
+          ` and none joined within ${ms} ms`,
+      );
+    });
+  }
+
+  private stopWaiting(): void {
+    this.cancelWait?.();
+    this.cancelWait = null;
   }
 
   /** Closes the round (or the secure aggregation's stage) when every node it waits for has answered. */
@@ -91,6 +132,7 @@ export class Rounds implements RoundView {
 
   /** Finishes the federation: every poll gets the final model (`reason`: why it finished before its rounds). */
   finish(reason: string | null = null): void {
+    this.stopWaiting();
     const { state } = this.ctx;
     const task = create(GetTaskResponseSchema, {
       task: {
@@ -105,6 +147,7 @@ export class Rounds implements RoundView {
   }
 
   fail(reason: string): void {
+    this.stopWaiting();
     const p = this.current;
     if (p.kind === 'training' || p.kind === 'evaluating') p.cancelTimer();
     this.current = { kind: 'failed', reason };
@@ -114,6 +157,8 @@ export class Rounds implements RoundView {
   }
 
   private startRound(round: number, attempt: number): void {
+    this.stopWaiting();
+    this.started = true;
     const { o, state, clock } = this.ctx;
     const selected = new Set(
       selectNodes(
@@ -191,6 +236,7 @@ export class Rounds implements RoundView {
     this.current = { kind: 'waiting' };
     this.nextAttempt = attempt + 1;
     if (this.ctx.state.nodes.active().length >= this.ctx.o.minNodes) this.startRound(round, this.nextAttempt);
+    else this.armWaitDeadline();
   }
 
   /**
@@ -277,6 +323,7 @@ export class Rounds implements RoundView {
       this.current = { kind: 'waiting' };
       this.nextAttempt = p.attempt + 1;
       if (state.nodes.active().length >= o.minNodes) this.startRound(p.round, this.nextAttempt);
+      else this.armWaitDeadline();
       return;
     }
     const evaluate = evaluatesAfter(o, p.round);
@@ -319,14 +366,26 @@ export class Rounds implements RoundView {
       commitAndFinish();
       return;
     }
-    this.current = { kind: 'charging', round };
+    const charging: Phase = { kind: 'charging', round };
+    this.current = charging;
     this.ctx.wakeAll();
+    // A budget that never answers (a ledger server that hangs) must not hang the federation: after the round's
+    // deadline the run fails, the round discarded. A charge that lands later stays charged (never overspent).
+    const ms = this.ctx.o.roundTimeoutMs;
+    const cancel = this.ctx.clock.setTimer(ms, () => {
+      if (this.current === charging)
+        this.fail(
+          `round ${round}: the privacy budget did not answer the charge within ${ms} ms (the round was discarded)`,
+        );
+    });
     budget.charge(charged, `round ${round}`).then(
       () => {
-        if (this.current.kind === 'charging') commitAndFinish();
+        cancel();
+        if (this.current === charging) commitAndFinish();
       },
       (err: unknown) => {
-        if (this.current.kind !== 'charging') return;
+        cancel();
+        if (this.current !== charging) return;
         if (err instanceof BudgetExceededError)
           this.finish(
             `central privacy budget exhausted at round ${round} (the round was discarded): ${err.message}`,

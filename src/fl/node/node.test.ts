@@ -424,6 +424,68 @@ describe('FederatedNode', () => {
     expect(await budget.events()).toHaveLength(1);
   });
 
+  it('a round drawn again gets the same noised update, charged once; an update never sent is never charged', async () => {
+    // a plain coordinator that hands out round 1 twice (a redrawn attempt, the same global model), then round 2
+    const { model, spec } = federationModel(parseFederation({ model: 'logreg' }), [3], 2);
+    const global = flattenParams(new SequentialModel(spec, [3], 2, seededRng('init')).params);
+    const submitted: SubmitUpdateRequest[] = [];
+    const rounds = [1, 1, 2];
+    let next = 0;
+    const config = create(TrainConfigSchema, {
+      localEpochs: 1,
+      batchSize: 8,
+      learningRate: 0.5,
+      compression: { kind: { case: 'none', value: {} } },
+    });
+    const handler: CoordinatorHandler = {
+      register: async () =>
+        create(RegisterResponseSchema, {
+          accepted: true,
+          modelSpecJson: model.specJson,
+          inputShape: [3],
+          numClasses: 2,
+          rounds: 2,
+        }),
+      getTask: async () => {
+        const round = rounds[next++];
+        return create(GetTaskResponseSchema, {
+          task:
+            round === undefined
+              ? { case: 'finished', value: { rounds: 2, global: encodeParameters(global) } }
+              : { case: 'train', value: { round, global: encodeParameters(global), config } },
+        });
+      },
+      submitUpdate: async (r) => {
+        submitted.push(r);
+        return create(SubmitUpdateResponseSchema, { accepted: true });
+      },
+      submitEvaluation: async () => create(SubmitEvaluationResponseSchema, { accepted: true }),
+      leave: async () => create(LeaveResponseSchema, {}),
+      submitSecAgg: async () => create(SubmitSecAggResponseSchema, { accepted: false }),
+    };
+    const privacy = { kind: 'dp', epsilon: 4, delta: 1e-5, noiseMultiplier: 1.5, publicSize: 32 } as const;
+    const budget = memoryBudget(4, 1e-5);
+    const summary = await makeNode(handler, 'h', dataset(32, 'dp'), { privacy, budget }).node.run();
+    expect(summary.status).toBe('finished');
+    expect(submitted.map((r) => r.round)).toEqual([1, 1, 2]);
+    // the redrawn round 1 got the very same noised update: post-processing of one release, paid once
+    const bytes = (r: SubmitUpdateRequest) => decodeDelta(r.update, global.length);
+    expect(bytes(submitted[1]!)).toEqual(bytes(submitted[0]!));
+    expect(bytes(submitted[2]!)).not.toEqual(bytes(submitted[0]!));
+    const round = dpSgdEvent({ sampleRate: 0.25, noiseMultiplier: 1.5, steps: 4 });
+    expect(await budget.events()).toEqual([round, round]);
+    expect(summary.roundsTrained).toBe(2);
+    expect(submitted[1]!.localEpsilon).toBe(submitted[0]!.localEpsilon);
+
+    // secure aggregation: the advertisement is refused, so the masked update never leaves: nothing is owed
+    const secure = scriptedCoordinator({ rounds: [{ round: 1, setup: (own) => setupFor(own) }] });
+    const unsent = memoryBudget(4, 1e-5);
+    const s = await makeNode(secure.handler, 'h', dataset(32, 'dp'), { privacy, budget: unsent }).node.run();
+    expect(s.status).toBe('finished');
+    expect(secure.advertised).toHaveLength(1);
+    expect(await unsent.events()).toEqual([]);
+  });
+
   it('a restarted node keeps the noise of its persisted spends instead of recalibrating', async () => {
     const data = dataset(32, 'dp');
     // a budget calibrated over 4 planned rounds; the federation has 2 rounds per run

@@ -14,7 +14,8 @@
  * aggregation client (secure-client.ts), the signing key and its certificate binding (key-binding.ts) and the
  * retrying link to the coordinator (link.ts).
  */
-import { create } from '@bufbuild/protobuf';
+import { createHash } from 'node:crypto';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { BudgetExceededError, ProtocolError } from '../../core/index.js';
 import type { SequentialModel } from '../../ml/index.js';
 import {
@@ -25,6 +26,7 @@ import {
   RegisterRequestSchema,
   SubmitEvaluationRequestSchema,
   SubmitUpdateRequestSchema,
+  TrainConfigSchema,
   type TrainTask,
 } from '../../transport/index.js';
 import {
@@ -41,10 +43,19 @@ import { checkNodeOptions, type NodeOptions } from './options.js';
 import { NodePrivacy } from './privacy.js';
 import type { NodeProgress, NodeSummary } from './records.js';
 import { SecureRoundClient } from './secure-client.js';
-import { buildModel, LocalTrainer } from './training.js';
+import { buildModel, LocalTrainer, type RoundPlan } from './training.js';
 
-// Names this file exported before the split, for importers of './node.js' (the index takes them from their own
-// files).
+/**
+ * What makes a redrawn round the same round for this node: its number, the global model and the training
+ * configuration. The same key gets the same update (see privacy.ts: no second charge).
+ */
+function roundKey(plan: RoundPlan): string {
+  const h = createHash('sha256');
+  h.update(new Uint8Array(plan.global.buffer, plan.global.byteOffset, plan.global.byteLength));
+  h.update(toBinary(TrainConfigSchema, plan.config));
+  h.update(JSON.stringify([plan.round, plan.batchSize, plan.steps]));
+  return h.digest('hex');
+}
 
 /** A federated node. `await new FederatedNode(options).run()`. */
 export class FederatedNode {
@@ -63,6 +74,8 @@ export class FederatedNode {
     traffic: [],
   };
   private lastEvaluation: NodeSummary['lastEvaluation'] = null;
+  /** The last round's trained (noised) update, kept to be sent again if that round is drawn again. */
+  private trained: { round: number; key: string; delta: Float32Array; loss: number } | null = null;
 
   constructor(options: NodeOptions) {
     checkNodeOptions(options);
@@ -111,9 +124,11 @@ export class FederatedNode {
         case 'evaluate':
           await this.evaluate(task.value);
           break;
-        case 'secagg':
-          await this.secure.stage(task.value);
+        case 'secagg': {
+          const refused = await this.secure.stage(task.value);
+          if (refused) return this.leave(refused);
           break;
+        }
         case 'finished': {
           const global = this.trainer!.decodeGlobal(task.value.global, 'finished model');
           this.o.onEvent?.({ kind: 'finished', rounds: task.value.rounds });
@@ -157,7 +172,11 @@ export class FederatedNode {
     });
   }
 
-  /** A training task: sits it out, or charges, trains and sends the update; a summary if the node left. */
+  /**
+   * A training task: sits it out, or plans its privacy, trains (or takes the update it already trained for this
+   * round and this global model, when the round is drawn again), charges on the update's first release and sends
+   * it; a summary if the node left.
+   */
   private async train(task: TrainTask, before: TrafficCount): Promise<NodeSummary | null> {
     const trainer = this.trainer!;
     if (task.secagg && (await this.secure.sitsOut(task.round, task.secagg, trainer.model.parameterCount)))
@@ -166,25 +185,35 @@ export class FederatedNode {
     // Distributed DP noise in this round: the federation protects the aggregate, whatever it declared.
     if (task.secagg && task.secagg.noiseSigma > 0) this.privacy.aggregateDp = true;
     const plan = trainer.prepare(task);
+    const key = roundKey(plan);
+    let trained = this.trained?.round === task.round && this.trained.key === key ? this.trained : null;
     let epsilon: number | null;
     try {
       // The round's DP-SGD steps: the shared model's, plus Ditto's personal model's (same sampling rate and
       // noise multiplier, so one event with the summed steps is exactly their composition).
-      epsilon = await this.privacy.chargeRound(task.round, plan.sampleRate, plan.steps, plan.stepsAtEnd);
+      epsilon = this.privacy.planRound(task.round, plan.sampleRate, plan.steps, plan.stepsAtEnd);
     } catch (err) {
       if (!(err instanceof BudgetExceededError)) throw err;
-      const reason = `local privacy budget exhausted before round ${task.round}: ${err.message}`;
-      await this.link.call(() => this.o.client.leave(create(LeaveRequestSchema, { reason })));
-      this.o.onEvent?.({ kind: 'left', reason });
-      return this.summary('left', reason, null);
+      return this.leave(`local privacy budget exhausted before round ${task.round}: ${err.message}`);
     }
-    const trained = trainer.train(plan);
-    const { loss } = trained;
-    let delta = trained.delta;
-    if (this.o.tamper) delta = this.o.tamper(delta, task.round, this.o.rng(`round/${task.round}/tamper`));
+    if (!trained) {
+      const out = trainer.train(plan);
+      let delta = out.delta;
+      if (this.o.tamper) delta = this.o.tamper(delta, task.round, this.o.rng(`round/${task.round}/tamper`));
+      trained = { round: task.round, key, delta, loss: out.loss };
+      this.trained = trained;
+    }
+    const { delta, loss } = trained;
     if (task.secagg) {
+      // charged at the masked input, the update's first release (secure-client.ts)
       await this.secure.advertise(task, task.secagg, delta, loss, epsilon, before);
       return null;
+    }
+    try {
+      epsilon = await this.privacy.chargeRelease(task.round);
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError)) throw err;
+      return this.leave(`local privacy budget exhausted at round ${task.round}: ${err.message}`);
     }
     const encoded = encodeDelta(
       delta,
@@ -205,8 +234,8 @@ export class FederatedNode {
         }),
       ),
     );
+    if (this.progress.lastRound !== task.round) this.progress.roundsTrained++;
     this.progress.lastRound = task.round;
-    this.progress.roundsTrained++;
     if (response.accepted) this.progress.updatesAccepted++;
     const after = this.link.counter();
     const t = {
@@ -226,6 +255,13 @@ export class FederatedNode {
       downloadBytes: t.received,
     });
     return null;
+  }
+
+  /** Leaves the federation saying why (the budget cannot pay for the next release). */
+  private async leave(reason: string): Promise<NodeSummary> {
+    await this.link.call(() => this.o.client.leave(create(LeaveRequestSchema, { reason })));
+    this.o.onEvent?.({ kind: 'left', reason });
+    return this.summary('left', reason, null);
   }
 
   private async evaluate(task: EvaluateTask): Promise<void> {

@@ -1,15 +1,20 @@
 /**
  * A node's local privacy, in one place. Its DP-SGD budget lives here — this is the only code that makes a
- * {@link PrivacyBudget} or charges one (`NodePrivacy.charge`, reached through `chargeRound` before a round trains
- * and `chargeFineTune` before the personal model's fine-tuning) — next to the noise multiplier, fixed at the
- * first training task (given, kept from persisted spends after a restart, or calibrated so that taking part in
- * every planned round spends exactly the budget), the DP-SGD options of local training, the record count the
- * node discloses, and whether unnoised metrics may leave the node.
+ * {@link PrivacyBudget} or charges one (`NodePrivacy.charge`, reached through `chargeRelease` before a round's
+ * update first leaves the node and `chargeFineTune` before the personal model's fine-tuning) — next to the noise
+ * multiplier, fixed at the first training task (given, kept from persisted spends after a restart, or calibrated
+ * so that taking part in every planned round spends exactly the budget), the DP-SGD options of local training,
+ * the record count the node discloses, and whether unnoised metrics may leave the node.
  *
- * Each charge is persisted before the training it pays for, so a crash or restart can never forget a spend.
+ * When a spend is owed: a round's DP-SGD event is owed once, when the round's noised update first leaves the node,
+ * in the clear or masked (a masked update can be unmasked without this node's help, so it counts as released). A
+ * round drawn again with the same global model gets the very same noised update (the node keeps it), which is
+ * post-processing of what was already paid for: no second charge. An update that never left owes nothing. So the
+ * node is charged at most once per round, and planning for the federation's rounds leaves room for any number of
+ * retries. Each charge is persisted before the update goes out, so a crash or restart can never forget a spend.
  */
 import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
-import { InvalidParameterError } from '../../core/index.js';
+import { BudgetExceededError, InvalidParameterError } from '../../core/index.js';
 import type { trainModel } from '../../train/index.js';
 import { epsilonSpent, memoryBudget, type PrivacyBudget } from '../budget.js';
 import type { LocalPrivacySpec, NodeOptions } from './options.js';
@@ -27,6 +32,10 @@ export class NodePrivacy {
   private rounds = 0;
   /** The federation noises its aggregate (declared at registration, or seen in a noised round). */
   aggregateDp = false;
+  /** Rounds planned but not yet charged: their DP-SGD event. */
+  private readonly planned = new Map<number, PrivacyEvent>();
+  /** Rounds whose update has left the node (charged once, never again in this process). */
+  private readonly released = new Set<number>();
 
   constructor(private readonly o: NodeOptions) {}
 
@@ -64,20 +73,46 @@ export class NodePrivacy {
   }
 
   /**
-   * Charges a round's DP-SGD (`steps` steps at sampling rate `sampleRate`) before it trains, fixing the noise
-   * multiplier on the first call (planning `stepsAtEnd` more steps after the last round). Returns the
-   * cumulative epsilon, or null without local DP.
-   * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the round would exceed the budget (nothing charged)
+   * Plans round `round`'s DP-SGD (`steps` steps at sampling rate `sampleRate`) before it trains, fixing the noise
+   * multiplier on the first call (planning `stepsAtEnd` more steps after the last round), and checks that the
+   * budget can pay for it, so a node that cannot afford a round leaves before training it. Charges nothing:
+   * {@link chargeRelease} does, before the update leaves. Returns the cumulative epsilon once the round is
+   * charged, or null without local DP.
+   * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the round would exceed the budget
    */
-  async chargeRound(
-    round: number,
-    sampleRate: number,
-    steps: number,
-    stepsAtEnd: number,
-  ): Promise<number | null> {
-    if (!this.dp) return null;
+  planRound(round: number, sampleRate: number, steps: number, stepsAtEnd: number): number | null {
+    const p = this.dp;
+    if (!p) return null;
+    if (this.released.has(round)) return this.spent;
     const noiseMultiplier = this.noiseFor(sampleRate, steps, stepsAtEnd);
-    return this.charge(dpSgdEvent({ sampleRate, noiseMultiplier, steps }), `round ${round}`);
+    const event = dpSgdEvent({ sampleRate, noiseMultiplier, steps });
+    const accountant = p.accountant ?? 'rdp';
+    const after = epsilonSpent([...this.charged, event], p.delta, accountant);
+    if (!(after <= p.epsilon)) {
+      throw new BudgetExceededError(
+        `round ${round} would bring epsilon to ${after.toFixed(4)} > ${p.epsilon} (delta ${p.delta}; ` +
+          `${this.spent.toFixed(4)} spent)`,
+        { requested: after - this.spent, remaining: p.epsilon - this.spent },
+      );
+    }
+    this.planned.set(round, event);
+    return after;
+  }
+
+  /**
+   * Charges round `round`'s planned event before its update first leaves the node; a round already charged (drawn
+   * again, the same update sent again) is not charged twice. Returns the cumulative epsilon, or null without
+   * local DP.
+   * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the budget refuses it (nothing charged)
+   */
+  async chargeRelease(round: number): Promise<number | null> {
+    if (!this.dp || this.released.has(round)) return this.dp ? this.spent : null;
+    const event = this.planned.get(round);
+    if (!event) throw new Error(`round ${round} was not planned before its release (planRound)`);
+    const spent = await this.charge(event, `round ${round}`);
+    this.released.add(round);
+    this.planned.delete(round);
+    return spent;
   }
 
   /**
@@ -146,7 +181,6 @@ export class NodePrivacy {
       : null;
   }
 
-  /** Charges and persists `event`; the one place the budget is charged. */
   /** Charges `event` (persisted by the budget before this returns); the one place the budget is charged. */
   private async charge(event: PrivacyEvent, label: string): Promise<number> {
     this.spent = await this.budget!.charge([event], label);

@@ -7,7 +7,12 @@
  * out; it never stops over a setup.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { IntegrityError, InvalidParameterError, ProtocolError } from '../../core/index.js';
+import {
+  BudgetExceededError,
+  IntegrityError,
+  InvalidParameterError,
+  ProtocolError,
+} from '../../core/index.js';
 import {
   addDiscreteGaussianNoise,
   encodeClipped,
@@ -171,8 +176,8 @@ export class SecureRoundClient {
         }),
       ),
     );
+    if (this.ctx.progress.lastRound !== round) this.ctx.progress.roundsTrained++;
     this.ctx.progress.lastRound = round;
-    this.ctx.progress.roundsTrained++;
     if (!response.accepted) this.secure = null;
     const after = this.ctx.link.counter();
     this.ctx.o.onEvent?.({
@@ -187,13 +192,17 @@ export class SecureRoundClient {
     });
   }
 
-  /** One stage of the round's secure aggregation. */
-  async stage(task: SecAggTask): Promise<void> {
+  /**
+   * One stage of the round's secure aggregation. Before the masked input, the update's first release, the round's
+   * local DP-SGD is charged (once per round: see privacy.ts); a refusal leaves the round unsent and returns why the
+   * node must leave the federation. Null otherwise.
+   */
+  async stage(task: SecAggTask): Promise<string | null> {
     const st = this.secure;
     if (!st || st.session !== task.session || st.round !== task.round) {
       // A stage of an aggregation this node holds no state for (it restarted, or refused earlier): sit it out.
       await this.ctx.link.sleep(1_000);
-      return;
+      return null;
     }
     const s = task.stage;
     const names = {
@@ -204,7 +213,7 @@ export class SecureRoundClient {
     } as const;
     if (s.case && this.ctx.o.secaggDropout?.(st.session) === names[s.case]) {
       this.secure = null;
-      return;
+      return null;
     }
     let stage: Stage;
     let message: MessageInitShape<typeof SubmitSecAggRequestSchema>['message'];
@@ -274,7 +283,17 @@ export class SecureRoundClient {
         throw err;
       this.secure = null;
       this.ctx.o.onEvent?.({ kind: 'secagg-refused', round: st.round, reason: err.message });
-      return;
+      return null;
+    }
+    if (stage === 'masked-input') {
+      // the update's first release: charged now, once per round (a round drawn again sends the same update)
+      try {
+        await this.ctx.privacy.chargeRelease(st.round);
+      } catch (err) {
+        if (!(err instanceof BudgetExceededError)) throw err;
+        this.secure = null;
+        return `local privacy budget exhausted at round ${st.round} (its masked update was not sent): ${err.message}`;
+      }
     }
     const response = await this.ctx.link.call(() =>
       this.ctx.o.client.submitSecAgg(
@@ -300,6 +319,7 @@ export class SecureRoundClient {
         });
       }
     }
+    return null;
   }
 
   /**
