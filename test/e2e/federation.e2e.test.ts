@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gaussianEvent, RdpAccountant } from '../../src/accounting/index.js';
+import { dpSgdEvent, gaussianEvent, RdpAccountant } from '../../src/accounting/index.js';
 import { seededRng } from '../../src/core/index.js';
+import { Ledger } from '../../src/ledger/index.js';
 import { loadCsvDataset, parseModelSpec, SequentialModel, splitAt } from '../../src/ml/index.js';
 import { trainModel } from '../../src/train/index.js';
 
@@ -409,6 +410,82 @@ describe('a federation of real processes over mutual TLS', () => {
     }
     expect(c.stderr).toMatch(/1 dropped/);
   });
+
+  it('nodes that run out of local budget leave, the run ends cleanly, and each node ledger holds exactly the spends it owes', async () => {
+    // local DP on every node, DP-SGD at a fixed noise multiplier: hospital-1 can afford every round, hospital-2
+    // two rounds, hospital-3 none (it leaves in round 1, before training)
+    const size = Math.ceil(TRAIN_ROWS / 3);
+    const q = 64 / size;
+    const round = dpSgdEvent({ sampleRate: q, noiseMultiplier: 1, steps: Math.max(1, Math.round(1 / q)) });
+    const epsilonAfter = (k: number) => {
+      const acc = new RdpAccountant();
+      for (let i = 0; i < k; i++) acc.compose(round);
+      return acc.epsilon({ delta: 1e-5 });
+    };
+    const dp = (epsilon: number) => ({
+      privacy: { kind: 'dp', epsilon, delta: 1e-5, noiseMultiplier: 1, publicSize: size },
+    });
+    const budgets = [100, (epsilonAfter(2) + epsilonAfter(3)) / 2, epsilonAfter(1) / 2];
+    const port = await freePort();
+    const config = coordinatorConfig('budgets', port, {
+      rounds: 3,
+      minNodes: 2,
+      roundTimeoutMs: 30_000,
+      waitForNodesMs: 3_000,
+      evaluateEvery: 0,
+    });
+    const coordinator = start(['--json', 'coordinator', '--config', config]);
+    await waitFor(coordinator, /listening on/);
+    const started = Date.now();
+    const nodes = [0, 1, 2].map((i) =>
+      start([
+        '--json',
+        'node',
+        '--config',
+        nodeConfig(`hospital-${i + 1}`, port, i, `hospital-${i + 1}`, {
+          ...dp(budgets[i]!),
+          stateDir: `budgets-state-${i + 1}`,
+        }),
+      ]),
+    );
+    const c = await coordinator.done;
+    const ns = await Promise.all(nodes.map((n) => n.done));
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(c.code, c.stderr).toBe(0);
+    const summary = JSON.parse(c.stdout) as {
+      status: string;
+      failure: string | null;
+      roundsCompleted: number;
+      history: { round: number; used: number }[];
+    };
+    // round 3 had only hospital-1's update after hospital-2 left: below the quorum, nobody to redraw with
+    expect(summary).toMatchObject({ status: 'finished', roundsCompleted: 2 });
+    expect(summary.failure).toMatch(
+      /^ended early after 2 of 3 rounds: round 3 needs 2 available nodes, 1 is available \(2 left the federation\)/,
+    );
+    expect(summary.history.map((h) => h.used)).toEqual([2, 2]);
+    expect(ns[0]!.code, ns[0]!.stderr).toBe(0);
+    expect(ns[1]!.code, ns[1]!.stderr).toBe(4);
+    expect(ns[1]!.stderr).toMatch(/local privacy budget exhausted before round 3/);
+    expect(ns[2]!.code, ns[2]!.stderr).toBe(4);
+    expect(ns[2]!.stderr).toMatch(/local privacy budget exhausted before round 1/);
+    // what each node owes: one DP-SGD event per round whose update left it. hospital-1's round-3 update left it
+    // (the round was then discarded by the coordinator): it is owed all the same
+    const owed = [['1', '2', '3'], ['1', '2'], []];
+    for (const i of [0, 1, 2]) {
+      const ledger = await Ledger.open(`sqlite:${join(dir, `budgets-state-${i + 1}`, 'ledger.db')}`, {
+        create: false,
+      });
+      try {
+        const spends = await ledger.spends('local-dp');
+        expect(spends.map((x) => x.purpose.match(/round (\d+)$/)?.[1])).toEqual(owed[i]);
+        for (const x of spends) expect(x.events).toEqual([round]);
+        expect((await ledger.verifyAudit()).ok).toBe(true);
+      } finally {
+        await ledger.close();
+      }
+    }
+  }, 180_000);
 
   it('a certificate revoked during the federation is refused on its next call, without restarting', async () => {
     const port = await freePort();

@@ -569,7 +569,7 @@ describe('Coordinator: leaving', () => {
         'and none joined within 5000 ms',
     );
     expect(Array.from(summary.global)).toEqual([2, 2, 2, 2]); // round 1's model, not round 2's lone update
-    expect(events.at(-1)).toEqual({ kind: 'finished', rounds: 1 });
+    expect(events.at(-1)).toEqual({ kind: 'finished', rounds: 1, reason: summary.failure });
     expect((await poll(coordinator, 'a')).task.case).toBe('finished');
     expect(clock.pending).toBe(0);
   });

@@ -84,7 +84,12 @@ export type CoordinatorEvent =
   | { readonly kind: 'evaluated'; readonly round: number; readonly evaluation: EvaluationRecord }
   | { readonly kind: 'checkpoint'; readonly round: number }
   | { readonly kind: 'resumed'; readonly roundsCompleted: number }
-  | { readonly kind: 'finished'; readonly rounds: number }
+  | {
+      readonly kind: 'finished';
+      readonly rounds: number;
+      /** Why it finished before its rounds, if it did. */
+      readonly reason?: string;
+    }
   | { readonly kind: 'failed'; readonly reason: string };
 
 /** The outcome of a federation. */

@@ -141,7 +141,7 @@ export class Rounds implements RoundView {
       },
     });
     this.current = { kind: 'done', task };
-    this.ctx.emit({ kind: 'finished', rounds: state.roundsCompleted });
+    this.ctx.emit({ kind: 'finished', rounds: state.roundsCompleted, ...(reason ? { reason } : {}) });
     this.ctx.wakeAll();
     this.ctx.settle(state.summary('finished', reason));
   }

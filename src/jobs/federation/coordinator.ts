@@ -175,6 +175,9 @@ export async function runCoordinatorJob(
           const until = Date.now() + file.finishGraceMs;
           while (!coordinator.allNodesHaveFinalModel() && Date.now() < until)
             await new Promise((r) => setTimeout(r, 100));
+          // a final model handed to a held poll in the same tick as the finish is still on its way out through the
+          // transport: closing at once would abort it (the node would see 'shutting down', not the model)
+          await new Promise((r) => setTimeout(r, 200));
         }
         return summary;
       } finally {

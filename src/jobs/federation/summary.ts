@@ -39,7 +39,7 @@ export function coordinatorLine(e: CoordinatorEvent, rounds: number): string | n
     case 'failed':
       return `federation failed: ${e.reason}`;
     case 'finished':
-      return `federation finished after ${e.rounds} rounds`;
+      return `federation finished after ${e.rounds} rounds${e.reason ? ` (${e.reason})` : ''}`;
     case 'checkpoint':
       return null;
   }
