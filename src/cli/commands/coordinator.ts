@@ -105,7 +105,7 @@ function render(job: Awaited<ReturnType<typeof runCoordinatorJob>>): CommandResu
       ...(job.ledger ? [`budget: ledger account ${job.ledger.account} in ${job.ledger.url}`] : []),
       ...(last
         ? [
-            `federated evaluation: accuracy ${(last.accuracy * 100).toFixed(2)}% on ${last.nodes} nodes (${last.examples} examples; unnoised metrics the nodes chose to release: NOT covered by any epsilon)`,
+            `federated evaluation: accuracy ${(last.accuracy * 100).toFixed(2)}% on ${last.nodes} nodes (weighted by each node's test examples, ${last.examples} counted per node: rows two nodes share count twice; unnoised metrics the nodes chose to release: NOT covered by any epsilon)`,
           ]
         : []),
       c

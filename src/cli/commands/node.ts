@@ -44,7 +44,7 @@ export async function nodeCommand(
         }
         if (e.kind === 'evaluated')
           log(
-            `round ${e.round}: evaluated the global model: accuracy ${(e.accuracy * 100).toFixed(2)}%${e.released ? (e.accepted ? '' : ' (the coordinator refused the result)') : ' (kept here: metrics are not released under local DP)'}`,
+            `round ${e.round}: evaluated the global model: accuracy ${(e.accuracy * 100).toFixed(2)}%${e.released ? (e.accepted ? '' : ` (the coordinator refused the result: ${e.reason})`) : ' (kept here: metrics are not released under local DP)'}`,
           );
         if (e.kind === 'left') log(`leaving: ${e.reason}`);
         if (e.kind === 'personalized')

@@ -664,19 +664,26 @@ describe('Coordinator: evaluation and the end', () => {
       expect(r.task.value.round).toBe(1);
       expect([...decodeParameters(r.task.value.global, 4, 'evaluate')]).toEqual([2, 2, 2, 2]);
     }
-    const refused = async (init: MessageInitShape<typeof SubmitEvaluationRequestSchema>) =>
-      (await evaluation(coordinator, 'a', { round: 1, numExamples: 10n, accuracy: 0.5, loss: 1, ...init }))
-        .accepted;
-    expect(await refused({ accuracy: 1.5 })).toBe(false);
-    expect(await refused({ accuracy: -0.1 })).toBe(false);
-    expect(await refused({ loss: Number.NaN })).toBe(false);
-    expect(await refused({ loss: Number.POSITIVE_INFINITY })).toBe(false);
-    expect(await refused({ round: 2 })).toBe(false);
+    const answer = (init: MessageInitShape<typeof SubmitEvaluationRequestSchema>) =>
+      evaluation(coordinator, 'a', { round: 1, numExamples: 10n, accuracy: 0.5, loss: 1, ...init });
+    const refused = async (init: MessageInitShape<typeof SubmitEvaluationRequestSchema>) => {
+      const r = await answer(init);
+      return r.accepted ? '' : r.reason;
+    };
+    // each refusal says why (a node logs it)
+    expect(await refused({ accuracy: 1.5 })).toBe('accuracy must be in [0, 1], got 1.5');
+    expect(await refused({ accuracy: -0.1 })).toBe('accuracy must be in [0, 1], got -0.1');
+    expect(await refused({ loss: Number.NaN })).toBe('loss must be finite, got NaN');
+    expect(await refused({ loss: Number.POSITIVE_INFINITY })).toBe('loss must be finite, got Infinity');
+    expect(await refused({ round: 2 })).toBe('the open evaluation is of round 1, not round 2');
     expect(await submit(coordinator, 'a', 1, [1, 1, 1, 1])).toMatchObject({ accepted: false });
     expect(coordinator.status().phase).toBe('evaluating');
 
-    expect(await refused({ accuracy: 0.8, loss: 0.4, numExamples: 10n })).toBe(true);
-    expect(await refused({ accuracy: 0.1, loss: 9 })).toBe(false); // a second answer
+    expect(await answer({ accuracy: 0.8, loss: 0.4, numExamples: 10n })).toMatchObject({
+      accepted: true,
+      reason: '',
+    });
+    expect(await refused({ accuracy: 0.1, loss: 9 })).toBe('a already answered the evaluation of round 1'); // a second answer
     expect((await poll(coordinator, 'a')).task.case).toBe('wait');
     expect(
       (await evaluation(coordinator, 'b', { round: 1, numExamples: 30n, accuracy: 0.5, loss: 1 })).accepted,
@@ -722,7 +729,7 @@ describe('Coordinator: evaluation and the end', () => {
     expect(coordinator.status().phase).toBe('evaluating');
     // no second answer after declining
     const late = await evaluation(coordinator, 'a', { round: 1, numExamples: 5n, accuracy: 0.9, loss: 0.1 });
-    expect(late.accepted).toBe(false);
+    expect(late).toMatchObject({ accepted: false, reason: 'a was not asked to evaluate round 1' });
     await evaluation(coordinator, 'b', { round: 1, numExamples: 30n, accuracy: 0.5, loss: 1 });
     const record = coordinator.summary().history[0]!.evaluation!;
     expect(record).toMatchObject({ nodes: 1, examples: 30, accuracy: 0.5 });

@@ -249,14 +249,13 @@ export class Coordinator implements CoordinatorHandler {
     const node = this.nodes.require(peer, 'SubmitEvaluation');
     node.lastSeenUnixMs = this.clock.now();
     const p = this.rounds.phase;
-    const no = create(SubmitEvaluationResponseSchema, { accepted: false });
-    if (
-      p.kind !== 'evaluating' ||
-      request.round !== p.round ||
-      !p.asked.has(node.id) ||
-      p.results.has(node.id)
-    )
-      return no;
+    const no = (reason: string) =>
+      create(SubmitEvaluationResponseSchema, { accepted: false, reason: printable(reason) });
+    if (p.kind !== 'evaluating') return no(`no evaluation is open (the federation is ${p.kind})`);
+    if (request.round !== p.round)
+      return no(`the open evaluation is of round ${p.round}, not round ${request.round}`);
+    if (!p.asked.has(node.id)) return no(`${node.id} was not asked to evaluate round ${p.round}`);
+    if (p.results.has(node.id)) return no(`${node.id} already answered the evaluation of round ${p.round}`);
     const examples = Number(request.numExamples);
     const { accuracy, loss } = request;
     if (examples === 0) {
@@ -265,13 +264,10 @@ export class Coordinator implements CoordinatorHandler {
       this.rounds.maybeCloseEvaluation();
       return create(SubmitEvaluationResponseSchema, { accepted: true });
     }
-    if (
-      !(examples >= 1 && Number.isSafeInteger(examples)) ||
-      !(accuracy >= 0 && accuracy <= 1) ||
-      !Number.isFinite(loss)
-    ) {
-      return no;
-    }
+    if (!(examples >= 1 && Number.isSafeInteger(examples)))
+      return no(`numExamples must be a whole number >= 1 (or 0 to decline), got ${request.numExamples}`);
+    if (!(accuracy >= 0 && accuracy <= 1)) return no(`accuracy must be in [0, 1], got ${accuracy}`);
+    if (!Number.isFinite(loss)) return no(`loss must be finite, got ${loss}`);
     p.results.set(node.id, { examples, accuracy, loss });
     this.rounds.maybeCloseEvaluation();
     return create(SubmitEvaluationResponseSchema, { accepted: true });

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { BudgetExceededError, ProtocolError } from '../../core/index.js';
+import { BudgetExceededError, ProtocolError, printable } from '../../core/index.js';
 import type { SequentialModel } from '../../ml/index.js';
 import {
   type EvaluateTask,
@@ -288,6 +288,7 @@ export class FederatedNode {
       loss,
       released: release,
       accepted: answer.accepted,
+      reason: printable(answer.reason),
     });
   }
 

@@ -24,6 +24,8 @@ export type NodeEvent =
       /** Whether the metrics were sent (see `releaseMetrics`); they always stay in the node's own log. */
       readonly released: boolean;
       readonly accepted: boolean;
+      /** Why the coordinator refused the result (empty when accepted). */
+      readonly reason: string;
     }
   | { readonly kind: 'left'; readonly reason: string }
   | {
