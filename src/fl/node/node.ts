@@ -5,8 +5,8 @@
  * its personal layers (FedPer) to itself. Raw records never leave it: only model updates and aggregate metrics.
  *
  * Local DP: the node's budget (epsilon, delta) covers everything it ever sends. Each round's DP-SGD event is
- * charged and persisted before the round trains; a round the budget cannot pay for is not trained, and the
- * node leaves the federation saying why. The noise multiplier is fixed at the start (given, or calibrated so
+ * charged and persisted once, before the round's update first leaves the node (privacy.ts says when a spend is
+ * owed); a round the budget cannot pay for is not trained, and the node leaves the federation saying why. The noise multiplier is fixed at the start (given, or calibrated so
  * that taking part in every planned round spends exactly the budget).
  *
  * This class runs the protocol and composes the parts that do the work: local training and personalisation
@@ -191,7 +191,7 @@ export class FederatedNode {
     try {
       // The round's DP-SGD steps: the shared model's, plus Ditto's personal model's (same sampling rate and
       // noise multiplier, so one event with the summed steps is exactly their composition).
-      epsilon = this.privacy.planRound(task.round, plan.sampleRate, plan.steps, plan.stepsAtEnd);
+      epsilon = await this.privacy.planRound(task.round, plan.sampleRate, plan.steps, plan.stepsAtEnd);
     } catch (err) {
       if (!(err instanceof BudgetExceededError)) throw err;
       return this.leave(`local privacy budget exhausted before round ${task.round}: ${err.message}`);

@@ -14,7 +14,7 @@
  * retries. Each charge is persisted before the update goes out, so a crash or restart can never forget a spend.
  */
 import { calibrateNoiseMultiplier, dpSgdEvent, type PrivacyEvent } from '../../accounting/index.js';
-import { BudgetExceededError, InvalidParameterError } from '../../core/index.js';
+import { InvalidParameterError } from '../../core/index.js';
 import type { trainModel } from '../../train/index.js';
 import { epsilonSpent, memoryBudget, type PrivacyBudget } from '../budget.js';
 import type { LocalPrivacySpec, NodeOptions } from './options.js';
@@ -75,25 +75,31 @@ export class NodePrivacy {
   /**
    * Plans round `round`'s DP-SGD (`steps` steps at sampling rate `sampleRate`) before it trains, fixing the noise
    * multiplier on the first call (planning `stepsAtEnd` more steps after the last round), and checks that the
-   * budget can pay for it, so a node that cannot afford a round leaves before training it. Charges nothing:
-   * {@link chargeRelease} does, before the update leaves. Returns the cumulative epsilon once the round is
+   * budget can pay for it, so a node that cannot afford a round leaves before training it. A round that fits
+   * is charged by {@link chargeRelease}, before its update leaves; one that does not is put to the budget now, so
+   * that the refusal is the budget's own (a ledger audits it). Returns the cumulative epsilon once the round is
    * charged, or null without local DP.
    * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the round would exceed the budget
    */
-  planRound(round: number, sampleRate: number, steps: number, stepsAtEnd: number): number | null {
+  async planRound(
+    round: number,
+    sampleRate: number,
+    steps: number,
+    stepsAtEnd: number,
+  ): Promise<number | null> {
     const p = this.dp;
     if (!p) return null;
     if (this.released.has(round)) return this.spent;
     const noiseMultiplier = this.noiseFor(sampleRate, steps, stepsAtEnd);
     const event = dpSgdEvent({ sampleRate, noiseMultiplier, steps });
-    const accountant = p.accountant ?? 'rdp';
-    const after = epsilonSpent([...this.charged, event], p.delta, accountant);
+    const after = epsilonSpent([...this.charged, event], p.delta, p.accountant ?? 'rdp');
     if (!(after <= p.epsilon)) {
-      throw new BudgetExceededError(
-        `round ${round} would bring epsilon to ${after.toFixed(4)} > ${p.epsilon} (delta ${p.delta}; ` +
-          `${this.spent.toFixed(4)} spent)`,
-        { requested: after - this.spent, remaining: p.epsilon - this.spent },
-      );
+      // The budget itself gives the refusal (a ledger records it in its audit log). Should it grant the round
+      // after all (it composes the account's history, which may differ from this node's view), the round is paid
+      // for now, and its release is not charged again.
+      const spent = await this.charge(event, `round ${round}`);
+      this.released.add(round);
+      return spent;
     }
     this.planned.set(round, event);
     return after;
