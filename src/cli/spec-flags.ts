@@ -77,7 +77,8 @@ export function specFromFlags(
   return {
     spec,
     renamed(error, context = 'command-line flags') {
-      if (!(error instanceof ConfigError)) return error;
+      // an error about none of the flags' fields (a CSV row, a domain entry) keeps its own context
+      if (!(error instanceof ConfigError) || !error.issues.some((i) => byPath.has(i.path))) return error;
       return renameIssues(
         error,
         (path) => {

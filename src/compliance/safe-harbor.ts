@@ -104,7 +104,17 @@ function readRows(fn: string, input: SafeHarborInput, maxRows: number): { source
     if (typeof input.path !== 'string' || input.path === '') {
       throw new InvalidParameterError({ fn, param: 'path', value: input.path, allowed: 'a CSV file path' });
     }
-    text = readFileSync(input.path, 'utf8');
+    try {
+      text = readFileSync(input.path, 'utf8');
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new InvalidParameterError({
+        fn,
+        param: 'path',
+        value: input.path,
+        allowed: `a readable CSV file (${typeof code === 'string' ? code : 'unreadable'})`,
+      });
+    }
     source = basename(input.path);
   } else {
     if (typeof input.text !== 'string') {

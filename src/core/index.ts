@@ -110,8 +110,11 @@ export { type GaussianNoiseStream, gaussianNoiseStream } from './rng/noise-strea
 export type { Rng, RngKind } from './rng/rng.js';
 export { seededRng } from './rng/seeded.js';
 export {
+  allowedMessage,
+  checkSchema,
   DeltaSchema,
   EpsilonSchema,
+  type IssuePaths,
   NoiseMultiplierSchema,
   ProbabilitySchema,
   SampleRateSchema,

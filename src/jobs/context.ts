@@ -2,7 +2,7 @@
  * What every job receives besides its spec: where the ledger is, who asks, the randomness, a progress channel
  * and cancellation. The CLI builds one per command; the HTTP service (later) one per request.
  */
-import { csprng, type Rng, seededRng } from '../core/index.js';
+import { ConfigError, csprng, type Rng, seededRng, VeilError } from '../core/index.js';
 import { DEFAULT_LEDGER_URL, Ledger } from '../ledger/index.js';
 import type { EpochMetrics, TrainingProgress } from '../train/index.js';
 
@@ -46,12 +46,62 @@ export function ledgerUrl(db: string | undefined): string {
   return db ?? (process.env['VEIL_DB'] || DEFAULT_LEDGER_URL);
 }
 
+/** How {@link ledgerAt} names the ledger's URL in its errors. */
+export interface LedgerAtOptions {
+  /** What the user wrote the URL as (`--db`, `budget.db`); default `ledger`. */
+  readonly name?: string;
+}
+
+const LEDGER_URLS =
+  'sqlite:PATH (a file, created on first use), sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB';
+
+/** Errors of the storage itself while opening (not a SQLite file, no permission): the URL points at the wrong thing. */
+const OPEN_FAILURES = new Set([
+  'SQLITE_NOTADB',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+  'SQLITE_PERM',
+  'SQLITE_AUTH',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+]);
+
+/**
+ * Opens the ledger at `url`. A URL of another kind, or one whose storage cannot be opened as a ledger (a
+ * directory, a file that is not SQLite, no permission), is a configuration problem named as the user wrote it.
+ * @throws {ConfigError} at `name`
+ */
+async function openLedger(url: string, create: boolean, name: string): Promise<Ledger> {
+  if (!/^postgres(ql)?:\/\/./.test(url) && !/^sqlite:./.test(url))
+    throw new ConfigError([{ path: name, value: url, allowed: LEDGER_URLS }], 'ledger');
+  try {
+    return await Ledger.open(url, { create });
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new ConfigError(
+        err.issues.map((i) => (i.path === 'ledger' ? { ...i, path: name } : i)),
+        'ledger',
+      );
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof VeilError || typeof code !== 'string' || !OPEN_FAILURES.has(code)) throw err;
+    throw new ConfigError(
+      [{ path: name, value: url, allowed: `a ledger Veil can open (${(err as Error).message})` }],
+      'ledger',
+    );
+  }
+}
+
 /** Access that opens the ledger at `url` for each use and closes it after (one process, one command). */
-export function ledgerAt(url: string): LedgerAccess {
+export function ledgerAt(url: string, options: LedgerAtOptions = {}): LedgerAccess {
+  const name = options.name ?? 'ledger';
   return {
     url,
-    async use(body, options = {}) {
-      const ledger = await Ledger.open(url, { create: options.create ?? true });
+    async use(body, use = {}) {
+      const ledger = await openLedger(url, use.create ?? true, name);
       try {
         return await body(ledger);
       } finally {

@@ -32,3 +32,23 @@ export const text = (allowed: string) => z.string({ error: allowed }).min(1, { e
 /** One of fixed words. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `one of ${values.join(', ')}` });
+
+const ACCOUNT =
+  "an account path like 'org/project/dataset': 1-8 '/'-separated segments of letters, digits, '.', '_', '-'";
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * A ledger account path (the ledger's own rule, checked here so a bad path is a config problem named by its
+ * field, not the ledger's refusal of an argument).
+ */
+export const accountPath = () =>
+  z
+    .string({ error: ACCOUNT })
+    .refine((p) => p.split('/').length <= 8 && p.split('/').every((s) => SEGMENT.test(s)), {
+      error: ACCOUNT,
+    });
+
+const DATE = 'an ISO date such as 2027-12-31';
+/** A date as the ledger reads it (Date.parse), e.g. 2027-12-31. */
+export const isoDate = () =>
+  z.string({ error: DATE }).refine((s) => s !== '' && !Number.isNaN(Date.parse(s)), { error: DATE });

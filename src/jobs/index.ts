@@ -20,6 +20,7 @@ export {
   type JobEvent,
   jobRng,
   type LedgerAccess,
+  type LedgerAtOptions,
   ledgerAt,
   ledgerUrl,
   sharedLedger,
@@ -91,6 +92,14 @@ export {
   simulationPlanFromFile,
 } from './federation/simulate-spec.js';
 export { bytesPerRound, coordinatorJson, coordinatorLine, neighbouringOf } from './federation/summary.js';
+export {
+  asFieldError,
+  modelFitError,
+  type ParamField,
+  underFields,
+  unreachableTargetError,
+  withoutPrefix,
+} from './input-errors.js';
 export {
   type AuditShowResult,
   type InclusionProof,

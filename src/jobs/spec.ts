@@ -7,35 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../core/index.js';
-
-/** The value at `path` inside `raw` (undefined where it is missing). */
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const key of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[key];
-  return v;
-}
+import { ConfigError, checkSchema } from '../core/index.js';
 
 /**
  * Parses `raw` with `schema`.
  * @throws {ConfigError} VEIL_CONFIG_INVALID listing every problem with its spec path, value and what is allowed
+ *   (in Veil's words: see {@link checkSchema})
  */
 export function parseSpec<T extends z.ZodType>(schema: T, raw: unknown, context: string): z.output<T> {
-  const r = schema.safeParse(raw ?? {});
-  if (r.success) return r.data;
-  const issues: ConfigIssue[] = r.error.issues.map((i) => {
-    const unknownKeys = i.code === 'unrecognized_keys' ? i.keys : null;
-    if (unknownKeys) {
-      const at = [...i.path.map(String), unknownKeys[0]!].join('.');
-      return {
-        path: at,
-        value: valueAt(raw, [...i.path, unknownKeys[0]!]),
-        allowed: 'absent (not a known field)',
-      };
-    }
-    return { path: i.path.map(String).join('.'), value: valueAt(raw, i.path), allowed: i.message };
-  });
-  throw new ConfigError(issues, context);
+  const r = checkSchema(schema, raw ?? {});
+  if ('data' in r) return r.data;
+  throw new ConfigError(r.issues, context);
 }
 
 /**

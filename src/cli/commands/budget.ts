@@ -25,7 +25,7 @@ export function accountField(account: string | undefined): FlagField {
 
 /** The ledger of a command's `--db` (else $VEIL_DB, else the default). */
 export function ledgerOf(db: string | undefined): LedgerJobContext {
-  return { ledger: ledgerAt(ledgerUrl(db)) };
+  return { ledger: ledgerAt(ledgerUrl(db), { name: '--db' }) };
 }
 
 /** `veil budget create ACCOUNT --epsilon E --delta D [--accountant rdp|pld|zcdp] [--db URL]`. */

@@ -2,7 +2,8 @@
  * `veil certs init|issue|revoke|list`: the development CA (docs/federated.md). For development and tests only —
  * its key is a file protected by permissions alone; production federations bring their own PKI.
  */
-import { ConfigError } from '../../core/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { ConfigError, type InvalidParameterDetails, InvalidParameterError } from '../../core/index.js';
 import {
   type CertificateRole,
   initCa,
@@ -18,9 +19,55 @@ import type { CommandResult } from '../output.js';
 const NOTE =
   'development CA: for tests and pilots only; bring your own PKI in production (docs/federated.md)';
 
+const CONTEXT = 'command-line flags';
+
+/**
+ * Runs the CA function `fn`, reporting its refusals under the flags its parameters came from (`caDir` is
+ * `--ca`), and a file-system error while writing under `writes` (the directory it creates).
+ */
+async function withFlags<T>(
+  fn: string,
+  flags: Readonly<Record<string, string>>,
+  writes: { readonly flag: string; readonly value: string },
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof InvalidParameterError) {
+      const d = err.details as unknown as InvalidParameterDetails;
+      const flag = flags[d.param];
+      if (d.fn === fn && flag)
+        throw new ConfigError([{ path: flag, value: d.value, allowed: d.allowed }], CONTEXT);
+    }
+    if (err instanceof ConfigError) {
+      const flagOf = (path: string) =>
+        path.startsWith(`${fn}.`) ? flags[path.slice(fn.length + 1)] : undefined;
+      if (err.issues.some((i) => flagOf(i.path)))
+        throw new ConfigError(
+          err.issues.map((i) => ({ ...i, path: flagOf(i.path) ?? i.path })),
+          CONTEXT,
+        );
+    }
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code))
+      throw new ConfigError(
+        [{ path: writes.flag, value: writes.value, allowed: `a directory Veil can write (${err.message})` }],
+        CONTEXT,
+      );
+    throw err;
+  }
+}
+
+/** A directory flag's value: refused when it names an existing file. */
+function notAFile(flag: string, dir: string, allowed: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new ConfigError([{ path: flag, value: dir, allowed: `${allowed} (it is a file)` }], CONTEXT);
+}
+
 function required(flag: string, value: string | undefined, allowed: string): string {
   if (value === undefined || value === '') {
-    throw new ConfigError([{ path: flag, value: undefined, allowed }], 'command-line flags');
+    throw new ConfigError([{ path: flag, value: undefined, allowed }], CONTEXT);
   }
   return value;
 }
@@ -35,7 +82,13 @@ export async function certsInit(flags: {
   const p = new FlagParser();
   const days = p.optionalNumber('days', flags.days, { kind: 'integer', min: 1, max: 36500 });
   p.done();
-  const ca = await initCa({ dir, name: flags.name ?? 'veil-dev-ca', ...(days ? { validDays: days } : {}) });
+  notAFile('--dir', dir, 'a directory for the new CA');
+  const ca = await withFlags(
+    'initCa',
+    { dir: '--dir', name: '--name', validDays: '--days' },
+    { flag: '--dir', value: dir },
+    () => initCa({ dir, name: flags.name ?? 'veil-dev-ca', ...(days ? { validDays: days } : {}) }),
+  );
   return {
     summary: { ok: true, ca: { ...ca, notAfter: ca.notAfter.toISOString() }, note: NOTE },
     text: [
@@ -68,14 +121,22 @@ export async function certsIssue(flags: {
     ?.split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  const cert = await issueCertificate({
-    caDir,
-    name,
-    role,
-    outDir: flags.out ?? name,
-    ...(hosts?.length ? { hosts } : {}),
-    ...(days ? { validDays: days } : {}),
-  });
+  const outDir = flags.out ?? name;
+  notAFile('--out', outDir, 'a directory for the certificate');
+  const cert = await withFlags(
+    'issueCertificate',
+    { caDir: '--ca', outDir: '--out', name: '--name', role: '--role', validDays: '--days', hosts: '--hosts' },
+    { flag: '--out', value: outDir },
+    () =>
+      issueCertificate({
+        caDir,
+        name,
+        role,
+        outDir,
+        ...(hosts?.length ? { hosts } : {}),
+        ...(days ? { validDays: days } : {}),
+      }),
+  );
   return {
     summary: {
       ok: true,
@@ -122,11 +183,19 @@ export async function certsRevoke(flags: {
           allowed: 'exactly one of --name NAME or --serial HEX',
         },
       ],
-      'command-line flags',
+      CONTEXT,
     );
   }
-  const result = await revokeCertificate(
-    flags.name !== undefined ? { caDir, name: flags.name, reason } : { caDir, serial: flags.serial!, reason },
+  const result = await withFlags(
+    'revokeCertificate',
+    { caDir: '--ca', name: '--name', serial: '--serial', reason: '--reason' },
+    { flag: '--ca', value: caDir },
+    () =>
+      revokeCertificate(
+        flags.name !== undefined
+          ? { caDir, name: flags.name, reason }
+          : { caDir, serial: flags.serial!, reason },
+      ),
   );
   return {
     summary: { ok: true, revoked: result.serials, crl: result.crlPath },
@@ -141,7 +210,9 @@ export async function certsRevoke(flags: {
 /** `veil certs list --ca DIR`. */
 export async function certsList(flags: { ca?: string }): Promise<CommandResult> {
   const caDir = required('--ca', flags.ca, 'the CA directory made by `veil certs init`');
-  const list = await listCertificates({ caDir });
+  const list = await withFlags('listCertificates', { caDir: '--ca' }, { flag: '--ca', value: caDir }, () =>
+    listCertificates({ caDir }),
+  );
   return {
     summary: {
       ok: true,

@@ -61,7 +61,7 @@ export async function coordinatorCommand(
         configPath: flags.config,
       },
       {
-        ledger: ledgerAt(coordinatorLedgerUrl(file)),
+        ledger: ledgerAt(coordinatorLedgerUrl(file), { name: 'budget.db' }),
         principal: process.env['USER'] || 'cli',
         ...(global.seed === undefined ? {} : { seed: global.seed }),
         progress: () => {},

@@ -28,7 +28,7 @@ export async function datasetRegister(
     db?: string;
   },
 ): Promise<CommandResult> {
-  const { spec } = parseFlags(DatasetRegisterSpecSchema, [
+  const { spec, renamed } = parseFlags(DatasetRegisterSpecSchema, [
     t('NAME', 'name', name),
     t('--file', 'file', flags.file),
     {
@@ -42,7 +42,9 @@ export async function datasetRegister(
     t('--constraint', 'constraints', flags.constraint),
     t('--description', 'description', flags.description),
   ]);
-  const d = await runDatasetRegister(spec, ledgerOf(flags.db));
+  const d = await runDatasetRegister(spec, ledgerOf(flags.db)).catch((err: unknown) => {
+    throw renamed(err);
+  });
   // Registered as asked (the owner may be recording expired terms on purpose), but said: no use will be allowed.
   const expired = d.retainUntil !== null && Date.parse(d.retainUntil) < Date.now();
   const warnings = expired
@@ -83,12 +85,14 @@ export async function datasetCheck(
   name: string | undefined,
   flags: { purpose?: string; file?: string; db?: string },
 ): Promise<CommandResult> {
-  const { spec } = parseFlags(DatasetCheckSpecSchema, [
+  const { spec, renamed } = parseFlags(DatasetCheckSpecSchema, [
     t('NAME', 'name', name),
     t('--purpose', 'purpose', flags.purpose),
     t('--file', 'file', flags.file),
   ]);
-  const d = await runDatasetCheck(spec, ledgerOf(flags.db));
+  const d = await runDatasetCheck(spec, ledgerOf(flags.db)).catch((err: unknown) => {
+    throw renamed(err);
+  });
   return {
     summary: { ok: true, dataset: d, purpose: spec.purpose, fingerprintChecked: spec.file !== undefined },
     text: [

@@ -28,7 +28,7 @@ export async function nodeCommand(
   process.once('SIGTERM', onSignal);
   try {
     const job = await runNodeJob(file, {
-      ledger: ledgerAt(nodeLedgerUrl(file)),
+      ledger: ledgerAt(nodeLedgerUrl(file), { name: 'ledger.db' }),
       principal: process.env['USER'] || 'cli',
       ...(global.seed === undefined ? {} : { seed: global.seed }),
       progress: () => {},

@@ -42,13 +42,18 @@ function releaseFields(f: CalibrateFlags): FlagField[] {
 
 /** `veil privacy calibrate`: the noise for a target (epsilon, delta). */
 export function privacyCalibrate(flags: CalibrateFlags): CommandResult {
-  const { spec } = parseFlags(
+  const { spec, renamed } = parseFlags(
     PrivacyCalibrateSpecSchema,
     [n('--target-epsilon', 'targetEpsilon', flags.targetEpsilon), ...releaseFields(flags)],
     { values: { 'release.kind': flags.mechanism ?? 'dp-sgd' } },
   );
   const { targetEpsilon: epsilon } = spec;
-  const r = runPrivacyCalibrate(spec);
+  let r: ReturnType<typeof runPrivacyCalibrate>;
+  try {
+    r = runPrivacyCalibrate(spec);
+  } catch (err) {
+    throw renamed(err);
+  }
   switch (r.kind) {
     case 'laplace': {
       const { scale, l1Sensitivity: sensitivity } = r;

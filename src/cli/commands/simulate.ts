@@ -10,6 +10,7 @@ import {
   coordinatorLine,
   ledgerAt,
   ledgerUrl,
+  modelFitError,
   neighbouringOf,
   parseSimulateFile,
   parseSpec,
@@ -90,8 +91,12 @@ export async function simulateCommand(
 ): Promise<CommandResult> {
   const plan = flags.config ? fromFile(flags.config, flags) : fromFlags(flags);
   const log = (line: string) => io.stderr(`veil simulate: ${line}\n`);
+  // a model whose layers do not fit the data's examples (cnn:papernot on rows) is refused under its flag or key
+  const [modelAt, context] = flags.config
+    ? ['federation.model', `simulation configuration ${flags.config}`]
+    : ['--model', 'command-line flags'];
   const { summary, run: r } = await runSimulationJob(plan, {
-    ledger: ledgerAt(ledgerUrl(flags.db)),
+    ledger: ledgerAt(ledgerUrl(flags.db), { name: '--db' }),
     charge: flags.db !== undefined,
     principal: process.env['USER'] || 'cli',
     ...(global.seed === undefined ? {} : { seed: global.seed }),
@@ -103,6 +108,8 @@ export async function simulateCommand(
       const line = coordinatorLine(e, plan.federation.rounds);
       if (line) log(line);
     },
+  }).catch((err: unknown) => {
+    throw modelFitError(err, undefined, modelAt, flags.model ?? plan.federation.model, context);
   });
   const c = r.coordinator;
   const nodeEps = r.nodes.map((n) => n.localPrivacy?.epsilonSpent ?? 0);

@@ -176,8 +176,8 @@ describe('veil train', () => {
     [
       'a missing label column',
       () => ['--data', csv, '--label', 'outcome', '--non-private'],
-      /label must be one of the CSV columns \(x, y, colour, label\), got "outcome"/,
-      3,
+      /--label: must be one of the CSV columns \(x, y, colour, label\), got "outcome"/,
+      2,
     ],
     [
       'a non-numeric value in a numeric column',

@@ -155,7 +155,7 @@ export async function train(flags: TrainFlags, global: GlobalOptions, io: Io): P
   const progress = progressPrinter(io);
   try {
     const { summary } = await runTrainJob(spec, {
-      ledger: ledgerAt(ledgerUrl(flags.db)),
+      ledger: ledgerAt(ledgerUrl(flags.db), { name: '--db' }),
       principal: process.env['USER'] || 'cli',
       ...(global.seed === undefined ? {} : { seed: global.seed }),
       progress,

@@ -27,7 +27,7 @@ export function register(program: Command, { run, runWithArgument }: Actions): v
     .argument('<account>', "account path, e.g. 'acme/cardiology/ecg' (its parent must exist)")
     .description('create an account with an (epsilon, delta) limit')
     .option('--epsilon <e>', 'epsilon limit, > 0')
-    .option('--delta <d>', 'delta limit in [0, 1) (default 0)')
+    .option('--delta <d>', 'delta limit in (0, 1), e.g. 1e-5 (the accountants state epsilon at a delta > 0)')
     .option('--accountant <kind>', 'rdp (default) | pld | zcdp: how spends are composed')
     .option(...db)
     .action(runWithArgument(budgetCreate));

@@ -5,19 +5,48 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, DeltaSchema, EpsilonSchema, NoiseMultiplierSchema } from '../../core/index.js';
-import { configIssues, parseSimulationData } from '../../fl/index.js';
+import {
+  ConfigError,
+  type ConfigIssue,
+  checkSchema,
+  DeltaSchema,
+  EpsilonSchema,
+  NoiseMultiplierSchema,
+} from '../../core/index.js';
+import { FederationSchema, parseSimulationData, SimulationDataSchema } from '../../fl/index.js';
 import { NUMERIC_SCALINGS } from '../../ml/index.js';
+import { accountPath } from '../fields.js';
 
 /** A path from a config file, resolved against the file's directory. */
 export function resolvePath(configPath: string, p: string): string {
   return isAbsolute(p) ? p : resolve(dirname(configPath), p);
 }
 
-function parse<T extends z.ZodType>(schema: T, raw: unknown, context: string): z.infer<T> {
-  const r = schema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(configIssues(r.error, raw, ''), context);
-  return r.data;
+/** A section of the file that another module parses later (`federation`, `data`), checked with the rest. */
+interface Section {
+  readonly key: string;
+  readonly schema: z.ZodType;
+}
+
+/**
+ * Parses a config file with `schema`, and its `sections` with theirs, reporting every problem of the whole file
+ * at once (a section's problems under its key: `federation.rounds`).
+ * @throws {ConfigError} listing every problem
+ */
+function parse<T extends z.ZodType>(
+  schema: T,
+  raw: unknown,
+  context: string,
+  sections: readonly Section[] = [],
+): z.infer<T> {
+  const r = checkSchema(schema, raw ?? {});
+  const issues: ConfigIssue[] = [...r.issues];
+  const file = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  for (const { key, schema: section } of sections) {
+    if (file[key] !== undefined) issues.push(...checkSchema(section, file[key], { prefix: key }).issues);
+  }
+  if ('data' in r && issues.length === 0) return r.data;
+  throw new ConfigError(issues, context);
 }
 
 const Path = z.string().min(1);
@@ -40,7 +69,7 @@ const ClientTlsSchema = z.object({ cert: Path, key: Path, ca: Path }).strict();
 export const LedgerBudgetSchema = z
   .object({
     db: z.string().min(1).optional(),
-    account: z.string().min(1).optional(),
+    account: accountPath().optional(),
   })
   .strict();
 
@@ -50,7 +79,7 @@ export const CentralBudgetSchema = z
     epsilon: EpsilonSchema,
     delta: DeltaSchema,
     accountant: z.enum(['rdp', 'pld']).default('rdp'),
-    account: z.string().min(1).default('central-dp'),
+    account: accountPath().default('central-dp'),
     db: z.string().min(1).optional(),
   })
   .strict();
@@ -87,7 +116,9 @@ export type CoordinatorFile = z.infer<typeof CoordinatorFileSchema>;
 
 /** Parses a coordinator config. @throws {ConfigError} */
 export function parseCoordinatorFile(raw: unknown, path: string): CoordinatorFile {
-  const c = parse(CoordinatorFileSchema, raw, `coordinator configuration ${path}`);
+  const c = parse(CoordinatorFileSchema, raw, `coordinator configuration ${path}`, [
+    { key: 'federation', schema: FederationSchema },
+  ]);
   const r = (p: string) => resolvePath(path, p);
   return {
     ...c,
@@ -275,7 +306,10 @@ export function parseSimulateFile(
   raw: unknown,
   path: string,
 ): SimulateFile & { data: ReturnType<typeof parseSimulationData> } {
-  const c = parse(SimulateFileSchema, raw, `simulation configuration ${path}`);
+  const c = parse(SimulateFileSchema, raw, `simulation configuration ${path}`, [
+    { key: 'federation', schema: FederationSchema },
+    { key: 'data', schema: SimulationDataSchema },
+  ]);
   const data = parseSimulationData(c.data ?? { kind: 'hospitals' });
   const fixed =
     data.kind === 'csv'

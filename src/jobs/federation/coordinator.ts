@@ -26,6 +26,7 @@ import {
 import { SequentialModel, saveModel } from '../../ml/index.js';
 import { startCoordinatorServer } from '../../transport/index.js';
 import type { JobContext } from '../context.js';
+import { modelFitError, withoutPrefix } from '../input-errors.js';
 import { ledgerBudget } from './budget.js';
 import type { CoordinatorFile } from './config.js';
 
@@ -93,7 +94,12 @@ export async function runCoordinatorJob(
   const seeded = ctx.seed !== undefined;
   const shared = seeded ? null : csprng();
   const rng = (purpose: string): Rng => shared ?? seededRng(`${ctx.seed}/coordinator/${purpose}`);
-  const reference = new SequentialModel(spec, model.inputShape, model.numClasses, rng('init'));
+  let reference: SequentialModel;
+  try {
+    reference = new SequentialModel(spec, model.inputShape, model.numClasses, rng('init'));
+  } catch (err) {
+    throw modelFitError(err, file.task.inputShape, 'federation.model', federation.model, source);
+  }
   if (!file.budget && (federation.centralDp || federation.secagg?.distributedDp))
     ctx.log(
       'note: the DP events of the aggregate are reported but charged to no budget (add a budget section to charge a ledger account)',
@@ -139,6 +145,8 @@ export async function runCoordinatorJob(
           ctx.log(
             `internal error in ${context.rpc} from ${context.peer.id}: ${(error as Error)?.message ?? String(error)}`,
           ),
+      }).catch((err: unknown) => {
+        throw withoutPrefix(err, 'startCoordinatorServer', source);
       });
       ctx.log(`listening on https://${file.listen.host}:${server.port} (${federation.rounds} rounds)`);
       ctx.log(`model spec SHA-256 ${model.specSha256} (nodes may pin it as expectedModelSha256)`);

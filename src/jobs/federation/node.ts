@@ -27,6 +27,7 @@ import {
 } from '../../ml/index.js';
 import { createCoordinatorClient, type TrafficCounter } from '../../transport/index.js';
 import type { JobContext } from '../context.js';
+import { type ParamField, underFields, withoutPrefix } from '../input-errors.js';
 import { ledgerBudget } from './budget.js';
 import type { NodeFile } from './config.js';
 
@@ -37,6 +38,13 @@ export const DEFAULT_NODE_ACCOUNT = 'local-dp';
 export function nodeLedgerUrl(file: Pick<NodeFile, 'ledger' | 'stateDir'>): string {
   return file.ledger.db ?? `sqlite:${join(file.stateDir, 'ledger.db')}`;
 }
+
+/** The loader's parameters that hold a node config's `data` keys. */
+const NODE_DATA_FIELDS: readonly ParamField[] = [
+  { fn: 'loadCsvDataset', param: 'path', path: 'data.path' },
+  { fn: 'loadCsvDataset', param: 'label', path: 'data.label' },
+  { fn: 'loadDomainFile', param: 'path', path: 'data.domain' },
+];
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -57,13 +65,15 @@ export function loadNodeData(
     const { train, test } = trainTestSplit(ds, { testFraction: 0.2, rng: seededRng(seed) });
     return { train, test, source: `embedded hospital ${data.name}` };
   }
-  const loaded = loadCsvDataset({
-    path: data.path,
-    label: data.label,
-    domain: data.domain,
-    requireDeclaredBounds: true,
-    ...(data.numericScaling ? { numericScaling: data.numericScaling } : {}),
-  });
+  const loaded = underFields(NODE_DATA_FIELDS, 'node configuration', () =>
+    loadCsvDataset({
+      path: data.path,
+      label: data.label,
+      domain: data.domain,
+      requireDeclaredBounds: true,
+      ...(data.numericScaling ? { numericScaling: data.numericScaling } : {}),
+    }),
+  );
   const ds = loaded.dataset;
   const check = (key: 'rows' | 'testRows', r: readonly [number, number] | undefined) => {
     if (r && r[1] > ds.numExamples) {
@@ -112,6 +122,8 @@ export async function runNodeJob(
       url: file.coordinator,
       tls: { cert: { path: file.tls.cert }, key: { path: file.tls.key }, ca: { path: file.tls.ca } },
       traffic,
+    }).catch((err: unknown) => {
+      throw withoutPrefix(err, 'createCoordinatorClient', 'node configuration');
     });
     ctx.log(
       `${train.numExamples} training and ${test.numExamples} test examples from ${source}; dialling ${file.coordinator}`,

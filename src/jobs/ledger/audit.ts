@@ -15,7 +15,7 @@ import {
   verifyAuditExport,
 } from '../../ledger/index.js';
 import { type LedgerJobContext, MUST_EXIST } from './budget.js';
-import { checkOutFile } from './out-file.js';
+import { checkOutFile, writeOutFile } from './out-file.js';
 import type { AuditExportSpec, AuditShowSpec, AuditVerifySpec } from './spec.js';
 
 /** An entry's inclusion proof in the newest signed tree head. */
@@ -67,7 +67,9 @@ export function runAuditVerify(
 export async function runAuditExport(spec: AuditExportSpec, ctx: LedgerJobContext): Promise<AuditExport> {
   checkOutFile(spec.out, spec.force, 'audit export');
   const bundle = await ctx.ledger.use((l) => l.exportAudit(), MUST_EXIST);
-  ensureDirectory(dirname(spec.out));
-  writeFileSync(spec.out, `${JSON.stringify(bundle)}\n`);
+  await writeOutFile(spec.out, 'audit export', () => {
+    ensureDirectory(dirname(spec.out));
+    writeFileSync(spec.out, `${JSON.stringify(bundle)}\n`);
+  });
   return bundle;
 }

@@ -26,13 +26,18 @@ const problems = (schema: Parameters<typeof parseSpec>[0], raw: unknown) => {
 };
 
 describe('ledger job specs', () => {
-  it('fills defaults: delta 0 and the RDP accountant for an account, a delta-0 release, page 0..49 of the log', () => {
-    expect(parseSpec(BudgetCreateSpecSchema, { account: 'acme', epsilon: 3 }, 'test')).toEqual({
+  it('fills defaults: the RDP accountant for an account, a delta-0 release, page 0..49 of the log', () => {
+    expect(parseSpec(BudgetCreateSpecSchema, { account: 'acme', epsilon: 3, delta: 1e-5 }, 'test')).toEqual({
       account: 'acme',
       epsilon: 3,
-      delta: 0,
+      delta: 1e-5,
       accountant: 'rdp',
     });
+    // every accountant states epsilon at a delta > 0: an account at delta 0 could grant no spend
+    for (const delta of [undefined, 0, 1])
+      expect(problems(BudgetCreateSpecSchema, { account: 'acme', epsilon: 3, delta })).toEqual([
+        'delta: a number in (0, 1), e.g. 1e-5: every accountant states epsilon at a delta > 0',
+      ]);
     const spend = parseSpec(
       BudgetSpendSpecSchema,
       { account: 'acme', release: { kind: 'epsilon-delta', epsilon: 1 }, purpose: 'counts' },
@@ -50,7 +55,7 @@ describe('ledger job specs', () => {
         release: { kind: 'epsilon-delta', epsilon: 0, delta: 1 },
       }),
     ).toEqual([
-      "account: an account path like 'org/project/dataset'",
+      "account: an account path like 'org/project/dataset': 1-8 '/'-separated segments of letters, digits, '.', '_', '-'",
       'release.epsilon: a finite number > 0',
       'release.delta: a number in [0, 1)',
       'purpose: why the budget is spent (recorded with the spend)',

@@ -1,22 +1,25 @@
 /**
  * The specs of the ledger's jobs: budget accounts, spends and planning, datasets and their consent terms, the
  * audit log, compliance reports. One zod schema per job, which CLI flags and (later) HTTP bodies parse into.
- * What only the ledger can know (an account exists, a purpose is allowed, a date is a date) the ledger checks.
+ * What only the ledger can know (an account exists, a purpose is allowed) the ledger checks.
  */
 import { z } from 'zod';
 import { ACCOUNTANT_KINDS, PrivacyEventSchema } from '../../accounting/index.js';
 import { REGULATIONS } from '../../compliance/index.js';
 import type { AuditExport, SignedTreeHead } from '../../ledger/index.js';
-import { integer, nonNegative, oneOf, positive, text } from '../fields.js';
+import { accountPath, integer, isoDate, nonNegative, oneOf, positive, text } from '../fields.js';
 
-const account = () => text("an account path like 'org/project/dataset'");
+const ACCOUNT_DELTA = 'a number in (0, 1), e.g. 1e-5: every accountant states epsilon at a delta > 0';
 
-/** `veil budget create`: an account with an (epsilon, delta) limit, composed by its accountant. */
+/**
+ * `veil budget create`: an account with an (epsilon, delta) limit, composed by its accountant. The delta is
+ * required and > 0: the accountants state epsilon at a delta > 0, so an account at delta 0 could grant no spend.
+ */
 export const BudgetCreateSpecSchema = z
   .object({
-    account: account(),
+    account: accountPath(),
     epsilon: positive(),
-    delta: nonNegative().default(0),
+    delta: z.number({ error: ACCOUNT_DELTA }).gt(0, { error: ACCOUNT_DELTA }).lt(1, { error: ACCOUNT_DELTA }),
     accountant: oneOf(ACCOUNTANT_KINDS).default('rdp'),
   })
   .strict();
@@ -39,7 +42,7 @@ const EventsSchema = z.unknown().transform((raw, ctx) => {
  */
 export const BudgetSpendSpecSchema = z
   .object({
-    account: account(),
+    account: accountPath(),
     release: z.discriminatedUnion(
       'kind',
       [
@@ -61,17 +64,17 @@ export const BudgetSpendSpecSchema = z
   .strict();
 
 /** `veil budget show`. */
-export const BudgetShowSpecSchema = z.object({ account: account() }).strict();
+export const BudgetShowSpecSchema = z.object({ account: accountPath() }).strict();
 
 /** `veil budget forecast`: the last `window` granted spends set the pattern and the rate. */
 export const BudgetForecastSpecSchema = z
-  .object({ account: account(), window: integer(2, 100_000).default(10) })
+  .object({ account: accountPath(), window: integer(2, 100_000).default(10) })
   .strict();
 
 const JOBS = 'a JSON array of at least one planned job';
 /** `veil budget allocate`: the planned jobs are checked by the ledger's planner (each job's shape and kind). */
 export const BudgetAllocateSpecSchema = z
-  .object({ account: account(), jobs: z.array(z.unknown(), { error: JOBS }).min(1, { error: JOBS }) })
+  .object({ account: accountPath(), jobs: z.array(z.unknown(), { error: JOBS }).min(1, { error: JOBS }) })
   .strict();
 
 const PURPOSES = 'at least one allowed purpose';
@@ -82,7 +85,7 @@ export const DatasetRegisterSpecSchema = z
     file: text('the data file to fingerprint'),
     purposes: z.array(text('an allowed purpose'), { error: PURPOSES }).min(1, { error: PURPOSES }),
     /** An ISO date after which the data may not be used (the ledger checks the date). */
-    retainUntil: text('an ISO date such as 2027-12-31').optional(),
+    retainUntil: isoDate().optional(),
     constraints: z.array(z.string()).default([]),
     description: z.string().default(''),
   })
@@ -102,7 +105,7 @@ export const AuditShowSpecSchema = z
   .object({
     from: integer(0).default(0),
     limit: integer(1).default(50),
-    account: text('an account path').optional(),
+    account: accountPath().optional(),
     dataset: text('a dataset name').optional(),
     entry: integer(0).optional(),
     proof: z.boolean().default(false),

@@ -14,6 +14,7 @@ import {
   RdpAccountant,
   selfComposedEvent,
 } from '../../accounting/index.js';
+import { unreachableTargetError } from '../input-errors.js';
 import type { PrivacyCalibrateSpec, PrivacyEpsilonSpec, PrivacyMaxStepsSpec } from './spec.js';
 
 /** The privacy event of a release: a DP-SGD schedule, or a Gaussian or Laplace release repeated `steps` times. */
@@ -64,8 +65,12 @@ export function runPrivacyCalibrate(spec: PrivacyCalibrateSpec): PrivacyCalibrat
   const { targetEpsilon, release } = spec;
   switch (release.kind) {
     case 'dp-sgd': {
-      const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({ targetEpsilon, ...release });
-      return { ...release, noiseMultiplier, epsilon };
+      try {
+        const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({ targetEpsilon, ...release });
+        return { ...release, noiseMultiplier, epsilon };
+      } catch (err) {
+        throw unreachableTargetError(err, 'targetEpsilon', 'privacy calibrate');
+      }
     }
     case 'gaussian': {
       const { delta, l2Sensitivity, calibration } = release;

@@ -13,7 +13,32 @@ import {
   splitAt,
   trainTestSplit,
 } from '../../ml/index.js';
+import { type ParamField, underFields } from '../input-errors.js';
 import type { TrainSpec } from './spec.js';
+
+const CONTEXT = 'training spec';
+
+/** The loaders' parameters that hold a training spec's fields. */
+const DATA_FIELDS: readonly ParamField[] = [
+  { fn: 'loadCsvDataset', param: 'path', path: 'data.path' },
+  { fn: 'loadCsvDataset', param: 'label', path: 'data.label' },
+  { fn: 'loadDomainFile', param: 'path', path: 'data.domain' },
+  { fn: 'encodeCsv', param: 'path', path: 'data.test.path' },
+  { fn: 'trainTestSplit', param: 'testFraction', path: 'data.test.fraction' },
+  { fn: 'loadFashionMnist', param: 'dir', path: 'data.dir' },
+];
+
+/**
+ * A domain file that is not JSON is reported by the loader at `domain`: that is the spec's `data.domain` (its
+ * entries keep their own paths, `domain.age.max`, in the file's context).
+ */
+function domainField(err: unknown): unknown {
+  if (!(err instanceof ConfigError) || !err.issues.some((i) => i.path === 'domain')) return err;
+  return new ConfigError(
+    err.issues.map((i) => (i.path === 'domain' ? { ...i, path: 'data.domain' } : i)),
+    CONTEXT,
+  );
+}
 
 /** The training and test sets of a job, with what a summary may say about them. */
 export interface LoadedData {
@@ -26,8 +51,20 @@ export interface LoadedData {
   readonly preprocessing: Record<string, unknown> | null;
 }
 
-/** Reads the spec's data; `seed` fixes the stratified split (0 without a seed: the split is not secret). */
+/**
+ * Reads the spec's data; `seed` fixes the stratified split (0 without a seed: the split is not secret).
+ * @throws {ConfigError} naming the spec's field (`data.path`, `data.label`, `data.test.row`, …) when a loader
+ *   refuses it
+ */
 export function loadTrainingData(data: TrainSpec['data'], seed: number | undefined): LoadedData {
+  try {
+    return underFields(DATA_FIELDS, CONTEXT, () => load(data, seed));
+  } catch (err) {
+    throw domainField(err);
+  }
+}
+
+function load(data: TrainSpec['data'], seed: number | undefined): LoadedData {
   if (data.kind === 'fashion-mnist') {
     const dir = data.dir ?? FASHION_MNIST_DIR;
     const { train, test } = loadFashionMnist({ dir });
@@ -54,6 +91,19 @@ export function loadTrainingData(data: TrainSpec['data'], seed: number | undefin
       test: encodeCsv({ encoder: loaded.encoder, path: test.path }).dataset,
     };
   } else if (test.kind === 'from-row') {
+    // the row count is not printed: the summary never says how many records the file holds
+    if (test.row >= loaded.dataset.numExamples)
+      throw new ConfigError(
+        [
+          {
+            path: 'data.test.row',
+            value: test.row,
+            allowed:
+              'fewer than the data rows of the CSV: the rows before it train, the rest is the test set',
+          },
+        ],
+        CONTEXT,
+      );
     split = splitAt(loaded.dataset, test.row);
   } else {
     split = trainTestSplit(loaded.dataset, {
@@ -83,7 +133,7 @@ export function readModelSpec(model: string, classes: number): ModelSpec {
           allowed: 'logreg, mlp:<units>,..., cnn:papernot, or an existing JSON model file',
         },
       ],
-      'training spec',
+      CONTEXT,
     );
   }
   return parseModelSpec(isFile ? readFileSync(model, 'utf8') : model, classes);

@@ -19,6 +19,7 @@ import {
   trainModel,
 } from '../../train/index.js';
 import { checkCancelled, type JobContext, jobRng } from '../context.js';
+import { modelFitError, unreachableTargetError } from '../input-errors.js';
 import { loadTrainingData, readModelSpec } from './data.js';
 import type { TrainSpec } from './spec.js';
 import { trainSummary } from './summary.js';
@@ -82,7 +83,12 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
     );
   }
   const rng = jobRng(ctx, 0);
-  const model = new SequentialModel(modelSpec, data.train.featureShape, numClasses, jobRng(ctx, 1));
+  let model: SequentialModel;
+  try {
+    model = new SequentialModel(modelSpec, data.train.featureShape, numClasses, jobRng(ctx, 1));
+  } catch (err) {
+    throw modelFitError(err, data.train.featureShape, 'model', spec.model, 'training spec');
+  }
   const clipping: ClippingSpec =
     p.clipping === 'adaptive'
       ? { kind: 'adaptive', initialMaxGradNorm: p.maxGradNorm }
@@ -106,7 +112,12 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
     ...(dp ? { clipping } : {}),
   };
   // The one calibration of the job: the ledger is charged for this plan and the trainer runs it.
-  const plan = planTraining(shape);
+  let plan: TrainingPlan;
+  try {
+    plan = planTraining(shape);
+  } catch (err) {
+    throw unreachableTargetError(err, 'privacy.epsilon', 'training spec');
+  }
   checkCancelled(ctx);
 
   // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal

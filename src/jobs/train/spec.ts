@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { resolvePath } from '../federation/config.js';
+import { accountPath } from '../fields.js';
 
 /** Fashion-MNIST's published training-set size: public, so it is the default public size of its runs. */
 export const FASHION_MNIST_TRAIN_SIZE = 60_000;
@@ -79,7 +80,7 @@ const OptimizerSchema = z
 const LedgerSchema = z
   .object({
     /** The account the planned privacy spend is charged to before training (refused = no training). */
-    account: text('a ledger account path').optional(),
+    account: accountPath().optional(),
     /** The registered dataset `data.path` is: its consent terms are checked before the file is read. */
     dataset: text('a registered dataset name').optional(),
     purpose: text('why the data is used (checked against its consent terms, recorded)').optional(),

@@ -141,7 +141,7 @@ export async function loadCa(fn: string, caDir: string): Promise<LoadedCa> {
         {
           path: `${fn}.caDir`,
           value: caDir,
-          allowed: `a directory made by initCa (ca.crt and ca.key; ${code})`,
+          allowed: `a CA directory holding ca.crt and ca.key (${code})`,
         },
       ],
       `${fn} options`,

@@ -118,7 +118,7 @@ describe('issueCertificate', () => {
     await expect(issueCertificate({ ...base, name: 'n', hosts: [] })).rejects.toThrow(/non-empty array/);
     await expect(issueCertificate({ ...base, name: 'n', validDays: 5000 })).rejects.toThrow(/validDays/);
     await expect(issueCertificate({ ...base, name: 'n', caDir: join(root, 'nowhere') })).rejects.toThrow(
-      /a directory made by initCa/,
+      /a CA directory holding ca\.crt and ca\.key/,
     );
     const out = join(root, 'h1');
     const key = await readFile(join(out, 'hospital-1.key'), 'utf8');

@@ -10,9 +10,15 @@
  */
 import type { webcrypto } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type * as X509 from '@peculiar/x509';
-import { assertInteger, assertOneOf, ConfigError, InvalidParameterError } from '../../core/index.js';
+import {
+  assertInteger,
+  assertOneOf,
+  ConfigError,
+  ensureDirectory,
+  InvalidParameterError,
+} from '../../core/index.js';
 import {
   caPaths,
   daysFrom,
@@ -82,6 +88,8 @@ export async function initCa(options: InitCaOptions): Promise<CaInfo> {
   assertCertificateName(fn, 'name', name);
   assertInteger(fn, 'validDays', validDays, 1, 36500);
   const paths = caPaths(dir);
+  // the parents first, step by step: Node's recursive mkdir never returns under a pseudo file system (/proc/x/y)
+  ensureDirectory(dirname(resolve(dir)));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const path of [paths.cert, paths.key]) {
     if (await exists(path)) {
@@ -238,6 +246,7 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
     webCrypto,
   );
 
+  ensureDirectory(dirname(resolve(outDir)));
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   await writeNew(keyPath, await privateKeyPem(keys.privateKey), 0o600);
   await writeNew(certPath, `${cert.toString('pem')}\n`, 0o644);
