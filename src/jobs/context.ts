@@ -11,6 +11,14 @@ export type JobEvent =
   | { readonly kind: 'warning'; readonly message: string }
   | { readonly kind: 'note'; readonly message: string }
   | { readonly kind: 'ledger'; readonly message: string }
+  /** A long stage's advance: `done` of `total` units (a simulation's nodes, a round's updates), in words too. */
+  | {
+      readonly kind: 'progress';
+      readonly stage: string;
+      readonly done: number;
+      readonly total: number;
+      readonly message: string;
+    }
   | ({ readonly kind: 'train-step' } & TrainingProgress)
   | ({ readonly kind: 'train-epoch' } & EpochMetrics);
 

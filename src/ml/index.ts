@@ -133,6 +133,7 @@ export {
   LayerSpecSchema,
   MODEL_SHORTHANDS,
   type ModelSpec,
+  modelParameterCount,
   parseLayerSpec,
   parseModelSpec,
   SUPPORTED_LAYERS,

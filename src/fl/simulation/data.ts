@@ -132,9 +132,21 @@ const nodeName = (i: number, n: number) => `node-${String(i + 1).padStart(String
 
 /**
  * Builds the nodes' data. Data generation and partitioning are not privacy mechanisms: `rng` is seeded.
+ * @param onProgress called after each node's shard is built (`built` of `nodes`), for a progress display
  * @throws {ConfigError} for a data source that cannot serve `nodes` nodes
  */
-export function loadFederatedData(spec: SimulationData, nodes: number, rng: Rng): FederatedData {
+export function loadFederatedData(
+  spec: SimulationData,
+  nodes: number,
+  rng: Rng,
+  onProgress?: (built: number, total: number) => void,
+): FederatedData {
+  const shards = (parts: readonly Dataset[]) =>
+    parts.map((p, i) => {
+      const node = splitLocal(nodeName(i, nodes), p, rng);
+      onProgress?.(i + 1, nodes);
+      return node;
+    });
   switch (spec.kind) {
     case 'hospitals': {
       const out: NodeData[] = [];
@@ -142,6 +154,7 @@ export function loadFederatedData(spec: SimulationData, nodes: number, rng: Rng)
         const profile = DEMO_HOSPITALS[i % DEMO_HOSPITALS.length]!;
         const name = nodes === DEMO_HOSPITALS.length ? profile.name : `${profile.name}-${i + 1}`;
         out.push(splitLocal(name, hospitalDataset(generateHospital(profile, rng)), rng));
+        onProgress?.(i + 1, nodes);
       }
       const test = hospitalDataset(
         DEMO_HOSPITALS.flatMap((p) => generateHospital({ ...p, records: Math.ceil(p.records / 3) }, rng)),
@@ -168,7 +181,7 @@ export function loadFederatedData(spec: SimulationData, nodes: number, rng: Rng)
       const all = make(spec.examplesPerNode * nodes);
       const parts = partition(all, nodes, spec, rng);
       return {
-        nodes: parts.map((p, i) => splitLocal(nodeName(i, nodes), p, rng)),
+        nodes: shards(parts),
         test: make(Math.min(20_000, Math.max(1000, spec.examplesPerNode * 10))),
         description: `synthetic logistic task, ${d} features, ${spec.examplesPerNode} examples per node, ${spec.partition.kind}`,
       };
@@ -186,7 +199,7 @@ export function loadFederatedData(spec: SimulationData, nodes: number, rng: Rng)
           : trainTestSplit(loaded.dataset, { testFraction: 0.2, rng, stratify: true });
       const parts = partition(train, nodes, spec, rng);
       return {
-        nodes: parts.map((p, i) => splitLocal(nodeName(i, nodes), p, rng)),
+        nodes: shards(parts),
         test,
         description: `${spec.path} (${train.numExamples} training rows) in ${nodes} ${spec.partition.kind} parts`,
       };
@@ -196,7 +209,7 @@ export function loadFederatedData(spec: SimulationData, nodes: number, rng: Rng)
       const train = spec.trainExamples ? splitAt(full, spec.trainExamples).train : full;
       const parts = partition(train, nodes, spec, rng);
       return {
-        nodes: parts.map((p, i) => splitLocal(nodeName(i, nodes), p, rng)),
+        nodes: shards(parts),
         test,
         description: `Fashion-MNIST (${train.numExamples} training images) in ${nodes} ${spec.partition.kind} parts`,
       };

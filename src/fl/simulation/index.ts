@@ -9,6 +9,17 @@ export {
   SimulationDataSchema,
 } from './data.js';
 export {
+  loadedDataShape,
+  MAX_SECURE_ROUND_NODES,
+  NODE_OBJECT_BYTES,
+  PARAMETER_COPIES,
+  SECURE_PAIR_BYTES,
+  type SimulationDataShape,
+  type SimulationFootprint,
+  simulationDataShape,
+  simulationFootprint,
+} from './footprint.js';
+export {
   type ByzantineSpec,
   type NodeRoundBytes,
   rngFactory,

@@ -10,7 +10,7 @@
 import { csprng, InvalidParameterError, type Rng, seededRng } from '../../core/index.js';
 import { SequentialModel } from '../../ml/index.js';
 import { evaluateModel } from '../../train/index.js';
-import { createInMemoryClient, type TrafficCounter } from '../../transport/index.js';
+import { type CoordinatorClient, createInMemoryClient, type TrafficCounter } from '../../transport/index.js';
 import type { PrivacyBudget } from '../budget.js';
 import {
   configHash,
@@ -75,6 +75,12 @@ export interface SimulationOptions {
   readonly centralBudget?: PrivacyBudget;
   readonly onCoordinatorEvent?: (event: CoordinatorEvent) => void;
   readonly onNodeEvent?: (node: string, event: NodeEvent) => void;
+  /**
+   * A node sends its round's update (under secure aggregation: its key advertisement, sent once it trained), as
+   * the call leaves it: a progress display's count of the nodes that trained in a round. The nodes' own `trained`
+   * events come only once the coordinator answered, which in one process is after every node has trained.
+   */
+  readonly onUpdateSent?: (node: string, round: number) => void;
   /** Stop the coordinator after this round's checkpoint (tests of resume). */
   readonly stopAfterRound?: number;
   /**
@@ -130,6 +136,26 @@ function tamperWith(spec: ByzantineSpec): (delta: Float32Array, round: number, r
     rng.fillNormal(out);
     for (let i = 0; i < out.length; i++) out[i]! *= std;
     return out;
+  };
+}
+
+/** A node's client that reports each update as it is sent (see {@link SimulationOptions.onUpdateSent}). */
+function observed(
+  client: CoordinatorClient,
+  node: string,
+  onSent: SimulationOptions['onUpdateSent'],
+): CoordinatorClient {
+  if (!onSent) return client;
+  return {
+    ...client,
+    submitUpdate(request, ...rest) {
+      onSent(node, request.round ?? 0);
+      return client.submitUpdate(request, ...rest);
+    },
+    submitSecAgg(request, ...rest) {
+      if (request.message?.case === 'advertise') onSent(node, request.round ?? 0);
+      return client.submitSecAgg(request, ...rest);
+    },
   };
 }
 
@@ -210,10 +236,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const nodes = data.nodes.map((part) => {
     const counter: TrafficCounter = { sent: 0, received: 0 };
     traffic.set(part.name, counter);
-    const client = createInMemoryClient(
-      coordinator,
-      { id: part.name, fingerprint: `simulated:${part.name}` },
-      { traffic: counter, roundTrip: options.roundTrip ?? true },
+    const client = observed(
+      createInMemoryClient(
+        coordinator,
+        { id: part.name, fingerprint: `simulated:${part.name}` },
+        { traffic: counter, roundTrip: options.roundTrip ?? true },
+      ),
+      part.name,
+      options.onUpdateSent,
     );
     return new FederatedNode({
       client,

@@ -208,6 +208,7 @@ export function simulationPlanFrom(o: SimulateOptions): SimulationPlan {
         : o.personalization === 'ditto'
           ? { kind: 'ditto', lambda: o.dittoLambda }
           : { kind: 'none' },
+    origin: 'flags',
   };
 }
 
@@ -221,5 +222,6 @@ export function simulationPlanFromFile(file: ReturnType<typeof parseSimulateFile
     byzantine: file.byzantine as ByzantineSpec | undefined,
     personalization: file.personalization as PersonalizationSpec,
     ...(file.budget ? { budget: file.budget } : {}),
+    origin: 'file',
   };
 }

@@ -4,11 +4,13 @@
  * config's `budget` section names (default `central-dp`), or `<prefix>.central` when it names none. A simulation on the same data twice pays twice: that is what
  * a budget is for.
  */
+import { freemem } from 'node:os';
 import { ConfigError, seededRng } from '../../core/index.js';
 import {
   type ByzantineSpec,
   type CoordinatorEvent,
   type FederationConfig,
+  loadedDataShape,
   loadFederatedData,
   type PersonalizationSpec,
   type PrivacyBudget,
@@ -16,10 +18,12 @@ import {
   type SimulationLocalPrivacy,
   type SimulationResult,
   simulate,
+  simulationDataShape,
 } from '../../fl/index.js';
 import type { Ledger } from '../../ledger/index.js';
 import type { JobContext } from '../context.js';
 import { ledgerBudget } from './budget.js';
+import { checkSimulationMemory, count, gib, memoryAvailable } from './simulate-memory.js';
 import { bytesPerRound, coordinatorJson } from './summary.js';
 
 /** Options of {@link simulationBudgets}. */
@@ -95,6 +99,8 @@ export interface SimulationPlan {
   readonly dropout?: number;
   /** The aggregate's budget (config `budget`): charged only with a ledger (`charge`). */
   readonly budget?: { epsilon: number; delta: number; accountant: 'rdp' | 'pld'; account: string };
+  /** Where the plan came from, so that a refusal names what to change: flags (default) or a config file. */
+  readonly origin?: 'flags' | 'file';
 }
 
 /** What a simulation job did: its JSON summary and the run itself (for rendering). */
@@ -104,10 +110,38 @@ export interface SimulationJobResult {
   readonly description: string;
 }
 
+/** A stage's advance: on the job's event stream at every tenth, and in the log when it takes a while. */
+function stageReporter(
+  ctx: Pick<JobContext, 'progress'> & { readonly log: (line: string) => void },
+  verbose: boolean,
+) {
+  let lastLine = performance.now();
+  return (stage: string, total: number, line: (done: number) => string) => {
+    const step = Math.max(1, Math.ceil(total / 10));
+    let logged = false;
+    return (done: number) => {
+      if (done !== total && done % step !== 0) return;
+      const message = line(done);
+      ctx.progress({ kind: 'progress', stage, done, total, message });
+      const now = performance.now();
+      // a stage that ends within a second says nothing; a longer one a line a second at most, and its end
+      if (verbose && (now - lastLine >= 1000 || (done === total && logged))) {
+        ctx.log(message);
+        lastLine = now;
+        logged = true;
+      }
+    };
+  };
+}
+
 /**
  * Runs a simulated federation. With `charge`, every DP spend goes through `ctx.ledger` ({@link simulationBudgets});
- * without, spends live in memory and a `budget` section is refused (it would charge nothing).
- * @throws {ConfigError} VEIL_CONFIG_INVALID for a budget section without a ledger
+ * without, spends live in memory and a `budget` section is refused (it would charge nothing). Before anything is
+ * built, its memory is estimated and a plan that cannot fit is refused ({@link checkSimulationMemory}); while it
+ * runs, it reports `progress` events (the nodes' data shards, their registration, each round's trained nodes),
+ * and log lines for those of a run of more than 50 nodes that take a while.
+ * @throws {ConfigError} VEIL_CONFIG_INVALID for a budget section without a ledger, a plan that does not fit in
+ *   memory, or a secure round of more than 1,000 selected nodes (MAX_SECURE_ROUND_NODES)
  */
 export async function runSimulationJob(
   plan: SimulationPlan,
@@ -117,6 +151,12 @@ export async function runSimulationJob(
     readonly onCoordinatorEvent?: (e: CoordinatorEvent) => void;
   },
 ): Promise<SimulationJobResult> {
+  const verbose = plan.nodes > 50;
+  const estimate = checkSimulationMemory(plan, (nodes) => simulationDataShape(plan.data, nodes));
+  if (verbose)
+    ctx.log(
+      `${count(plan.nodes)} nodes: estimated memory ${gib(estimate.totalBytes)} (${gib(estimate.heapBytes)} of JavaScript objects; ${gib(memoryAvailable().heapLimitBytes)} heap limit, ${gib(freemem())} free memory)`,
+    );
   if (plan.budget && !ctx.charge)
     throw new ConfigError(
       [
@@ -128,10 +168,51 @@ export async function runSimulationJob(
       ],
       'command-line flags',
     );
-  const data = loadFederatedData(plan.data, plan.nodes, seededRng(ctx.seed ?? 0));
+  const stage = stageReporter(ctx, verbose);
+  const data = loadFederatedData(
+    plan.data,
+    plan.nodes,
+    seededRng(ctx.seed ?? 0),
+    stage(
+      'data',
+      plan.nodes,
+      (done) => `building the nodes' data shards: ${count(done)}/${count(plan.nodes)}`,
+    ),
+  );
+  // a CSV file's width and rows are known once it is read: the estimate again, before any node is built
+  if (plan.data.kind === 'csv') checkSimulationMemory(plan, () => loadedDataShape(data));
   ctx.log(
     `${data.description}; ${plan.federation.rounds} rounds, strategy ${plan.federation.strategy.kind}/${plan.federation.strategy.aggregator.kind}`,
   );
+  const registered = stage(
+    'registration',
+    plan.nodes,
+    (done) => `nodes registered: ${count(done)}/${count(plan.nodes)}`,
+  );
+  let registrations = 0;
+  const rounds = plan.federation.rounds;
+  const perRound = Math.round(estimate.nodesPerRound);
+  const trainedIn = new Map<number, { n: number; report: (done: number) => void }>();
+  const onUpdateSent = (_node: string, round: number) => {
+    let r = trainedIn.get(round);
+    if (!r) {
+      r = {
+        n: 0,
+        report: stage(
+          'round',
+          perRound,
+          (done) => `round ${round}/${rounds}: ${count(done)} of ${count(perRound)} selected nodes trained`,
+        ),
+      };
+      trainedIn.set(round, r);
+      trainedIn.delete(round - 2);
+    }
+    r.report(++r.n);
+  };
+  const onCoordinatorEvent = (e: CoordinatorEvent) => {
+    if (e.kind === 'registered') registered(++registrations);
+    ctx.onCoordinatorEvent?.(e);
+  };
   const run = (budgets: Awaited<ReturnType<typeof simulationBudgets>> | null) =>
     simulate({
       federation: plan.federation,
@@ -142,7 +223,8 @@ export async function runSimulationJob(
       ...(plan.dropout ? { dropout: plan.dropout } : {}),
       ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
       roundTrip: plan.nodes <= 1000,
-      ...(ctx.onCoordinatorEvent ? { onCoordinatorEvent: ctx.onCoordinatorEvent } : {}),
+      onCoordinatorEvent,
+      onUpdateSent,
       ...(budgets?.nodeBudget ? { nodeBudget: budgets.nodeBudget } : {}),
       ...(budgets?.centralBudget ? { centralBudget: budgets.centralBudget } : {}),
     });

@@ -234,6 +234,17 @@ function modelSize(
 }
 
 /**
+ * The trainable parameters of a spec built over a per-example input shape, from the shapes alone (nothing is
+ * allocated): what a caller planning memory (a simulation of many nodes, each with its own copy) multiplies by.
+ * Counting stops at a layer over {@link MAX_MODEL_PARAMETERS} or {@link MAX_LAYER_OUTPUT}, or at one whose input
+ * shape it cannot take (building the model refuses both).
+ * @example modelParameterCount(parseModelSpec('logreg', 2), [5]) // 6
+ */
+export function modelParameterCount(spec: ModelSpec, inputShape: readonly number[]): number {
+  return modelSize(spec.layers, inputShape).parameters;
+}
+
+/**
  * Refuses a spec too large to build over `inputShape`: more than {@link MAX_MODEL_PARAMETERS} parameters, or a
  * layer with more than {@link MAX_LAYER_OUTPUT} outputs per example. Shapes only: nothing is allocated.
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER naming the layer, its count and the cap
