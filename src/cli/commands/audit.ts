@@ -22,7 +22,12 @@ const line = (e: AuditEntry): string =>
     e.action,
     e.outcome,
     e.account ? `account=${e.account}` : '',
-    e.dataset ? `dataset=${e.dataset.split('@')[0]}` : '',
+    e.dataset
+      ? `dataset=${e.dataset
+          .split(', ')
+          .map((d) => d.split('@')[0])
+          .join(',')}`
+      : '',
     e.purpose ? `purpose="${e.purpose}"` : '',
     e.events ? `events=${e.events.map((x) => x.kind).join('+')}` : '',
     typeof e.detail.reason === 'string' ? `reason=${e.detail.reason}` : '',

@@ -5,7 +5,13 @@
  */
 import type { PrivacyEvent } from '../../accounting/index.js';
 import { type Rng, seededRng } from '../../core/index.js';
-import { type FederatedData, type FederationConfig, parseFederation, simulate } from '../../fl/index.js';
+import {
+  type FederatedData,
+  type FederationConfig,
+  type PrivacyBudget,
+  parseFederation,
+  simulate,
+} from '../../fl/index.js';
 import {
   createDataset,
   type Dataset,
@@ -180,11 +186,18 @@ export interface DemoRun {
   readonly seconds: number;
 }
 
-/** Runs the federation in this process. */
+/**
+ * Runs the federation in this process. `nodeBudget` gives each organisation's node its budget (default: one in
+ * memory); the demo job passes the plan its ledger was charged for.
+ */
 export async function runInProcess(
   data: FederatedData,
   s: DemoSettings,
-  options: { seed?: number; onRound?: (r: DemoRound) => void } = {},
+  options: {
+    seed?: number;
+    onRound?: (r: DemoRound) => void;
+    nodeBudget?: (organisation: string) => PrivacyBudget;
+  } = {},
 ): Promise<DemoRun> {
   const federation = demoFederation(s, data.nodes.length);
   const r = await simulate({
@@ -192,6 +205,7 @@ export async function runInProcess(
     data,
     localPrivacy: { kind: 'dp', epsilon: s.localEpsilon, delta: s.delta, maxGradNorm: s.maxGradNorm },
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.nodeBudget ? { nodeBudget: options.nodeBudget } : {}),
     onCoordinatorEvent: (e) => {
       if (e.kind === 'round-finished') {
         options.onRound?.({

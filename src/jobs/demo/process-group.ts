@@ -111,6 +111,28 @@ export class ProcessGroup {
   }
 
   /**
+   * Waits until `ready` resolves (a process said it is ready) while the group runs. A failure first (a process
+   * that exits non-zero, the timeout) is thrown as {@link wait} throws it, every process killed.
+   * @throws {ProtocolError} the group's first failure, or that every process exited before `ready`
+   */
+  async until(ready: Promise<void>, what: string): Promise<void> {
+    let done = false;
+    void ready.then(() => {
+      done = true;
+      this.wake();
+    });
+    while (!done && this.failure === null && this.running.length > 0) {
+      await new Promise<void>((r) => {
+        this.wake = r;
+        if (done || this.failure !== null || this.running.length === 0) r();
+      });
+    }
+    if (done) return;
+    await this.wait();
+    throw new ProtocolError(`veil demo --processes: every process exited before ${what}`);
+  }
+
+  /**
    * Waits until every process has exited, or the group failed (then kills every process). Returns once every
    * exit has been seen, so each child's stdout is complete.
    * @throws {ProtocolError} the group's first failure

@@ -36,6 +36,7 @@ async function freePort(): Promise<number> {
 const NODE_ROUTINE = /^veil node: round \d+: (trained|evaluated|secure aggregation unmask sent)/;
 const COORDINATOR_ROUTINE = /^veil coordinator: round \d+\/\d+: \d+ nodes selected/;
 const ROUND_DONE = /^veil coordinator: round (\d+)\/(\d+) done: (.*)$/;
+const LISTENING = /^veil coordinator: listening on /;
 
 /** The files of a run over processes: configs of the coordinator and of each node, and the checkpoint. */
 interface RunFiles {
@@ -135,8 +136,9 @@ function checkpointAccuracy(
 /**
  * Runs the demo federation as separate processes over mutual TLS on loopback and collects what it produced.
  * `options.dir` must be empty or absent; it receives the CA, certificates, configs, data, checkpoint and node state.
- * Progress: `onRound` after each round (accuracy of the round's global model, read from the coordinator's
- * checkpoint, on `data.test`), `onLog` for the processes' notable stderr lines.
+ * The nodes start once the coordinator says it listens. Progress: `onRound` after each round (accuracy of the
+ * round's global model, read from the coordinator's checkpoint, on `data.test`), `onLog` for the processes'
+ * notable stderr lines.
  * @throws {ProtocolError} VEIL_PROTOCOL_VIOLATION naming the process that failed (or timed out) and its stderr tail;
  *   every child is killed before it is thrown
  */
@@ -165,7 +167,12 @@ export async function runInProcesses(
   const files = await prepareRun(dir, data, settings);
   // the global model's accuracy on the held-out test set, as in the in-process run
   const accuracyAfter = checkpointAccuracy(data, settings, files.checkpoint);
+  let listening = () => {};
+  const ready = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
   const group = new ProcessGroup((child, line) => {
+    if (child.label === 'coordinator' && LISTENING.test(line)) listening();
     const m = ROUND_DONE.exec(line);
     if (m) {
       const how = m[3]!;
@@ -195,6 +202,9 @@ export async function runInProcesses(
       ['coordinator', '--config', files.coordinatorConfig],
       join(dir, 'coordinator'),
     );
+    // the nodes start once the coordinator listens: none has to dial a port that is not open yet (and print
+    // that it retries)
+    await group.until(ready, 'the coordinator listened');
     const nodes = data.nodes.map((n, i) =>
       group.start(n.name, ['node', '--config', files.nodeConfigs[i]!], join(dir, n.name)),
     );

@@ -4,9 +4,10 @@
  * Five hospitals with different patient mixes train one readmission-risk model together. Each keeps its records:
  * its node trains locally with DP-SGD within its own record-level budget (local DP), and the coordinator learns
  * only the securely aggregated sum of the updates (SecAgg). Every organisation's dataset is registered with its
- * consent terms and checked before training; every privacy spend goes into a SQLite ledger with a tamper-evident
- * audit log; the run ends with the audit log verified and an HTML report (privacy, utility, compliance
- * evidence). The federated model is compared, on a held-out test set drawn from all the patient mixes, with a
+ * consent terms and checked before training; each hospital's whole training plan is charged to its account in a
+ * SQLite ledger with a tamper-evident audit log before the federation starts (charges.ts); the run ends with the
+ * lineage of the model (every hospital's dataset, every spend), the audit log verified and an HTML report
+ * (privacy, utility, compliance evidence). A failure after the charges is recorded as `job.failed`. The federated model is compared, on a held-out test set drawn from all the patient mixes, with a
  * non-private model trained on the pooled data (what sharing the data would give) and with each hospital training
  * alone under the same budget. The numbers are measured and reported, never asserted here.
  *
@@ -18,10 +19,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildReport, gatherEvidence, renderHtml } from '../../compliance/index.js';
 import { ConfigError, csprng, ensureDirectory, seededRng } from '../../core/index.js';
-import type { FederatedData } from '../../fl/index.js';
+import type { FederatedData, PrivacyBudget } from '../../fl/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { checkCancelled, type JobContext } from '../context.js';
 import { globalAccuracy, trainAlone } from './baselines.js';
+import { checkWithinPlan, type HospitalPlan, planHospitals, prepaidBudget } from './charges.js';
 import {
   concatDatasets,
   DEMO_SETTINGS,
@@ -32,7 +34,7 @@ import {
   runInProcess,
 } from './federation.js';
 import { runInProcesses } from './processes.js';
-import { type DemoSpec, demoSeedIssue } from './spec.js';
+import { type DemoSpec, demoDirIssue, demoSeedIssue } from './spec.js';
 
 const PURPOSE = 'readmission risk model';
 const MODEL_ACCOUNT = 'readmission-risk';
@@ -94,6 +96,8 @@ export interface DemoJobResult {
   readonly organisations: readonly string[];
 }
 
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /** 'sha256:<hex>' of the bytes of typed arrays (a dataset's fingerprint: the ledger never sees the records). */
 function sha256Of(...views: readonly NodeJS.ArrayBufferView[]): string {
   const h = createHash('sha256');
@@ -102,14 +106,15 @@ function sha256Of(...views: readonly NodeJS.ArrayBufferView[]): string {
 }
 
 /**
- * Runs the demo: a new run directory under `spec.dir`, its ledger, the federation, the spends, the baselines, the
- * lineage, the audit and the report.
- * @throws {ConfigError} VEIL_CONFIG_INVALID for a seed with processes, or a run directory that exists
+ * Runs the demo: a new run directory under `spec.dir`, its ledger, the hospitals' datasets and consent checked,
+ * every hospital's training plan charged, the federation, the baselines, the lineage, the audit and the report.
+ * @throws {ConfigError} VEIL_CONFIG_INVALID for a seed with processes, or a `dir` that is no directory Veil can
+ *   create or write in (both before anything is created)
  * @throws {ProtocolError} VEIL_PROTOCOL_VIOLATION when a process of the federation fails (with processes)
  */
 export async function runDemoJob(spec: DemoSpec, ctx: DemoJobContext): Promise<DemoJobResult> {
-  const seedIssue = demoSeedIssue(spec.processes, ctx.seed);
-  if (seedIssue) throw new ConfigError([seedIssue], 'demo spec');
+  const issues = [demoSeedIssue(spec.processes, ctx.seed), demoDirIssue(spec.dir)].filter((i) => i !== null);
+  if (issues.length > 0) throw new ConfigError(issues, 'demo spec');
   const settings: DemoSettings = { ...DEMO_SETTINGS, rounds: spec.rounds, localEpsilon: spec.epsilon };
   const started = performance.now();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -120,7 +125,21 @@ export async function runDemoJob(spec: DemoSpec, ctx: DemoJobContext): Promise<D
       'demo',
     );
   }
-  ensureDirectory(dir);
+  try {
+    ensureDirectory(dir);
+  } catch (err) {
+    // a place the checks above cannot see through (a read-only or pseudo file system such as /proc)
+    throw new ConfigError(
+      [
+        {
+          path: 'dir',
+          value: spec.dir,
+          allowed: `a directory Veil can create or write in (${errorMessage(err)})`,
+        },
+      ],
+      'demo spec',
+    );
+  }
   const data = demoData();
   const orgs = data.nodes.map((n) => n.name);
   ctx.progress({
@@ -129,86 +148,134 @@ export async function runDemoJob(spec: DemoSpec, ctx: DemoJobContext): Promise<D
     runDir: dir,
   });
   const ledger = await Ledger.open(`sqlite:${join(dir, 'veil.db')}`, { actor: ctx.principal });
+  const job = `veil demo ${stamp}`;
+  const datasets = orgs.map((o) => `${o}-patients`);
   try {
+    // every check that can fail first: the accounts, each dataset's consent for the purpose, each plan
     await registerHospitals(ledger, data, settings);
-    ctx.progress({
-      kind: 'step',
-      message: `ledger: ${orgs.length} budget accounts (epsilon ${settings.localEpsilon} each), datasets registered, purpose "${PURPOSE}" allowed`,
-    });
+    const plans = planHospitals(data, settings);
     checkCancelled(ctx);
-    const run = await federate(spec, ctx, data, settings, dir);
-    const accuracy = globalAccuracy(data, settings, run.global);
-    const { spendIds, epsilonByOrg } = await chargeHospitals(ledger, orgs, run);
-    checkCancelled(ctx);
-
-    ctx.progress({
-      kind: 'step',
-      message:
-        'baselines: a non-private model on the pooled data, and each hospital alone under the same budget',
-    });
-    const rng = ctx.seed === undefined ? csprng() : seededRng(`${ctx.seed}/baselines`);
-    const pooled = concatDatasets(data.nodes.map((n) => n.train));
-    const baselineAccuracy = trainAlone(data, settings, pooled, 'non-private', rng);
-    const aloneAccuracy: Record<string, number> = {};
-    for (const node of data.nodes)
-      aloneAccuracy[node.name] = trainAlone(data, settings, node.train, 'dp', rng);
-
-    // --- lineage, audit, report
-    await ledger.recordJob({
-      job: `veil demo ${stamp}`,
-      datasets: orgs.map((o) => `${o}-patients`),
-      purpose: PURPOSE,
-      modelHash: sha256Of(run.global),
-      spendIds,
-      detail: {
-        testAccuracy: accuracy,
-        rounds: run.roundsCompleted,
-        secureAggregation: settings.secureAggregation,
-      },
-    });
-    const audit = await ledger.verifyAudit();
-    const evidence = await gatherEvidence(ledger, {
-      run: {
-        mechanism: 'local-dp',
-        epsilon: Math.max(...Object.values(epsilonByOrg)),
-        delta: settings.delta,
-        accountant: 'rdp',
-        secureAggregation: settings.secureAggregation,
-        transport: spec.processes ? 'mutual TLS 1.3' : 'in-memory (simulation)',
-        organisations: orgs,
-        utility: { metric: 'accuracy', private: accuracy, baseline: baselineAccuracy, alone: aloneAccuracy },
-        ...(run.private ? {} : { seeded: true }),
-      },
-    });
-    const reportPath = join(dir, 'report.html');
-    writeFileSync(reportPath, renderHtml(buildReport(evidence, 'gdpr')));
-    const seconds = (performance.now() - started) / 1000;
-    const positives = data.test.labels.reduce((t, y) => t + y, 0) / data.test.numExamples;
-    const summary: DemoSummary = {
-      ok: true,
-      accuracy,
-      baselineAccuracy,
-      majorityAccuracy: Math.max(positives, 1 - positives),
-      aloneAccuracy,
-      epsilon: epsilonByOrg,
-      delta: settings.delta,
-      epsilonBudget: settings.localEpsilon,
-      secureAggregation: settings.secureAggregation,
-      auditVerified: audit.ok,
-      auditEntries: audit.size,
-      reportPath,
-      ledger: join(dir, 'veil.db'),
-      rounds: run.roundsCompleted,
-      bytes: run.bytes,
-      transport: run.transport,
-      private: run.private,
-      ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
-      seconds,
-    };
-    return { summary, organisations: orgs };
+    const spendIds: number[] = [];
+    let stage = 'charge';
+    try {
+      // then the charge: each hospital's whole plan, before any of its records is touched
+      for (const plan of plans) spendIds.push(await chargeHospital(ledger, plan));
+      ctx.progress({
+        kind: 'step',
+        message:
+          `ledger: ${orgs.length} budget accounts (epsilon ${settings.localEpsilon} each), datasets registered, ` +
+          `purpose "${PURPOSE}" allowed, every hospital's ${settings.rounds} rounds charged before training`,
+      });
+      stage = 'federated training';
+      const byOrg = new Map(plans.map((p) => [p.organisation, p]));
+      const run = await federate(spec, ctx, data, settings, dir, (org) =>
+        prepaidBudget(byOrg.get(org)!, settings),
+      );
+      for (const plan of plans) checkWithinPlan(plan, run.eventsByOrganisation[plan.organisation] ?? []);
+      checkCancelled(ctx);
+      stage = 'baselines, lineage and report';
+      return await finish({ spec, ctx, ledger, data, settings, dir, run, spendIds, job, datasets, started });
+    } catch (err) {
+      // charged (some or all), and nothing came out: the log says what was spent, where it stopped and why
+      if (spendIds.length > 0)
+        await ledger.recordJob({
+          job,
+          datasets,
+          purpose: PURPOSE,
+          spendIds,
+          failure: { stage, reason: errorMessage(err) },
+        });
+      throw err;
+    }
   } finally {
     await ledger.close();
   }
+}
+
+/** After the federation: the baselines, the lineage, the audit and the report. */
+async function finish(c: {
+  readonly spec: DemoSpec;
+  readonly ctx: DemoJobContext;
+  readonly ledger: Ledger;
+  readonly data: FederatedData;
+  readonly settings: DemoSettings;
+  readonly dir: string;
+  readonly run: DemoRun;
+  readonly spendIds: readonly number[];
+  readonly job: string;
+  readonly datasets: readonly string[];
+  readonly started: number;
+}): Promise<DemoJobResult> {
+  const { spec, ctx, ledger, data, settings, dir, run, spendIds } = c;
+  const orgs = data.nodes.map((n) => n.name);
+  const accuracy = globalAccuracy(data, settings, run.global);
+  const epsilonByOrg: Record<string, number> = {};
+  for (const org of orgs) epsilonByOrg[org] = (await ledger.status(`${org}/${MODEL_ACCOUNT}`)).epsilonSpent;
+
+  ctx.progress({
+    kind: 'step',
+    message:
+      'baselines: a non-private model on the pooled data, and each hospital alone under the same budget',
+  });
+  const rng = ctx.seed === undefined ? csprng() : seededRng(`${ctx.seed}/baselines`);
+  const pooled = concatDatasets(data.nodes.map((n) => n.train));
+  const baselineAccuracy = trainAlone(data, settings, pooled, 'non-private', rng);
+  const aloneAccuracy: Record<string, number> = {};
+  for (const node of data.nodes) aloneAccuracy[node.name] = trainAlone(data, settings, node.train, 'dp', rng);
+
+  // --- lineage (every hospital's dataset, every spend), audit, report
+  await ledger.recordJob({
+    job: c.job,
+    datasets: c.datasets,
+    purpose: PURPOSE,
+    modelHash: sha256Of(run.global),
+    spendIds,
+    detail: {
+      testAccuracy: accuracy,
+      rounds: run.roundsCompleted,
+      secureAggregation: settings.secureAggregation,
+    },
+  });
+  const audit = await ledger.verifyAudit();
+  const evidence = await gatherEvidence(ledger, {
+    run: {
+      mechanism: 'local-dp',
+      epsilon: Math.max(...Object.values(epsilonByOrg)),
+      delta: settings.delta,
+      accountant: 'rdp',
+      secureAggregation: settings.secureAggregation,
+      transport: spec.processes ? 'mutual TLS 1.3' : 'in-memory (simulation)',
+      organisations: orgs,
+      utility: { metric: 'accuracy', private: accuracy, baseline: baselineAccuracy, alone: aloneAccuracy },
+      ...(run.private ? {} : { seeded: true }),
+    },
+  });
+  const reportPath = join(dir, 'report.html');
+  writeFileSync(reportPath, renderHtml(buildReport(evidence, 'gdpr')));
+  const seconds = (performance.now() - c.started) / 1000;
+  const positives = data.test.labels.reduce((t, y) => t + y, 0) / data.test.numExamples;
+  const summary: DemoSummary = {
+    ok: true,
+    accuracy,
+    baselineAccuracy,
+    majorityAccuracy: Math.max(positives, 1 - positives),
+    aloneAccuracy,
+    epsilon: epsilonByOrg,
+    delta: settings.delta,
+    epsilonBudget: settings.localEpsilon,
+    secureAggregation: settings.secureAggregation,
+    auditVerified: audit.ok,
+    auditEntries: audit.size,
+    reportPath,
+    ledger: join(dir, 'veil.db'),
+    rounds: run.roundsCompleted,
+    bytes: run.bytes,
+    transport: run.transport,
+    private: run.private,
+    ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
+    seconds,
+  };
+  return { summary, organisations: orgs };
 }
 
 /** One account per hospital, its dataset and consent terms, checked before any training. */
@@ -242,13 +309,17 @@ async function registerHospitals(ledger: Ledger, data: FederatedData, settings: 
   }
 }
 
-/** The federated training, in this process or as processes (under the run's `federation` directory). */
+/**
+ * The federated training, in this process (each node spending from `budget`, the plan its ledger account was
+ * charged for) or as processes (under the run's `federation` directory; each node charges its own ledger).
+ */
 async function federate(
   spec: DemoSpec,
   ctx: DemoJobContext,
   data: FederatedData,
   settings: DemoSettings,
   dir: string,
+  budget: (organisation: string) => PrivacyBudget,
 ): Promise<DemoRun> {
   ctx.progress({
     kind: 'step',
@@ -265,26 +336,18 @@ async function federate(
       onLog: (message) => ctx.progress({ kind: 'log', message }),
     });
   }
-  return runInProcess(data, settings, { ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}), onRound });
+  return runInProcess(data, settings, {
+    ...(ctx.seed !== undefined ? { seed: ctx.seed } : {}),
+    onRound,
+    nodeBudget: budget,
+  });
 }
 
-/** Every hospital's spend, in its ledger account (its node enforced the budget while training). */
-async function chargeHospitals(
-  ledger: Ledger,
-  orgs: readonly string[],
-  run: DemoRun,
-): Promise<{ spendIds: number[]; epsilonByOrg: Record<string, number> }> {
-  const spendIds: number[] = [];
-  for (const org of orgs) {
-    const events = run.eventsByOrganisation[org] ?? [];
-    if (events.length === 0) continue;
-    const receipt = await ledger.spend(`${org}/${MODEL_ACCOUNT}`, events, {
-      purpose: PURPOSE,
-      dataset: `${org}-patients`,
-    });
-    spendIds.push(receipt.id);
-  }
-  const epsilonByOrg: Record<string, number> = {};
-  for (const org of orgs) epsilonByOrg[org] = (await ledger.status(`${org}/${MODEL_ACCOUNT}`)).epsilonSpent;
-  return { spendIds, epsilonByOrg };
+/** Charges a hospital's whole plan to its ledger account (for its dataset and the purpose): the spend's id. */
+async function chargeHospital(ledger: Ledger, plan: HospitalPlan): Promise<number> {
+  const receipt = await ledger.spend(`${plan.organisation}/${MODEL_ACCOUNT}`, plan.events, {
+    purpose: PURPOSE,
+    dataset: `${plan.organisation}-patients`,
+  });
+  return receipt.id;
 }

@@ -2,10 +2,36 @@
  * The spec of the demo job (`veil demo`, `npm start`): one zod schema that the command's flags (and later an HTTP
  * body) parse into. Defaults are the demo's settings ({@link DEMO_SETTINGS}), so the job sees a complete spec.
  */
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConfigIssue } from '../../core/index.js';
 import { DEMO_SETTINGS } from './federation.js';
+
+const DIR = 'a directory Veil can create or write in';
+
+/**
+ * Why `dir` cannot hold the demo's runs, or null: it (or the nearest part of it that exists) must be a directory
+ * this process may write in, so that each run's directory can be made there. Reads only: nothing is created.
+ */
+export function demoDirProblem(dir: string): string | null {
+  const target = resolve(dir);
+  let at = target;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  try {
+    if (!statSync(at).isDirectory()) return at === target ? 'it is a file' : `${at} is a file`;
+    accessSync(at, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    return `${at}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  return null;
+}
+
+/** The problem with a demo spec's `dir` as a config issue (null: none), for a job given a spec parsed elsewhere. */
+export function demoDirIssue(dir: string): ConfigIssue | null {
+  const problem = demoDirProblem(dir);
+  return problem === null ? null : { path: 'dir', value: dir, allowed: `${DIR} (${problem})` };
+}
 
 const ROUNDS = 'an integer in [1, 100]';
 const POSITIVE = 'a finite number > 0';
@@ -16,7 +42,13 @@ export const DemoSpecSchema = z
     /** Run a coordinator and one node per hospital as processes over mutual TLS (loopback). */
     processes: z.boolean({ error: 'true or false' }).default(false),
     /** Where each run gets its own directory (`run-<time>`) with its ledger, audit log and report. */
-    dir: z.string({ error: 'a directory' }).default(join('veil-data', 'demo')),
+    dir: z
+      .string({ error: DIR })
+      .superRefine((dir, ctx) => {
+        const problem = demoDirProblem(dir);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${DIR} (${problem})`, input: dir });
+      })
+      .default(join('veil-data', 'demo')),
     /** Federated rounds. */
     rounds: z
       .number({ error: ROUNDS })
