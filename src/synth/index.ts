@@ -1,8 +1,31 @@
 /**
  * @module veil/synth
  *
- * Differentially private synthetic data (issue 14, in progress): discrete domains and their marginal tables.
- * More of the engine (measurement, graphical-model inference, MST, AIM, a DP GAN, evaluation) lands here step by
- * step; docs/synthetic-data.md says what is there.
+ * Differentially private synthetic data (issue 14, in progress; docs/synthetic-data.md says what is there): a
+ * table encoded over a declared discrete domain, its marginal counts, private measurements (the Gaussian mechanism
+ * under zCDP, the exponential mechanism as bounded-range zCDP), a Private-PGM graphical model fitted to noisy
+ * marginals by mirror descent over a junction tree and sampled from, and MST (McKenna et al. 2021) on top.
+ *
+ * @example
+ * const data = encodeTable(domain, { header, rows });
+ * const { model, events } = mst(data, rhoFor(1, 1e-9), csprng());
+ * const columns = model.sample(1000, csprng());
  */
+export { type CellTable, decodeColumns, encodeTable, type SynthData } from './data.js';
 export { cellCount, type SynthDomain, sizeOf, synthDomain } from './domain.js';
+export { marginalCounts } from './marginals.js';
+export { measureMarginal, rhoFor, selectExponential, sigmaForRho } from './measure.js';
+export {
+  DEFAULT_ITERATIONS,
+  type EstimateOptions,
+  estimate,
+  estimateTotal,
+  GraphicalModel,
+  junctionTree,
+  type MarginalModel,
+  type Measurement,
+  measurementLoss,
+  modelCells,
+  modelFromJson,
+} from './model/index.js';
+export { type Estimator, type FittedModel, type MstOptions, type MstResult, mst, selectTree } from './mst.js';
