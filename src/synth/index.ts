@@ -4,13 +4,15 @@
  * Differentially private synthetic data (issue 14, in progress; docs/synthetic-data.md says what is there): a
  * table encoded over a declared discrete domain, its marginal counts, private measurements (the Gaussian mechanism
  * under zCDP, the exponential mechanism as bounded-range zCDP), a Private-PGM graphical model fitted to noisy
- * marginals by mirror descent over a junction tree and sampled from, and MST (McKenna et al. 2021) on top.
+ * marginals by mirror descent over a junction tree and sampled from, and MST (McKenna et al. 2021) and AIM
+ * (McKenna et al. 2022) on top.
  *
  * @example
  * const data = encodeTable(domain, { header, rows });
  * const { model, events } = mst(data, rhoFor(1, 1e-9), csprng());
  * const columns = model.sample(1000, csprng());
  */
+export { AIM_MAX_MODEL_CELLS, type AimOptions, type AimResult, type AimRound, aim } from './aim.js';
 export { type CellTable, decodeColumns, encodeTable, type SynthData } from './data.js';
 export { cellCount, type SynthDomain, sizeOf, synthDomain } from './domain.js';
 export { marginalCounts } from './marginals.js';
