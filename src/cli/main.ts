@@ -13,12 +13,13 @@ import * as federation from './program/federation.js';
 import * as ledger from './program/ledger.js';
 import * as privacy from './program/privacy.js';
 import * as simulate from './program/simulate.js';
+import * as synth from './program/synth.js';
 import * as train from './program/train.js';
 
 const VERSION = '0.1.0';
 
 /** The command groups, in the order `veil --help` lists them. */
-const COMMANDS = [demo, train, simulate, federation, ledger, certs, privacy] as const;
+const COMMANDS = [demo, train, synth, simulate, federation, ledger, certs, privacy] as const;
 
 /** Builds the program. Commands run their handler and record the exit code in `state`. */
 function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Command {

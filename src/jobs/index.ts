@@ -160,6 +160,24 @@ export {
   PrivacyMaxStepsSpecSchema,
 } from './privacy/spec.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
+export { METHOD_NAMES, METHODS, type SynthMethod, type SynthMethodName } from './synth/methods.js';
+export { runSynthJob, type SynthJobResult, type SynthLedgerRecord } from './synth/run.js';
+export {
+  type LoadedSynthModel,
+  loadModelFile,
+  parseModelFile,
+  runSynthSampleJob,
+  SYNTH_MODEL_FILE_FORMAT,
+  type SynthModelFile,
+  type SynthSampleResult,
+} from './synth/sample.js';
+export {
+  type SynthSampleSpec,
+  SynthSampleSpecSchema,
+  type SynthSpec,
+  type SynthSpecInput,
+  SynthSpecSchema,
+} from './synth/spec.js';
 export { type LoadedData, loadTrainingData, readModelSpec } from './train/data.js';
 export { runTrainJob, type TrainJobResult, type TrainLedgerRecord } from './train/run.js';
 export {

@@ -19,7 +19,7 @@ export {
   encodeCsvFeatures,
   loadCsvDataset,
 } from './data/csv.js';
-export type { CsvSource } from './data/csv-table.js';
+export { type CsvSource, readCsvTable } from './data/csv-table.js';
 export {
   type CreateDatasetOptions,
   classCounts,
