@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ZcdpAccountant } from '../accounting/index.js';
-import { InvalidParameterError, seededRng } from '../core/index.js';
+import { seededRng } from '../core/index.js';
+import { expectInvalidParameter } from './_testing.js';
 import { aim } from './aim.js';
 import { synthDomain } from './domain.js';
 import { marginalCounts } from './marginals.js';
 import { estimate, modelCells } from './model/index.js';
-
-/** Asserts `call` throws VEIL_INVALID_PARAMETER with the message shape `fn: param must be …`. */
-function expectInvalidParameter(call: () => unknown, fn: string, param: string): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(InvalidParameterError);
-  expect((thrown as InvalidParameterError).code).toBe('VEIL_INVALID_PARAMETER');
-  expect((thrown as InvalidParameterError).message.startsWith(`${fn}: ${param} must be `)).toBe(true);
-}
 
 const domain = synthDomain([
   ['a', 3],

@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAccountant, ZcdpAccountant } from '../accounting/index.js';
-import { InvalidParameterError, seededRng } from '../core/index.js';
+import { seededRng } from '../core/index.js';
+import { expectInvalidParameter } from './_testing.js';
 import { measureMarginal, rhoFor, selectExponential, sigmaForRho } from './measure.js';
-
-/** Asserts `call` throws VEIL_INVALID_PARAMETER with the message shape `fn: param must be …`. */
-function expectInvalidParameter(call: () => unknown, fn: string, param: string): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(InvalidParameterError);
-  expect((thrown as InvalidParameterError).code).toBe('VEIL_INVALID_PARAMETER');
-  expect((thrown as InvalidParameterError).message.startsWith(`${fn}: ${param} must be `)).toBe(true);
-}
 
 describe('sigmaForRho', () => {
   it('gives 1 / (2 sigma^2) <= rho, as close as a double allows', () => {

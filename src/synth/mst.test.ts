@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createAccountant, ZcdpAccountant } from '../accounting/index.js';
-import { InvalidParameterError, seededRng } from '../core/index.js';
+import { seededRng } from '../core/index.js';
+import { expectInvalidParameter } from './_testing.js';
 import { type SynthDomain, synthDomain } from './domain.js';
 import type { Measurement } from './model/index.js';
 import { type FittedModel, mst, selectTree } from './mst.js';
-
-/** Asserts `call` throws VEIL_INVALID_PARAMETER with the message shape `fn: param must be …`. */
-function expectInvalidParameter(call: () => unknown, fn: string, param: string): void {
-  let thrown: unknown;
-  try {
-    call();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(InvalidParameterError);
-  expect((thrown as InvalidParameterError).code).toBe('VEIL_INVALID_PARAMETER');
-  expect((thrown as InvalidParameterError).message.startsWith(`${fn}: ${param} must be `)).toBe(true);
-}
 
 /**
  * A stand-in for `synth/model`'s estimate: the independent model of the 1-way measurements (noisy counts

@@ -8,8 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { PrivacyEvent } from '../../accounting/index.js';
 import type { LedgerSchema } from '../store/schema.js';
-import { ancestorsOf } from './accounts.js';
-import { EventGroups } from './compose.js';
+import { subtreeHistories } from '../store/totals.js';
 import { type AccountFacts, accountDigest, STATE_ACTIONS, STATE_OUTCOMES, stateDigest } from './state.js';
 
 /** The outcome of comparing the budget tables with the audit log. */
@@ -98,33 +97,18 @@ async function replay(db: Kysely<LedgerSchema>, found: Finding[]) {
   return { accounts, spends, signed };
 }
 
-/** Each account's subtree totals from the granted spends (as the spend and refund transactions keep them). */
+/** Each account's subtree totals from the log's granted spends (an events text that does not parse counts none). */
 function totalsOf(spends: Iterable<{ account: string; events: string; status: string }>) {
-  const perAccount = new Map<string, { groups: EventGroups; spends: number }>();
-  const parsed = new Map<string, PrivacyEvent[]>();
-  for (const s of spends) {
-    if (s.status !== 'granted') continue;
-    let events = parsed.get(s.events);
-    if (!events) {
-      try {
-        events = JSON.parse(s.events) as PrivacyEvent[];
-      } catch {
-        events = [];
-      }
-      parsed.set(s.events, events);
+  const granted = [...spends].filter((s) => s.status === 'granted');
+  const histories = subtreeHistories(granted, (text) => {
+    try {
+      return JSON.parse(text) as PrivacyEvent[];
+    } catch {
+      return [];
     }
-    for (const path of ancestorsOf(s.account)) {
-      let t = perAccount.get(path);
-      if (!t) {
-        t = { groups: new EventGroups(), spends: 0 };
-        perAccount.set(path, t);
-      }
-      t.groups.addAll(events);
-      t.spends++;
-    }
-  }
+  });
   const out = new Map<string, { spends: number; totals: Map<string, number> }>();
-  for (const [path, t] of perAccount) {
+  for (const [path, t] of histories) {
     out.set(path, {
       spends: t.spends,
       totals: new Map(t.groups.entries().map((g) => [JSON.stringify(g.event), g.count])),

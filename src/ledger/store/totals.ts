@@ -71,23 +71,20 @@ export async function subtreeTotals(db: Kysely<LedgerSchema>, account: string): 
 }
 
 /**
- * Recomputes every account's totals from the granted spends (inside the caller's write transaction): the
- * migration that introduced them, and `Ledger.rebuildTotals` after spends were written by other means.
+ * Each account's subtree history from a list of granted spends: its distinct unit events with counts and its
+ * number of spends (what `event_totals` and `subtree_spends` hold). `parse` reads a spend's events text (default
+ * JSON.parse; identical texts are parsed once).
  */
-export async function rebuildTotals(db: Kysely<LedgerSchema>): Promise<void> {
-  await db.deleteFrom('event_totals').execute();
-  await db.deleteFrom('subtree_spends').execute();
+export function subtreeHistories(
+  spends: Iterable<{ readonly account: string; readonly events: string }>,
+  parse: (text: string) => PrivacyEvent[] = (text) => JSON.parse(text) as PrivacyEvent[],
+): Map<string, { groups: EventGroups; spends: number }> {
   const perAccount = new Map<string, { groups: EventGroups; spends: number }>();
-  const rows = await db
-    .selectFrom('spends')
-    .select(['account', 'events'])
-    .where('status', '=', 'granted')
-    .execute();
   const parsed = new Map<string, PrivacyEvent[]>();
-  for (const row of rows) {
+  for (const row of spends) {
     let events = parsed.get(row.events);
     if (!events) {
-      events = JSON.parse(row.events) as PrivacyEvent[];
+      events = parse(row.events);
       parsed.set(row.events, events);
     }
     for (const path of ancestorsOf(row.account)) {
@@ -100,6 +97,22 @@ export async function rebuildTotals(db: Kysely<LedgerSchema>): Promise<void> {
       t.spends++;
     }
   }
+  return perAccount;
+}
+
+/**
+ * Recomputes every account's totals from the granted spends (inside the caller's write transaction): the
+ * migration that introduced them, and benchmarks that seed spends straight into the table (the testing entry).
+ */
+export async function rebuildTotals(db: Kysely<LedgerSchema>): Promise<void> {
+  await db.deleteFrom('event_totals').execute();
+  await db.deleteFrom('subtree_spends').execute();
+  const rows = await db
+    .selectFrom('spends')
+    .select(['account', 'events'])
+    .where('status', '=', 'granted')
+    .execute();
+  const perAccount = subtreeHistories(rows);
   const totals: { account: string; event_key: string; event: string; count: number }[] = [];
   for (const [account, t] of perAccount) {
     for (const g of t.groups.entries()) {
