@@ -51,6 +51,10 @@ export interface TrainFlags {
   readonly dataName?: string;
   readonly purpose?: string;
   readonly db?: string;
+  readonly synthetic?: string;
+  readonly syntheticEpochs?: string;
+  readonly syntheticEpsilon?: string;
+  readonly syntheticDelta?: string;
 }
 
 /** Each flag and the spec field it sets (jobs/train/spec.ts). */
@@ -91,6 +95,10 @@ function bindings(f: TrainFlags): FlagBinding[] {
     t('--budget-account', 'ledger.account', f.budgetAccount),
     t('--data-name', 'ledger.dataset', f.dataName),
     t('--purpose', 'ledger.purpose', f.purpose),
+    t('--synthetic', 'synthetic.path', f.synthetic),
+    n('--synthetic-epochs', 'synthetic.epochs', f.syntheticEpochs),
+    n('--synthetic-epsilon', 'synthetic.privacy.epsilon', f.syntheticEpsilon),
+    n('--synthetic-delta', 'synthetic.privacy.delta', f.syntheticDelta),
   ];
 }
 
@@ -179,6 +187,27 @@ function renderText(s: Record<string, unknown>): string[] {
     lines.push(
       `not covered by epsilon (computed without noise; keep them to yourself or treat them as non-private): ${NOT_COVERED_BY_EPSILON.join(', ')}`,
     );
+  const synthetic = s['synthetic'] as {
+    rows: number;
+    epochs: number;
+    testAccuracyAfterPretraining: number | null;
+    provenance: { source: string; auditEntry?: number; epsilon?: number; delta?: number };
+  } | null;
+  if (synthetic) {
+    const from =
+      synthetic.provenance.source === 'ledger'
+        ? `the veil synth job of audit entry ${synthetic.provenance.auditEntry}`
+        : `declared: epsilon ${synthetic.provenance.epsilon}, delta ${synthetic.provenance.delta}`;
+    const pre = synthetic.testAccuracyAfterPretraining;
+    lines.push(
+      `pre-trained on ${synthetic.rows} synthetic rows for ${synthetic.epochs} epochs${pre === null ? '' : ` (test accuracy ${(100 * pre).toFixed(2)}% before the real data)`}; their privacy: ${from}`,
+    );
+    const total = s['epsilonTotal'] as { epsilon: number; delta: number; how: string } | null;
+    if (total)
+      lines.push(
+        `privacy of synthetic data and training together: epsilon ${total.epsilon.toFixed(3)} at delta ${total.delta} (${total.how})`,
+      );
+  }
   const stopped = s['stoppedEarly'] as { reason: string } | null;
   if (stopped) lines.push(`stopped early: ${stopped.reason}`);
   const out = s['out'] as { dir: string } | null;

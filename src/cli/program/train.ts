@@ -48,6 +48,16 @@ export function register(program: Command, { run }: Actions): void {
       'the registered dataset --data is: consent terms checked before the file is read',
     )
     .option('--purpose <text>', 'why (checked against the consent terms, recorded in the audit log)')
+    .option(
+      '--synthetic <file>',
+      'hybrid training: first train without noise on this DP synthetic CSV (from veil synth), then on --data',
+    )
+    .option('--synthetic-epochs <n>', 'epochs over the synthetic rows (default 5)')
+    .option(
+      '--synthetic-epsilon <e>',
+      "the synthetic data's epsilon, when the ledger has no record of the file (with --synthetic-delta)",
+    )
+    .option('--synthetic-delta <d>', "the synthetic data's delta, when the ledger has no record of the file")
     .option('--db <url>', `ledger database (default $VEIL_DB, else ${DEFAULT_LEDGER_URL})`)
     .action(run(train));
 }

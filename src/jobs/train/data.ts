@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, seededRng } from '../../core/index.js';
 import {
   type Dataset,
+  type Encoder,
   encodeCsv,
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_DIR,
@@ -49,6 +50,8 @@ export interface LoadedData {
   readonly warnings: readonly string[];
   /** The CSV encoder (stored with the model so that predictions encode new rows the same way). */
   readonly preprocessing: Record<string, unknown> | null;
+  /** The fitted CSV encoder (null for image datasets): other files of the same columns are encoded with it. */
+  readonly encoder: Encoder | null;
 }
 
 /**
@@ -75,6 +78,7 @@ function load(data: TrainSpec['data'], seed: number | undefined): LoadedData {
       source: `fashion-mnist (${dir})`,
       warnings: [],
       preprocessing: null,
+      encoder: null,
     };
   }
   const loaded = loadCsvDataset({
@@ -118,6 +122,7 @@ function load(data: TrainSpec['data'], seed: number | undefined): LoadedData {
     source: data.path,
     warnings: loaded.warnings,
     preprocessing: JSON.parse(JSON.stringify(loaded.encoder)) as Record<string, unknown>,
+    encoder: loaded.encoder,
   };
 }
 

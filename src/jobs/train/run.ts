@@ -23,6 +23,7 @@ import { modelFitError, unreachableTargetError } from '../input-errors.js';
 import { loadTrainingData, readModelSpec } from './data.js';
 import type { TrainSpec } from './spec.js';
 import { trainSummary } from './summary.js';
+import { composedPrivacy, loadSynthetic, type SyntheticInput, syntheticSummary } from './synthetic.js';
 
 /** What the ledger recorded for a job (null parts: not used). */
 export interface TrainLedgerRecord {
@@ -118,6 +119,8 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
   } catch (err) {
     throw unreachableTargetError(err, 'privacy.epsilon', 'training spec');
   }
+  // The synthetic rows of a hybrid run, and whose privacy loss they carry: checked before the spend too.
+  const synthetic = await loadSynthetic(spec, data, ledger);
   checkCancelled(ctx);
 
   // The budget is spent before the first step, on the most the run can spend (every planned step): a refusal
@@ -136,6 +139,12 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
     });
   }
   for (const w of data.warnings) ctx.progress({ kind: 'warning', message: w });
+  const synthSpend = synthetic?.provenance.source === 'ledger' ? synthetic.provenance.spend : null;
+  if (synthSpend && account !== undefined && synthSpend.account !== account)
+    ctx.progress({
+      kind: 'warning',
+      message: `the synthetic data was charged to ${synthSpend.account} (spend ${synthSpend.id}), this training to ${account}: the ledger composes the two only in an account above both`,
+    });
   if (publicSize !== undefined) {
     // Only on the operator's own terminal (who holds the data); nothing here reaches the model or the summary.
     const ratio = publicSize / data.train.numExamples;
@@ -153,7 +162,17 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
     });
 
   try {
-    return await trainAndSave(spec, ctx, { ledger, plan, shape, model, data, rng, spend, modelSpec });
+    return await trainAndSave(spec, ctx, {
+      ledger,
+      plan,
+      shape,
+      model,
+      data,
+      rng,
+      spend,
+      modelSpec,
+      synthetic,
+    });
   } catch (err) {
     // Charged, and nothing came out: the log says what was spent and why (the spend stays: the noise was drawn).
     if (ledger && spend) {
@@ -184,23 +203,49 @@ async function trainAndSave(
     rng: ReturnType<typeof jobRng>;
     spend: TrainLedgerRecord['spend'];
     modelSpec: ReturnType<typeof readModelSpec>;
+    synthetic: SyntheticInput | null;
   },
 ): Promise<TrainJobResult> {
-  const { ledger, plan, shape, model, data, rng, spend, modelSpec } = c;
+  const { ledger, plan, shape, model, data, rng, spend, modelSpec, synthetic } = c;
   const p = spec.privacy;
   const numClasses = data.train.numClasses;
   const purpose = spec.ledger?.purpose ?? '';
   const dataset = spec.ledger?.dataset;
   const account = spec.ledger?.account;
   const o = spec.optimizer;
+  const optimizer =
+    o.kind === 'sgd'
+      ? { kind: 'sgd' as const, learningRate: o.lr, momentum: o.momentum }
+      : { kind: 'adam' as const, learningRate: o.lr };
+  let pretrainAccuracy: number | null = null;
+  if (synthetic && spec.synthetic) {
+    // Post-processing of the synthetic release: no noise, no clipping, no new privacy cost.
+    ctx.progress({
+      kind: 'note',
+      message: `pre-training on ${synthetic.dataset.numExamples} synthetic rows for ${spec.synthetic.epochs} epochs (no noise: they are already a private release)`,
+    });
+    const pre = trainModel({
+      model,
+      train: synthetic.dataset,
+      test: data.test,
+      epochs: spec.synthetic.epochs,
+      batchSize: Math.min(spec.batchSize, synthetic.dataset.numExamples),
+      optimizer,
+      privacy: { kind: 'non-private' },
+      maxPhysicalBatch: spec.maxPhysicalBatch,
+      rng,
+      onProgress: (s) => {
+        ctx.signal?.throwIfAborted();
+        ctx.progress({ kind: 'train-step', ...s });
+      },
+    });
+    pretrainAccuracy = pre.finalTestAccuracy;
+  }
   const result = trainModel({
     ...shape,
     model,
     test: data.test,
-    optimizer:
-      o.kind === 'sgd'
-        ? { kind: 'sgd', learningRate: o.lr, momentum: o.momentum }
-        : { kind: 'adam', learningRate: o.lr },
+    optimizer,
     maxPhysicalBatch: spec.maxPhysicalBatch,
     rng,
     plan,
@@ -249,7 +294,11 @@ async function trainAndSave(
       purpose,
       ...(modelHash ? { modelHash } : {}),
       spendIds: spend ? [spend.id] : [],
-      detail: { testAccuracy: result.finalTestAccuracy, steps: result.stepsRun },
+      detail: {
+        testAccuracy: result.finalTestAccuracy,
+        steps: result.stepsRun,
+        ...(synthetic ? { synthetic: syntheticLineage(synthetic) } : {}),
+      },
     });
     lineage = { auditEntry: entry.seq };
   }
@@ -263,7 +312,27 @@ async function trainAndSave(
     saved,
   });
   const record = ledger ? { spend, lineage, dataset: dataset ?? null } : null;
-  return { summary: record ? { ...summary, ledger: record } : summary, ledger: record };
+  const hybrid =
+    synthetic && spec.synthetic
+      ? {
+          synthetic: syntheticSummary(synthetic, spec.synthetic, pretrainAccuracy),
+          epsilonTotal: composedPrivacy(
+            synthetic.provenance,
+            { events: result.events, epsilon: epsilonSpent, delta: p.delta },
+            p.accountant,
+          ),
+        }
+      : {};
+  const full = { ...summary, ...hybrid };
+  return { summary: record ? { ...full, ledger: record } : full, ledger: record };
+}
+
+/** What the lineage entry says of a hybrid run's synthetic rows: the file and the release it came from. */
+function syntheticLineage(s: SyntheticInput): Record<string, unknown> {
+  const p = s.provenance;
+  return p.source === 'ledger'
+    ? { hash: s.hash, source: 'ledger', auditEntry: p.auditEntry, spendId: p.spend?.id ?? null }
+    : { hash: s.hash, source: 'declared', epsilon: p.epsilon, delta: p.delta };
 }
 
 /**

@@ -87,6 +87,24 @@ const LedgerSchema = z
   })
   .strict();
 
+/**
+ * Hybrid training (docs/training.md, "Pre-training on synthetic data"): the model is first trained without noise
+ * on a differentially private synthetic CSV (post-processing of that release, so no new privacy cost), then on
+ * the real data as the spec says. The synthetic data's own privacy loss composes with the training's: it is
+ * read from the ledger (the `veil synth` job whose output has the file's hash) or, when the ledger holds no
+ * record of the file, declared here.
+ */
+const SyntheticSchema = z
+  .object({
+    /** A CSV written by `veil synth`, with the training data's columns. */
+    path: text('a synthetic CSV file (written by veil synth) with the training columns'),
+    /** Non-private epochs over the synthetic rows before the real data. */
+    epochs: integer(1, 10_000).default(5),
+    /** The synthetic data's (epsilon, delta), declared: only used when the ledger has no record of the file. */
+    privacy: z.object({ epsilon: positive(), delta: openUnit() }).strict().optional(),
+  })
+  .strict();
+
 /** The input of a training job, before defaults. */
 export const TrainSpecSchema = z
   .object({
@@ -112,6 +130,7 @@ export const TrainSpecSchema = z
       .strict()
       .optional(),
     ledger: LedgerSchema.optional(),
+    synthetic: SyntheticSchema.optional(),
   })
   .strict()
   .transform((s) => {
@@ -155,6 +174,8 @@ export const TrainSpecSchema = z
       issue(['ledger', 'dataset'], 'used with a CSV file (the registered file)');
     if (l?.account !== undefined && !dp)
       issue(['ledger', 'account'], 'used with a private run (a non-private run cannot be accounted)');
+    if (s.synthetic !== undefined && s.data.kind !== 'csv')
+      issue(['synthetic', 'path'], 'used with CSV training data (the synthetic rows share its columns)');
   });
 
 /** A training job's input as written (flags, file, body). */
@@ -173,6 +194,7 @@ export function resolveTrainSpecPaths(raw: unknown, file: string): unknown {
   fix(spec['data'], 'domain');
   fix(spec['data'], 'dir');
   fix(spec['data']?.['test'] as Record<string, unknown> | undefined, 'path');
+  fix(spec['synthetic'], 'path');
   fix(spec['out'], 'dir');
   const model = (spec as Record<string, unknown>)['model'];
   if (typeof model === 'string' && model.endsWith('.json') && !model.trim().startsWith('{'))
