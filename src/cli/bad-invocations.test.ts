@@ -74,6 +74,19 @@ const train = (...args: string[]) => [
   ...args,
 ];
 const trainDp = (...args: string[]) => train('--epsilon', '1', ...args);
+const synthEvaluate = (...args: string[]) => {
+  const domain = config(
+    'eval-domain.json',
+    '{"x": 7, "y": 3, "label": {"type": "categorical", "values": ["no", "yes"]}}',
+  );
+  const flags = new Map([
+    ['--real', csv],
+    ['--synthetic', csv],
+    ['--domain', domain],
+  ]);
+  for (let i = 0; i + 1 < args.length; i += 2) flags.set(args[i]!, args[i + 1]!);
+  return ['synth', 'evaluate', ...[...flags].flat()];
+};
 const dpSgd = ['--sampling-rate', '0.01', '--noise-multiplier', '1', '--steps', '100', '--delta', '1e-5'];
 
 // biome-ignore format: one row per line, read as a table
@@ -234,6 +247,15 @@ const rows: readonly Row[] = [
   ['certs issue: unknown role', () => ['certs', 'issue', '--ca', aDir, '--name', 'n1', '--role', 'foo'], 2, /--role: must be one of node, coordinator/],
   ['certs list: no CA there', () => ['certs', 'list', '--ca', at('missing-ca')], 2, /--ca: must be a CA directory/],
   ['certs revoke: neither name nor serial', () => ['certs', 'revoke', '--ca', aDir], 2, /--name\/--serial: is required/],
+
+  // synth evaluate (the toy CSV against itself over a domain written for it)
+  ['synth evaluate: missing real file', () => synthEvaluate('--real', missing), 2, /--real: must be a readable CSV file \(ENOENT\)/],
+  ['synth evaluate: a directory as the synthetic file', () => synthEvaluate('--synthetic', aDir), 2, /--synthetic: must be a readable CSV file \(EISDIR\)/],
+  ['synth evaluate: a column not in the domain', () => synthEvaluate('--domain', config('eval-xy.json', '{"x": 7, "y": 3}')), 2, /--real: must be a CSV whose columns are all in the domain \(the domain has no "label"\)/],
+  ['synth evaluate: a cell outside the domain', () => synthEvaluate('--domain', config('eval-x3.json', '{"x": 3, "y": 3, "label": {"type": "categorical", "values": ["no", "yes"]}}')), 2, /--real: must be cells inside the domain \(rows\[3\]\.x: an integer code in \[0, 2\], got "3"/],
+  ['synth evaluate: label not in the domain', () => synthEvaluate('--test', csv, '--label', 'zzz'), 2, /--label: must be a column of the domain \(x, y, label\)/],
+  ['synth evaluate: label without test rows', () => synthEvaluate('--label', 'label'), 2, /--test: is required \(a CSV file of real held-out rows, needed with label/],
+  ['synth evaluate: an unwritable html file', () => synthEvaluate('--html', underFile), 2, /--html: must be a path inside directories/],
 
   // the program itself
   ['an unknown command', () => ['bogus'], 2, /unknown command 'bogus'/],

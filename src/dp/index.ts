@@ -10,7 +10,9 @@
  * - selection: the exponential mechanism, report-noisy-max, the sparse vector technique (AboveThreshold);
  * - local DP: randomized response (binary and k-ary) with an unbiased frequency estimator;
  * - releases over data sets with clamping to declared bounds: count, bounded sum, bounded mean, histogram,
- *   quantile; they return `{ value, event, private }`.
+ *   quantile; they return `{ value, event, private }`;
+ * - Poisson subsampling (`poissonSample`), the sampling the `poisson-sampled` event assumes (DP-SGD's batches in
+ *   `veil/train`, the DP GAN's real rows in `veil/synth`).
  *
  * Neighbouring relation of the releases: add/remove one record. Output produced with a seeded rng is never
  * private (releases mark it `private: false` with a `non-private` event). Accountants that compose the events
@@ -98,3 +100,4 @@ export {
 } from './releases/quantile.js';
 export { discreteGaussianSampler } from './samplers/discrete-gaussian.js';
 export { discreteLaplaceSampler, type IntegerNoiseSampler } from './samplers/discrete-laplace.js';
+export { poissonSample } from './subsample.js';

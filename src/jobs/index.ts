@@ -160,7 +160,21 @@ export {
   PrivacyMaxStepsSpecSchema,
 } from './privacy/spec.js';
 export { parseSpec, readSpecFile, renameIssues } from './spec.js';
-export { METHOD_NAMES, METHODS, type SynthMethod, type SynthMethodName } from './synth/methods.js';
+export {
+  EVALUATION_NOTE,
+  runSynthEvaluateJob,
+  type SynthEvaluateResult,
+  type SynthEvaluateSpec,
+  type SynthEvaluateSpecInput,
+  SynthEvaluateSpecSchema,
+} from './synth/evaluate.js';
+export {
+  METHOD_NAMES,
+  METHODS,
+  type SynthMethod,
+  type SynthMethodName,
+  type SynthPlan,
+} from './synth/methods.js';
 export { runSynthJob, type SynthJobResult, type SynthLedgerRecord } from './synth/run.js';
 export {
   type LoadedSynthModel,

@@ -38,6 +38,8 @@ export {
   type DomainEntry,
   type DomainSpec,
   loadDomainFile,
+  MAX_BINS,
+  type NumericDomain,
   parseDomain,
 } from './data/domain.js';
 export {
@@ -55,6 +57,7 @@ export {
   type NumericBounds,
   type NumericScaling,
   oneHot,
+  parseDecimal,
   scaleFeatures,
   scaleToBounds,
   standardise,
@@ -117,6 +120,8 @@ export type {
   WeightGroupJson,
   WeightSpecJson,
 } from './export/schema.js';
+/** Frees the kernels' working memory; arrays from earlier passes become invalid (for code driving layers itself). */
+export { arenaReset } from './kernels/wasm/runtime.js';
 export { type ActivationSpec, TANH_AS_TEMPERED } from './layers/activation.js';
 export type { BackwardResult, ForwardResult, Layer, Param, ParamGradient } from './layers/layer.js';
 export {

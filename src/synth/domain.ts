@@ -5,6 +5,22 @@
  * `(x_a * size_b + x_b) * size_c + x_c`. Every module of `synth` uses this layout.
  */
 import { InvalidParameterError } from '../core/index.js';
+import type { CategorySpec } from '../ml/index.js';
+
+/**
+ * How an attribute's codes map to table cells: declared integer codes, named values (code = index in the
+ * declared order), or the bins of a numeric column (code = bin index over `edges`, right-open bins, the last
+ * closed; `integer`: the column holds whole numbers). The synth engine's view of a domain entry of `veil/ml`.
+ */
+export type AttributeCoding =
+  | CategorySpec
+  | { readonly kind: 'bins'; readonly edges: readonly number[]; readonly integer: boolean };
+
+/** The number of codes of an attribute: its codes, values or bins. */
+export function codingSize(coding: AttributeCoding): number {
+  if (coding.kind === 'codes') return coding.size;
+  return coding.kind === 'values' ? coding.values.length : coding.edges.length - 1;
+}
 
 /** Attributes in a fixed order, each with its number of values. */
 export interface SynthDomain {

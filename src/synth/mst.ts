@@ -9,11 +9,20 @@
  * each, i.e. rho / (3 (d - 1)) each by bounded range), a third for the d - 1 chosen 2-way marginals
  * (rho / (3 (d - 1)) each). Neighbouring relation: add/remove one record.
  *
- * Not done here (yet): the reference's domain compression (merging 1-way cells whose noisy count is below
- * 3 sigma before selection), which speeds up inference on wide domains without touching the privacy analysis.
+ * Domain compression (the reference's `compress_domain`, `compress.ts`): after round 1, the values of an attribute
+ * whose noisy count is below 3 sigma are merged into one; selection, the 2-way measurements and the fit run over
+ * the compressed domain, and the returned model spreads a merged value uniformly over its values. It is
+ * post-processing of round 1, so the privacy analysis is unchanged. On by default with the default estimator.
  */
 import { type PrivacyEvent, ZcdpAccountant } from '../accounting/index.js';
 import { assertPositive, InvalidParameterError, NumericError, type Rng } from '../core/index.js';
+import {
+  CompressedModel,
+  compressData,
+  compressionFor,
+  compressMeasurement,
+  type DomainCompression,
+} from './compress.js';
 import type { SynthData } from './data.js';
 import type { SynthDomain } from './domain.js';
 import { marginalCounts } from './marginals.js';
@@ -42,6 +51,11 @@ export interface MstOptions<M extends FittedModel> {
   readonly selectionIterations?: number;
   /** Iterations of the final fit (default: the estimator's; reference: 5000). */
   readonly iterations?: number;
+  /**
+   * Merge values whose noisy 1-way count is below 3 sigma (default: true with the default estimator; only the
+   * default estimator's models can be compressed).
+   */
+  readonly compress?: boolean;
 }
 
 /** The result of {@link mst}. */
@@ -50,8 +64,13 @@ export interface MstResult<M extends FittedModel> {
   readonly model: M;
   /** The chosen tree's edges, as attribute pairs in domain order. */
   readonly edges: readonly (readonly [string, string])[];
-  /** Every measurement: the d 1-way marginals, then the d - 1 chosen 2-way marginals. */
+  /**
+   * Every measurement: the d 1-way marginals, then the d - 1 chosen 2-way marginals; over the compressed domain
+   * when `compression` is not null.
+   */
   readonly measurements: readonly Measurement[];
+  /** The domain compression applied after round 1 (null: none). */
+  readonly compression: DomainCompression | null;
   /** Every privacy event spent, in order; their zCDP composition is rho, never above (a few ulps below at most). */
   readonly events: readonly PrivacyEvent[];
 }
@@ -82,6 +101,14 @@ export function mst<M extends FittedModel = MarginalModel>(
   }
   // Without an estimator M is MarginalModel (the type parameter's default), which `estimate` returns.
   const estimator = options.estimate ?? (estimate as unknown as Estimator<M>);
+  const compress = options.compress ?? options.estimate === undefined;
+  if (compress && options.estimate !== undefined)
+    throw new InvalidParameterError({
+      fn,
+      param: 'options.compress',
+      value: true,
+      allowed: 'false with a custom estimator (only the default estimator models can be compressed)',
+    });
   const events: PrivacyEvent[] = [];
   const measurements: Measurement[] = [];
   const { third, sigmaOne, sigmaTwo } = planBudget(rho, d);
@@ -93,22 +120,33 @@ export function mst<M extends FittedModel = MarginalModel>(
     events.push(event);
   }
 
+  // Compression (post-processing of round 1): the rest runs over the compressed domain.
+  const compression = compress ? compressionFor(data.domain, measurements) : null;
+  const used = compression?.attributes.some((a) => a.merged.length > 0) ? compression : null;
+  const work = used ? compressData(data, used) : data;
+  if (used)
+    measurements.splice(0, measurements.length, ...measurements.map((m) => compressMeasurement(m, used)));
+
   // Round 2: a maximum spanning tree over the L1 errors of the 1-way model, edge by edge with the EM.
-  const oneWay = estimator(data.domain, measurements, iterationsOption(options.selectionIterations));
-  const { edges, events: selectionEvents } = selectTree(data, oneWay, third, rng);
+  const oneWay = estimator(work.domain, measurements, iterationsOption(options.selectionIterations));
+  const { edges, events: selectionEvents } = selectTree(work, oneWay, third, rng);
   events.push(...selectionEvents);
 
   // Round 3: the chosen 2-way marginals, rho / (3 (d - 1)) each.
   for (const [a, b] of edges) {
-    const { measurement, event } = measureMarginal(marginalCounts(data, [a, b]), [a, b], sigmaTwo, rng);
+    const { measurement, event } = measureMarginal(marginalCounts(work, [a, b]), [a, b], sigmaTwo, rng);
     measurements.push(measurement);
     events.push(event);
   }
-  const model = estimator(data.domain, measurements, {
+  const fitted = estimator(work.domain, measurements, {
     ...iterationsOption(options.iterations),
     warmStart: oneWay,
   });
-  return { model, edges, measurements, events };
+  // with compression the estimator is the default one, whose models are MarginalModels (M is MarginalModel)
+  const model = used
+    ? (new CompressedModel(fitted as unknown as MarginalModel, used) as unknown as M)
+    : fitted;
+  return { model, edges, measurements, events, compression: used };
 }
 
 /**

@@ -1,28 +1,12 @@
 /**
  * Batch sampling. DP-SGD's privacy amplification assumes Poisson sampling: every example joins a step's batch
- * independently with probability q (variable batch size). Each inclusion is an exact Bernoulli(q) draw from the
- * given Rng (the CSPRNG in private runs). Non-private training uses shuffled fixed-size batches.
+ * independently with probability q (variable batch size; `poissonSample`, from `veil/dp`). Non-private training
+ * uses shuffled fixed-size batches.
  */
 import type { Rng } from '../core/index.js';
 
-/**
- * Indices of a Poisson sample of [0, n) with rate q. Each inclusion is exactly `rng.bernoulli(q)` (the same
- * draws in the same order), with its first 32-bit comparison inlined: ties with q's first 32 bits (probability
- * 2^-32 per example) go to `rng.bernoulli` for the exact comparison of the following bits.
- */
-export function poissonSample(n: number, q: number, rng: Rng): Int32Array {
-  if (q >= 1) return Int32Array.from({ length: n }, (_, i) => i);
-  const scaled = q * 4294967296;
-  const word = Math.floor(scaled);
-  const rest = scaled - word; // exact (q's remaining bits)
-  const picked = new Int32Array(n);
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const r = rng.nextUint32();
-    if (r < word || (r === word && rest > 0 && rng.bernoulli(rest))) picked[count++] = i;
-  }
-  return picked.slice(0, count);
-}
+/** Poisson sampling lives in `veil/dp` (the DP GAN's discriminator draws its batches with it too). */
+export { poissonSample } from '../dp/index.js';
 
 /** A uniformly random permutation of [0, n) (Fisher-Yates). */
 export function permutation(n: number, rng: Rng): Int32Array {

@@ -232,7 +232,10 @@ describe('veil synth with the ledger', () => {
         ['--data', missingColumn],
         /--data: must be a CSV with a column for every domain entry \(no column "flag"\)/,
       ],
-      [['--domain', numeric], /--domain: must be categorical columns only: "n" is numeric/],
+      [
+        ['--domain', numeric],
+        /--domain: must be numeric columns with declared bins: column "n" is numeric without bins; .*"bins":10/,
+      ],
       [['--epsilon', '0'], /--epsilon: must be a finite number > 0/],
       [['--epsilon', 'Infinity'], /--epsilon: must be a finite number > 0/],
       [['--delta', '1'], /--delta: must be a number in \(0, 1\)/],

@@ -76,8 +76,13 @@ export async function synth(flags: SynthFlags, global: GlobalOptions, io: Io): P
       progress: synthProgress(io),
     });
     const ledger = summary['ledger'] as { spend: { id: number; account: string } | null } | undefined;
+    // mst/aim report their zCDP budget rho; dpgan its DP-SGD plan (src/jobs/synth/methods.ts)
+    const accounting =
+      summary['rho'] !== undefined
+        ? `rho ${summary['rho']}`
+        : `${summary['accountant']} accountant, noise multiplier ${summary['noiseMultiplier']} over ${summary['steps']} steps at sampling rate ${summary['sampleRate']}`;
     const text = [
-      `wrote ${summary['rows']} synthetic rows to ${summary['out']} (${summary['method']}, epsilon ${summary['epsilon']}, delta ${summary['delta']}, rho ${summary['rho']}) in ${summary['seconds']} s${summary['private'] ? '' : ' — NOT private (seeded)'}`,
+      `wrote ${summary['rows']} synthetic rows to ${summary['out']} (${summary['method']}, epsilon ${summary['epsilon']}, delta ${summary['delta']}, ${accounting}) in ${summary['seconds']} s${summary['private'] ? '' : ' — NOT private (seeded)'}`,
     ];
     if (summary['saved'] !== undefined)
       text.push(`model saved to ${summary['saved']} (veil synth sample --model)`);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ZcdpAccountant } from '../../accounting/index.js';
 import { ConfigError } from '../../core/index.js';
 import { Ledger } from '../../ledger/index.js';
+import { epsilonOf, planDpGan } from '../../synth/index.js';
 import { type JobContext, ledgerAt } from '../context.js';
 import { parseSpec } from '../spec.js';
 import { runSynthJob } from './run.js';
@@ -88,6 +89,67 @@ describe('runSynthJob', () => {
     const lines = readFileSync(again, 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe('a,b,c');
     expect(lines).toHaveLength(21);
+  });
+
+  it('dpgan: charges the planned events before the fit, writes the CSV and a model file synth sample reads', async () => {
+    const { url, ctx } = await setUp('dpgan');
+    const out = join(dir, 'dpgan.csv');
+    const save = join(dir, 'dpgan-model.json');
+    const { summary, events } = await runSynthJob(
+      spec(out, { method: 'dpgan', save, ledger: { account: 'team', purpose: 'synthetic data' } }),
+      ctx,
+    );
+    const plan = planDpGan(1, 1e-6, 3);
+    expect(summary).not.toHaveProperty('rho');
+    expect(summary).toMatchObject({
+      method: 'dpgan',
+      accountant: 'rdp',
+      noiseMultiplier: plan.noiseMultiplier,
+      sampleRate: plan.sampleRate,
+      steps: plan.steps,
+      marginalSigma: plan.marginalSigma,
+    });
+    expect(events).toEqual(plan.events);
+    const ledger = await Ledger.open(url);
+    try {
+      const spends = await ledger.spends('team');
+      expect(spends).toHaveLength(1);
+      expect(spends[0]!.events).toEqual(plan.events);
+      expect(epsilonOf(spends[0]!.events, 1e-6, 'rdp')).toBeLessThanOrEqual(1);
+    } finally {
+      await ledger.close();
+    }
+    const [head, ...rows] = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(head).toBe('a,b,c');
+    expect(rows).toHaveLength(100);
+    for (const row of rows) expect(row).toMatch(/^[0-2],[xy],[0-3]$/);
+    const loaded = loadModelFile(save);
+    expect(loaded.file).toMatchObject({ method: 'dpgan', privacy: { accountant: 'rdp', steps: plan.steps } });
+    expect(loaded.file.rho).toBeUndefined();
+    const again = join(dir, 'dpgan-again.csv');
+    runSynthSampleJob(parseSpec(SynthSampleSpecSchema, { model: save, rows: 20, out: again }, 'x'), {
+      seed: 1,
+      progress: () => {},
+    });
+    expect(readFileSync(again, 'utf8').trimEnd().split('\n')).toHaveLength(21);
+  });
+
+  it('dpgan: refuses an epsilon its schedule cannot meet, before any charge', async () => {
+    const { url, ctx } = await setUp('dpgan-refused');
+    const out = join(dir, 'dpgan-refused.csv');
+    const run = runSynthJob(
+      spec(out, { method: 'dpgan', epsilon: 1e-7, ledger: { account: 'team', purpose: 'synthetic data' } }),
+      ctx,
+    );
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(/epsilon/);
+    expect(existsSync(out)).toBe(false);
+    const ledger = await Ledger.open(url);
+    try {
+      expect(await ledger.spends('team')).toEqual([]);
+    } finally {
+      await ledger.close();
+    }
   });
 
   const ADULT = join(import.meta.dirname, '../../../../shared/datasets/adult');

@@ -1,24 +1,26 @@
 /**
- * The `veil synth` job: consent → read and encode (every check) → charge → fit → sample → write → lineage.
+ * The `veil synth` job: consent → read and encode (every check) → plan → charge → fit → check → sample → write →
+ * lineage.
  *
- * Why one zCDP event of rho, charged before the fit: every method's budget is fixed by (epsilon, delta) alone
- * (rho = rhoFor(epsilon, delta)), and the events it records compose to at most rho; so the job charges
- * `{ kind: 'zcdp', rho, mechanism: <method> }` once, after every check that can fail and before the method reads
- * a count of the data. A refused charge means nothing was computed; the charge covers the run whatever its path
- * (an adaptive method such as AIM only knows its events once it has run). After the fit the method's own events
- * are composed and checked against the charge (fail closed: nothing is written when they exceed it).
+ * What is charged, and when: every method's plan is fixed by (epsilon, delta) and the public domain alone
+ * (methods.ts): mst/aim one zCDP event of rho = rhoFor(epsilon, delta), which covers the run whatever its path (an
+ * adaptive method such as AIM only knows its events once it has run); dpgan its planned events (the 1-way
+ * measurements and the discriminator's DP-SGD schedule). The job charges the plan's events once, after every
+ * check that can fail (planning included) and before the method reads a count of the data: a refused charge
+ * means nothing was computed. After the fit the method's own events are checked against the charge by the
+ * method's rule (fail closed: nothing is written when they exceed it).
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type PrivacyEvent, ZcdpAccountant } from '../../accounting/index.js';
-import { ConfigError, type ConfigIssue, IntegrityError, UnsupportedError } from '../../core/index.js';
+import type { PrivacyEvent } from '../../accounting/index.js';
+import { ConfigError, type ConfigIssue, NumericError, UnsupportedError } from '../../core/index.js';
 import { fingerprintFile, type Ledger } from '../../ledger/index.js';
 import { type Domain, loadDomainFile, readCsvTable } from '../../ml/index.js';
-import { encodeTable, rhoFor, type SynthData } from '../../synth/index.js';
+import { type EncodedTable, encodeTable } from '../../synth/index.js';
 import { checkCancelled, type JobContext, jobRng } from '../context.js';
 import { type ParamField, underFields } from '../input-errors.js';
 import { checkOutFile } from '../ledger/out-file.js';
-import { METHODS } from './methods.js';
+import { METHODS, type SynthPlan } from './methods.js';
 import { domainJson, SYNTH_MODEL_FILE_FORMAT, type SynthModelFile, sampleCsv, writeWhole } from './sample.js';
 import type { SynthSpec } from './spec.js';
 
@@ -35,7 +37,7 @@ export interface SynthLedgerRecord {
 export interface SynthJobResult {
   /** The JSON summary (`veil synth --json` prints it). */
   readonly summary: Record<string, unknown>;
-  /** The privacy events the method recorded (their zCDP composition is at most `summary.rho`). */
+  /** The privacy events the method recorded (within the charge, by the method's check: methods.ts). */
   readonly events: readonly PrivacyEvent[];
   readonly ledger: SynthLedgerRecord | null;
 }
@@ -49,7 +51,7 @@ const INPUT_FIELDS: readonly ParamField[] = [
  * Runs `veil synth`.
  * @throws {ConfigError} VEIL_CONFIG_INVALID for input, domain or output problems (before any charge)
  * @throws {ConsentError} VEIL_CONSENT_REFUSED when the dataset's terms do not allow the purpose (nothing read)
- * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the account cannot pay rho (nothing fitted)
+ * @throws {BudgetExceededError} VEIL_BUDGET_EXCEEDED when the account cannot pay the method's charge (nothing fitted)
  */
 export async function runSynthJob(spec: SynthSpec, ctx: JobContext): Promise<SynthJobResult> {
   const started = performance.now();
@@ -83,20 +85,21 @@ async function run(
   checkCancelled(ctx);
   step('reading', 0, `reading ${spec.data} over the domain ${spec.domain}`);
   const { data, header } = readData(spec);
-  const rho = rhoFor(spec.epsilon, spec.delta);
+  warnClipped(data, ctx);
+  const plan = planMethod(spec, data.domain.attrs.length);
   if (ledger) await fingerprintData();
   checkCancelled(ctx);
 
   let spend: SynthLedgerRecord['spend'] = null;
   if (ledger && account !== undefined) {
-    const receipt = await ledger.spend(account, [{ kind: 'zcdp', rho, mechanism: spec.method }], {
+    const receipt = await ledger.spend(account, plan.charge, {
       purpose,
       ...(dataset !== undefined ? { dataset } : {}),
     });
     spend = { id: receipt.id, account: receipt.account };
     ctx.progress({
       kind: 'ledger',
-      message: `spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}" (rho ${rho})`,
+      message: `spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}" (${privacyText(plan)})`,
     });
   }
   if (ctx.seed !== undefined)
@@ -104,16 +107,9 @@ async function run(
 
   let stage = 'fit';
   try {
-    step('fitting', 1, `measuring and fitting (${spec.method}, rho ${rho.toPrecision(4)})`);
-    const { model, events } = METHODS[spec.method].fit(data, rho, jobRng(ctx, 0));
-    const composed = new ZcdpAccountant().compose({ kind: 'composed', events }).rho;
-    if (!(composed <= rho))
-      throw new IntegrityError(
-        `veil synth: ${spec.method} spent rho ${composed}, more than the ${rho} charged`,
-        {
-          method: spec.method,
-        },
-      );
+    step('fitting', 1, `measuring and fitting (${spec.method}, ${privacyText(plan, 4)})`);
+    const { model, events } = plan.fit(data, jobRng(ctx, 0));
+    plan.check(events);
     checkCancelled(ctx);
     stage = 'sample';
     step('sampling', 2, `sampling ${spec.rows} rows`);
@@ -128,7 +124,9 @@ async function run(
         method: spec.method,
         epsilon: spec.epsilon,
         delta: spec.delta,
-        rho,
+        ...(typeof plan.privacy['rho'] === 'number'
+          ? { rho: plan.privacy['rho'] }
+          : { privacy: plan.privacy }),
         domain: domainJson(data.domain.attrs, data.categories),
         header,
         model: model.toJson(),
@@ -144,7 +142,7 @@ async function run(
       method: spec.method,
       epsilon: spec.epsilon,
       delta: spec.delta,
-      rho,
+      ...plan.privacy,
       rows: spec.rows,
       out: spec.out,
       ...(spec.save !== undefined ? { saved: spec.save } : {}),
@@ -163,7 +161,7 @@ async function run(
         spendIds: spend ? [spend.id] : [],
         detail: {
           method: spec.method,
-          rho,
+          ...plan.privacy,
           events: events.length,
           data: { file: resolve(spec.data), fingerprint },
           out: { file: resolve(spec.out), rows: spec.rows, hash: sha256(csv) },
@@ -191,6 +189,38 @@ async function run(
   }
 }
 
+/**
+ * The method's plan for the spec's (epsilon, delta) over `attributes` attributes, before any charge. A target no
+ * plan meets (an epsilon too small for the method's schedule) is the spec's `epsilon` that is refused.
+ * @throws {ConfigError} at `epsilon`
+ */
+function planMethod(spec: SynthSpec, attributes: number): SynthPlan {
+  try {
+    return METHODS[spec.method].plan(spec.epsilon, spec.delta, attributes);
+  } catch (err) {
+    if (!(err instanceof NumericError)) throw err;
+    throw new ConfigError(
+      [
+        {
+          path: 'epsilon',
+          value: spec.epsilon,
+          allowed: `an epsilon the ${spec.method} method can meet at delta ${spec.delta} (${err.message})`,
+        },
+      ],
+      CONTEXT,
+    );
+  }
+}
+
+/** The plan's privacy fields for progress messages: `rho 0.01497` or `accountant rdp, noiseMultiplier 1.785, …`. */
+function privacyText(plan: SynthPlan, digits?: number): string {
+  const number = (v: number | string) =>
+    typeof v === 'number' && digits !== undefined && !Number.isInteger(v) ? v.toPrecision(digits) : String(v);
+  return Object.entries(plan.privacy)
+    .map(([k, v]) => `${k} ${number(v)}`)
+    .join(', ');
+}
+
 /** The output files are checked before anything is read or charged. */
 function checkOutputs(spec: SynthSpec): void {
   checkOutFile(spec.out, spec.force, CONTEXT);
@@ -211,12 +241,12 @@ function checkOutputs(spec: SynthSpec): void {
  * the spec's `data` and `domain` fields.
  * @throws {ConfigError} at `data` or `domain`
  */
-function readData(spec: SynthSpec): { data: SynthData; header: readonly string[] } {
+function readData(spec: SynthSpec): { data: EncodedTable; header: readonly string[] } {
   const { table, domain } = underFields(INPUT_FIELDS, CONTEXT, () => ({
-    table: readCsvTable({ path: spec.data }, 'veil synth'),
+    table: records(readCsvTable({ path: spec.data }, 'veil synth'), spec),
     domain: readDomain(spec.domain),
   }));
-  let data: SynthData;
+  let data: EncodedTable;
   try {
     data = encodeTable(domain, table);
   } catch (err) {
@@ -236,6 +266,18 @@ function readData(spec: SynthSpec): { data: SynthData; header: readonly string[]
   return { data, header: table.header };
 }
 
+/** The spec's data rows [from, to) of the table (all without `records`). @throws {ConfigError} at `records` */
+function records<T extends { readonly rows: readonly unknown[] }>(table: T, spec: SynthSpec): T {
+  const r = spec.records;
+  if (r === undefined) return table;
+  if (r[1] > table.rows.length)
+    throw new ConfigError(
+      [{ path: 'records', value: r, allowed: `a range within the ${table.rows.length} data rows` }],
+      CONTEXT,
+    );
+  return { ...table, rows: table.rows.slice(r[0], r[1]) };
+}
+
 function readDomain(path: string): Domain {
   try {
     return loadDomainFile(path);
@@ -247,18 +289,29 @@ function readDomain(path: string): Domain {
   }
 }
 
+/**
+ * Numeric cells outside the declared bounds were clipped to them (as `veil train` does): a warning with the
+ * count per column, never the values. The counts are statistics of the private data: they go to the operator's
+ * progress stream only, not to the summary, the outputs or the ledger.
+ */
+function warnClipped(data: EncodedTable, ctx: JobContext): void {
+  data.clipped.forEach((count, j) => {
+    if (count === 0) return;
+    const name = data.domain.attrs[j]!;
+    ctx.progress({
+      kind: 'warning',
+      message: `column ${JSON.stringify(name)}: ${count} cell${count === 1 ? ' was' : 's were'} outside the declared [min, max] and clipped to it (values not shown)`,
+    });
+  });
+}
+
 /** encodeTable's refusals under the spec field the user gave: the CSV (`data`) or the domain (`domain`). */
 function encodeError(err: unknown, spec: SynthSpec): unknown {
   if (err instanceof UnsupportedError) {
-    const column = String((err.details as { column?: unknown }).column ?? '');
+    // a numeric column without bins: encodeTable's message says how to declare them
+    const advice = err.message.replace(/^encodeTable: /, '');
     return new ConfigError(
-      [
-        {
-          path: 'domain',
-          value: spec.domain,
-          allowed: `categorical columns only: ${JSON.stringify(column)} is numeric, and numeric columns need declared bins, which are not supported yet (declare it categorical with codes or values)`,
-        },
-      ],
+      [{ path: 'domain', value: spec.domain, allowed: `numeric columns with declared bins: ${advice}` }],
       CONTEXT,
     );
   }

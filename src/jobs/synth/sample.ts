@@ -8,8 +8,14 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type Rng } from '../../core/index.js';
-import { type CategorySpec, type DomainEntry, parseDomain } from '../../ml/index.js';
-import { decodeColumns, type MarginalModel, modelFromJson } from '../../synth/index.js';
+import { type DomainEntry, parseDomain } from '../../ml/index.js';
+import {
+  type AttributeCoding,
+  codingSize,
+  decodeColumns,
+  type SynthModel,
+  synthModelFromJson,
+} from '../../synth/index.js';
 import { checkCancelled, type JobContext, jobRng } from '../context.js';
 import { openUnit, positive, text } from '../fields.js';
 import { checkOutFile } from '../ledger/out-file.js';
@@ -25,7 +31,10 @@ export interface SynthModelFile {
   readonly method: string;
   readonly epsilon: number;
   readonly delta: number;
-  readonly rho: number;
+  /** The zCDP budget of the zCDP methods (mst, aim). */
+  readonly rho?: number;
+  /** The accounting of the other methods (dpgan: accountant, noise multiplier, sampling rate, steps, …). */
+  readonly privacy?: Readonly<Record<string, number | string>>;
   /** The domain of the model's attributes, in the model's order, as a domain file writes it. */
   readonly domain: Readonly<Record<string, DomainEntry>>;
   /** The input CSV's header (the order synthetic CSVs are written in). */
@@ -41,7 +50,8 @@ const ModelFileSchema = z
     method: text('the method that fitted the model'),
     epsilon: positive(),
     delta: openUnit(),
-    rho: positive(),
+    rho: positive().optional(),
+    privacy: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
     domain: z.record(z.string(), z.unknown(), { error: 'a domain object (column name → entry)' }),
     header: z.array(text('a column name'), { error: 'the CSV header (column names)' }).min(1),
     model: z.unknown(),
@@ -51,19 +61,25 @@ const ModelFileSchema = z
 /** A loaded model file: the model, and how to decode its samples into the input's CSV layout. */
 export interface LoadedSynthModel {
   readonly file: SynthModelFile;
-  readonly model: MarginalModel;
-  readonly categories: readonly CategorySpec[];
+  readonly model: SynthModel;
+  readonly categories: readonly AttributeCoding[];
 }
 
-/** The domain entries of a model's attributes, as a domain file writes them. */
+/**
+ * The domain entries of a model's attributes, as a domain file writes them: codes as a size, named values as
+ * `{ type: "categorical", values }`, a numeric column's bins as `{ type: "numeric", edges, integer? }` (its bounds
+ * are the first and last edge; equal-width bins are written as their edges, which JSON keeps exactly).
+ */
 export function domainJson(
   attrs: readonly string[],
-  categories: readonly CategorySpec[],
+  categories: readonly AttributeCoding[],
 ): Record<string, DomainEntry> {
   const out: Record<string, DomainEntry> = {};
   attrs.forEach((a, j) => {
     const c = categories[j]!;
-    out[a] = c.kind === 'codes' ? c.size : { type: 'categorical', values: [...c.values] };
+    if (c.kind === 'codes') out[a] = c.size;
+    else if (c.kind === 'values') out[a] = { type: 'categorical', values: [...c.values] };
+    else out[a] = { type: 'numeric', edges: [...c.edges], ...(c.integer ? { integer: true } : {}) };
   });
   return out;
 }
@@ -85,13 +101,19 @@ export function parseModelFile(json: unknown, path: string): LoadedSynthModel {
   }
   const f = parsed.data;
   const domain = parseDomain(f.domain, context);
-  const model = modelFromJson(f.model);
+  const model = synthModelFromJson(f.model);
   const attrs = model.domain.attrs;
-  const categories = attrs.map((a) => {
+  const categories = attrs.map((a): AttributeCoding => {
     const column = domain.get(a);
-    if (column?.type !== 'categorical') return fail(`domain.${a}`, undefined, 'a categorical entry');
-    const c = column.categories;
-    const size = c.kind === 'codes' ? c.size : c.values.length;
+    if (column === undefined)
+      return fail(`domain.${a}`, undefined, 'an entry for each of the model attributes');
+    if (column.type === 'numeric' && column.edges === undefined)
+      return fail(`domain.${a}`, undefined, 'a categorical entry, or a numeric entry with bins');
+    const c: AttributeCoding =
+      column.type === 'categorical'
+        ? column.categories
+        : { kind: 'bins', edges: column.edges!, integer: column.integer === true };
+    const size = codingSize(c);
     if (size !== model.domain.sizes.get(a))
       fail(`domain.${a}`, size, `${model.domain.sizes.get(a)} values, as the model has`);
     return c;
@@ -124,7 +146,8 @@ export function sampleCsv(
   rng: Rng,
 ): string {
   const { model, categories, header } = loaded;
-  const decoded = decodeColumns({ domain: model.domain, categories }, model.sample(rows, rng));
+  // numeric columns: a value drawn inside each sampled bin with the same rng (post-processing)
+  const decoded = decodeColumns({ domain: model.domain, categories }, model.sample(rows, rng), rng);
   const order = header.map((h) => decoded.header.indexOf(h));
   const lines = [header.map(csvCell).join(',')];
   for (const row of decoded.rows) lines.push(order.map((j) => csvCell(row[j]!)).join(','));

@@ -33,6 +33,11 @@ export const SynthSpecSchema = z
     out: text('a CSV file to write'),
     /** Where to save the model (JSON) for `veil synth sample`. */
     save: text('a JSON file to write the model to').optional(),
+    /** Only the data rows [from, to) (0-based, header excluded) are the records; default all. */
+    records: z
+      .tuple([integer(0, 1e9), integer(1, 1e9)], { error: '[from, to): data rows, 0-based, to > from' })
+      .refine(([a, b]) => b > a, { error: '[from, to) with to > from' })
+      .optional(),
     /** Replace `out` (and `save`) when they exist. */
     force: z.boolean().default(false),
     ledger: LedgerSchema.optional(),

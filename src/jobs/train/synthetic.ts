@@ -17,6 +17,7 @@ import { createAccountant, type PrivacyEvent } from '../../accounting/index.js';
 import { ConfigError, InvalidParameterError } from '../../core/index.js';
 import type { Ledger } from '../../ledger/index.js';
 import { type Dataset, encodeCsv } from '../../ml/index.js';
+import { findSynthRelease, type SynthRelease } from '../synth/provenance.js';
 import type { LoadedData } from './data.js';
 import type { TrainSpec } from './spec.js';
 
@@ -24,17 +25,7 @@ const CONTEXT = 'training spec';
 
 /** Whose privacy loss the synthetic rows carry. */
 export type SyntheticProvenance =
-  | {
-      readonly source: 'ledger';
-      /** The audit entry of the `veil synth` job that wrote the file. */
-      readonly auditEntry: number;
-      readonly method: string | null;
-      /** The spend the synth job was charged (null when it charged no account: its recorded rho is used). */
-      readonly spend: { readonly id: number; readonly account: string } | null;
-      readonly events: readonly PrivacyEvent[];
-      /** The fingerprint of the data the synthetic rows were generated from, as the job recorded it. */
-      readonly fingerprint: string | null;
-    }
+  | SynthRelease
   | {
       readonly source: 'declared';
       readonly epsilon: number;
@@ -83,7 +74,7 @@ export async function loadSynthetic(
   }
   if (dataset.numExamples === 0) refuse('a synthetic CSV with at least one row');
   const hash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  const recorded = ledger ? await fromLedger(ledger, hash) : null;
+  const recorded = ledger ? await findSynthRelease(ledger, hash) : null;
   if (recorded) return { dataset, hash, provenance: recorded };
   if (s.privacy)
     return {
@@ -96,38 +87,6 @@ export async function loadSynthetic(
     'synthetic.privacy',
     undefined,
   );
-}
-
-/** The `veil synth` lineage entry whose output is the file with `hash`, and the privacy its job spent. */
-async function fromLedger(ledger: Ledger, hash: string): Promise<SyntheticProvenance | null> {
-  const entries = await ledger.auditEntries({ outcome: 'recorded' });
-  const entry = entries
-    .reverse()
-    .find(
-      (e) =>
-        e.action === 'job.complete' &&
-        String(e.detail['job'] ?? '').startsWith('veil synth ') &&
-        (e.detail['out'] as { hash?: unknown } | undefined)?.hash === hash,
-    );
-  if (!entry) return null;
-  const d = entry.detail;
-  const spendIds = Array.isArray(d['spendIds']) ? (d['spendIds'] as number[]) : [];
-  const fingerprint = (d['data'] as { fingerprint?: unknown } | undefined)?.fingerprint;
-  const base = {
-    source: 'ledger' as const,
-    auditEntry: entry.seq,
-    method: typeof d['method'] === 'string' ? d['method'] : null,
-    fingerprint: typeof fingerprint === 'string' ? fingerprint : null,
-  };
-  if (spendIds.length > 0 && entry.account !== null) {
-    const spend = (await ledger.spends(entry.account)).find((x) => x.id === spendIds[0]);
-    if (spend && spend.status === 'granted')
-      return { ...base, spend: { id: spend.id, account: spend.account }, events: spend.events };
-  }
-  const rho = d['rho'];
-  if (typeof rho === 'number' && rho > 0)
-    return { ...base, spend: null, events: [{ kind: 'zcdp', rho, mechanism: base.method ?? 'synth' }] };
-  return null;
 }
 
 /**

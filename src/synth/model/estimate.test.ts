@@ -143,3 +143,32 @@ describe('estimate warm start from any MarginalModel', () => {
     expect(maxAbsDiff(warm.marginal(all), fitted.marginal(all))).toBeLessThan(1e-9);
   });
 });
+
+describe('per-cell noise scales (Measurement.scale)', () => {
+  const domain = synthDomain([['x', 2]]);
+  it('weigh each cell by 1 / (sigma scale)^2 in the loss and the fit', () => {
+    // two measurements of x disagree on cell 1; the one that says its cell 1 is 100x noisier loses it
+    const trusted: Measurement = { attrs: ['x'], values: Float64Array.from([50, 70]), sigma: 1 };
+    const vague: Measurement = {
+      attrs: ['x'],
+      values: Float64Array.from([50, 10]),
+      sigma: 1,
+      scale: Float64Array.from([1, 100]),
+    };
+    const model = estimate(domain, [trusted, vague], { iterations: 2000, total: 120 });
+    const p = model.marginal(['x']);
+    expect(p[1]! * 120).toBeGreaterThan(69);
+    const loss = measurementLoss(model, [vague]);
+    const r0 = 120 * p[0]! - 50;
+    const r1 = 120 * p[1]! - 10;
+    expect(loss).toBeCloseTo(0.5 * r0 * r0 + (0.5 * r1 * r1) / 10_000, 8);
+    // the total's estimate weighs each table by the variance of its sum
+    expect(estimateTotal([trusted, vague])).toBeCloseTo((120 / 2 + 60 / 10_001) / (1 / 2 + 1 / 10_001), 8);
+    expect(() => estimate(domain, [{ ...vague, scale: Float64Array.from([1, 0]) }])).toThrow(
+      InvalidParameterError,
+    );
+    expect(() => estimate(domain, [{ ...vague, scale: Float64Array.from([1]) }])).toThrow(
+      InvalidParameterError,
+    );
+  });
+});

@@ -3,7 +3,7 @@
  * differential privacy", ICML 2019, arXiv:1901.09136, §3–4): the model whose clique marginals μ_C = total · p_C
  * minimise the weighted L2 loss
  *
- *     L(p) = ½ Σ_r ‖total · M_r p_{C(r)} − y_r‖² / σ_r²
+ *     L(p) = ½ Σ_r ‖total · M_r p_{C(r)} − y_r‖² / σ_r²    (cell by cell: σ_r times the cell's `scale`)
  *
  * over the marginal polytope, where M_r sums the clique table of the clique C(r) holding measurement r onto
  * r's attributes. Solved by entropic mirror descent in the exponential-family parameterisation (the paper's
@@ -49,7 +49,8 @@ interface Bound {
   readonly clique: number;
   readonly map: Int32Array; // clique cells → measurement cells
   readonly values: Float64Array;
-  readonly weight: number; // 1 / sigma^2
+  readonly weights: Float64Array; // per cell, 1 / (sigma scale)^2
+  readonly maxWeight: number;
 }
 
 /**
@@ -102,7 +103,8 @@ export function measurementLoss(model: MarginalModel, measurements: readonly Mea
     const p = model.marginal(m.attrs);
     for (let j = 0; j < p.length; j++) {
       const r = model.total * p[j]! - m.values[j]!;
-      loss += (0.5 * r * r) / (m.sigma * m.sigma);
+      const sd = m.sigma * (m.scale?.[j] ?? 1);
+      loss += (0.5 * r * r) / (sd * sd);
     }
   });
   return loss;
@@ -130,6 +132,15 @@ function checkMeasurement(fn: string, param: string, domain: SynthDomain, m: Mea
     }
   }
   assertPositive(fn, `${param}.sigma`, m.sigma);
+  if (m.scale === undefined) return;
+  if (!(m.scale instanceof Float64Array) || m.scale.length !== cells)
+    throw new InvalidParameterError({
+      fn,
+      param: `${param}.scale`,
+      value: m.scale,
+      allowed: `a Float64Array of ${cells} noise scales, or none`,
+    });
+  for (let j = 0; j < cells; j++) assertPositive(fn, `${param}.scale[${j}]`, m.scale[j]!);
 }
 
 /**
@@ -150,8 +161,12 @@ export function estimateTotal(measurements: readonly Measurement[]): number {
   let weights = 0;
   for (const m of measurements) {
     let sum = 0;
-    for (let j = 0; j < m.values.length; j++) sum += m.values[j]!;
-    const w = 1 / (m.sigma * m.sigma * m.values.length);
+    let variance = 0;
+    for (let j = 0; j < m.values.length; j++) {
+      sum += m.values[j]!;
+      variance += (m.scale?.[j] ?? 1) ** 2;
+    }
+    const w = 1 / (m.sigma * m.sigma * variance);
     weighted += w * sum;
     weights += w;
   }
@@ -175,12 +190,14 @@ function bindMeasurements(
     });
     const c = tree.cliques[clique]!;
     const sizes = c.map((a) => domain.sizes.get(a)!);
-    return {
-      clique,
-      map: projectionIndex(c, sizes, m.attrs),
-      values: m.values,
-      weight: 1 / (m.sigma * m.sigma),
-    };
+    const weights = new Float64Array(m.values.length);
+    let maxWeight = 0;
+    for (let k = 0; k < weights.length; k++) {
+      const sd = m.sigma * (m.scale?.[k] ?? 1);
+      weights[k] = 1 / (sd * sd);
+      maxWeight = Math.max(maxWeight, weights[k]!);
+    }
+    return { clique, map: projectionIndex(c, sizes, m.attrs), values: m.values, weights, maxWeight };
   });
 }
 
@@ -197,9 +214,10 @@ function lossAndGradient(
     const residual = new Float64Array(b.values.length);
     for (let j = 0; j < b.map.length; j++) residual[b.map[j]!]! += p[j]!;
     for (let k = 0; k < residual.length; k++) {
+      const w = b.weights[k]!;
       const r = total * residual[k]! - b.values[k]!;
-      loss += 0.5 * b.weight * r * r;
-      residual[k] = total * b.weight * r;
+      loss += 0.5 * w * r * r;
+      residual[k] = total * w * r;
     }
     const g = gradient[b.clique]!;
     for (let j = 0; j < b.map.length; j++) g[j]! += residual[b.map[j]!]!;
@@ -218,7 +236,7 @@ function mirrorDescent(
   let probabilities = beliefs.map((b) => b.exp().values);
   let { loss, gradient } = lossAndGradient(probabilities, bound, total);
   const perClique = theta.map(() => 0);
-  for (const b of bound) perClique[b.clique]! += b.weight;
+  for (const b of bound) perClique[b.clique]! += b.maxWeight;
   const smoothness = total * total * Math.max(0, ...perClique);
   if (smoothness === 0) return { theta, beliefs };
   let alpha = 1 / smoothness;

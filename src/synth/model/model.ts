@@ -20,6 +20,11 @@ export interface Measurement {
   readonly attrs: readonly string[];
   readonly values: Float64Array;
   readonly sigma: number;
+  /**
+   * Per cell, the noise std in units of `sigma` (default 1 everywhere): a cell that sums k measured cells (MST's
+   * domain compression) has std sigma sqrt(k).
+   */
+  readonly scale?: Float64Array;
 }
 
 /** A fitted model. */

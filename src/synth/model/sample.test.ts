@@ -3,6 +3,8 @@ import { InvalidParameterError, seededRng } from '../../core/index.js';
 import { synthDomain } from '../domain.js';
 import { estimate } from './estimate.js';
 import { projectionIndex } from './factor.js';
+import type { GraphicalModel } from './model.js';
+import { sampleRows } from './sample.js';
 import { chainDomain, chainJoint } from './testing/fixtures.js';
 
 const ROWS = 200_000;
@@ -36,7 +38,7 @@ describe('sample', () => {
     values: joint.sum(attrs).values.map((p) => p * 5000),
     sigma: 1,
   }));
-  const model = estimate(chainDomain, measurements, { iterations: 300 });
+  const model = estimate(chainDomain, measurements, { iterations: 300 }) as GraphicalModel;
   const columns = model.sample(ROWS, seededRng(20261207));
 
   it('returns one column of in-range codes per attribute, in domain order', () => {
@@ -78,6 +80,54 @@ describe('sample', () => {
       }
     }
     expect(checked).toBe(2 + 3 + 4 + 2 + 6 + 12 + 8 + 4 + 6);
+  });
+
+  it('draws i.i.d. rows within the same binomial bounds', () => {
+    const iid = sampleRows(model.domain, model.tree, model.beliefs, ROWS, seededRng(7), 'iid');
+    for (const attrs of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['a', 'd'],
+    ]) {
+      const p = model.marginal(attrs);
+      const q = empirical(
+        iid,
+        attrs,
+        chainDomain.attrs,
+        attrs.map((a) => chainDomain.sizes.get(a)!),
+      );
+      for (let j = 0; j < p.length; j++)
+        expect(Math.abs(q[j]! - p[j]!)).toBeLessThanOrEqual(
+          4 * Math.sqrt((p[j]! * (1 - p[j]!)) / ROWS) + 1 / ROWS,
+        );
+    }
+  });
+
+  it('rounds each group to its expected counts: marginals along the tree within a few rows of the model', () => {
+    // 2,000 rows: i.i.d. counts scatter by sqrt(p m) (about 10 rows for p = 0.05); rounded ones by at most one row
+    // per group and cell, so every edge marginal is within (cells of its separator + 1) / rows of the model's
+    const rows = 2000;
+    const maxError = (columns: Int32Array[]) => {
+      let worst = 0;
+      for (const attrs of [['a'], ['a', 'b'], ['b', 'c'], ['c', 'd']]) {
+        const p = model.marginal(attrs);
+        const q = empirical(
+          columns,
+          attrs,
+          chainDomain.attrs,
+          attrs.map((a) => chainDomain.sizes.get(a)!),
+        );
+        for (let j = 0; j < p.length; j++) worst = Math.max(worst, Math.abs(q[j]! - p[j]!));
+      }
+      return worst;
+    };
+    for (const seed of [1, 2, 3]) {
+      const rounded = sampleRows(model.domain, model.tree, model.beliefs, rows, seededRng(seed), 'rounded');
+      expect(maxError(rounded)).toBeLessThanOrEqual(8 / rows);
+      const iid = sampleRows(model.domain, model.tree, model.beliefs, rows, seededRng(seed), 'iid');
+      expect(maxError(iid)).toBeGreaterThan(8 / rows);
+    }
   });
 
   it('draws the joint (not only the edge marginals): the a–d dependence of the chain', () => {
