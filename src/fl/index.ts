@@ -106,6 +106,17 @@ export {
   PROTOCOL_VERSION,
 } from './protocol/index.js';
 export {
+  type PlannedSamples,
+  SAMPLES_PROTOCOL_VERSION,
+  SampleCollector,
+  type SampleCollectorOptions,
+  type SampleRecord,
+  type SamplesClient,
+  sampleTerms,
+  sendSamples,
+  termsProblem,
+} from './samples/index.js';
+export {
   type Candidate,
   checkSelectionSpec,
   expectedSelectionSize,

@@ -102,6 +102,18 @@ export {
   WaitSchema,
 } from './gen/veil/v1/fl_pb.js';
 export {
+  file_veil_v1_synth,
+  type GetSampleTermsRequest,
+  GetSampleTermsRequestSchema,
+  type GetSampleTermsResponse,
+  GetSampleTermsResponseSchema,
+  type SubmitSamplesRequest,
+  SubmitSamplesRequestSchema,
+  type SubmitSamplesResponse,
+  SubmitSamplesResponseSchema,
+  SyntheticSamplesService,
+} from './gen/veil/v1/synth_pb.js';
+export {
   type CoordinatorClientOptions,
   createCoordinatorClient,
   createServiceClient,

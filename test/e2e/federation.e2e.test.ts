@@ -516,4 +516,125 @@ describe('a federation of real processes over mutual TLS', () => {
     expect(summary.roundsCompleted).toBe(40);
     expect(summary.history[39]!.used).toBe(2);
   });
+  it('nodes send DP synthetic samples of their records to the coordinator, charged once to their own ledgers', async () => {
+    const withSynth = (path: string, synth: Record<string, unknown>) => {
+      const c = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      writeFileSync(path, JSON.stringify({ ...c, synth }));
+      return path;
+    };
+    const synth = {
+      domain: join(ADULT, 'adult-domain.json'),
+      method: 'mst',
+      epsilon: 1,
+      delta: 1e-6,
+      rows: 300,
+    };
+    // a coordinator that collects no samples: the node stops before it spends anything
+    const bare = await freePort();
+    const none = start([
+      '--json',
+      'coordinator',
+      '--config',
+      coordinatorConfig('no-synth', bare, { rounds: 1 }),
+    ]);
+    await waitFor(none, /listening on/);
+    const refused = await veil([
+      '--json',
+      'node',
+      '--config',
+      nodeConfig('hospital-1', bare, 0, 'hospital-1', { synth, stateDir: 'synth-refused' }),
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toMatch(/collects no synthetic samples/);
+    none.child.kill('SIGKILL');
+    const ledgerOf = async (state: string) =>
+      Ledger.open(`sqlite:${join(dir, state, 'ledger.db')}`, { create: false });
+    const empty = await ledgerOf('synth-refused');
+    try {
+      expect(await empty.spends('local-dp')).toEqual([]);
+    } finally {
+      await empty.close();
+    }
+
+    // a coordinator that keeps them, every cell checked against the domain
+    const port = await freePort();
+    const config = withSynth(coordinatorConfig('synth', port, { rounds: 1, minNodes: 2, evaluateEvery: 0 }), {
+      domain: join(ADULT, 'adult-domain.json'),
+      maxRows: 1000,
+    });
+    const coordinator = start(['--json', 'coordinator', '--config', config]);
+    await waitFor(coordinator, /listening on/);
+    const nodes = [0, 1].map((i) =>
+      start([
+        '--json',
+        'node',
+        '--config',
+        nodeConfig(`hospital-${i + 1}`, port, i, `hospital-${i + 1}`, {
+          synth,
+          stateDir: `synth-state-${i + 1}`,
+        }),
+      ]),
+    );
+    const c = await coordinator.done;
+    const ns = await Promise.all(nodes.map((n) => n.done));
+    expect(c.code, c.stderr).toBe(0);
+    for (const n of ns) expect(n.code, n.stderr).toBe(0);
+    const kept = (JSON.parse(c.stdout) as { samples: { node: string; rows: number; epsilon: number }[] })
+      .samples;
+    expect(kept.map((k) => [k.node, k.rows, k.epsilon])).toEqual([
+      ['hospital-1', 300, 1],
+      ['hospital-2', 300, 1],
+    ]);
+    const csv = readFileSync(join(dir, 'synthetic-samples', 'hospital-1.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv[0]).toBe(readFileSync(join(ADULT, 'adult.csv'), 'utf8').split('\n')[0]);
+    expect(csv).toHaveLength(301);
+    for (const i of [1, 2]) {
+      const node = JSON.parse(ns[i - 1]!.stdout) as { samples: { status: string; spend: { id: number } } };
+      expect(node.samples.status).toBe('sent');
+      const ledger = await ledgerOf(`synth-state-${i}`);
+      try {
+        const spends = await ledger.spends('local-dp');
+        expect(spends).toHaveLength(1);
+        expect(spends[0]!.events).toEqual([expect.objectContaining({ kind: 'zcdp', mechanism: 'mst' })]);
+        const lineage = (await ledger.auditEntries()).filter((e) => e.action === 'job.complete');
+        expect(lineage.map((e) => String(e.detail['job']).split(' ').slice(0, 2).join(' '))).toEqual([
+          'veil synth',
+        ]);
+        expect((await ledger.verifyAudit()).ok).toBe(true);
+      } finally {
+        await ledger.close();
+      }
+    }
+
+    // the same node at another coordinator sends the same samples, at no new privacy cost
+    const next = await freePort();
+    const second = start([
+      '--json',
+      'coordinator',
+      '--config',
+      withSynth(coordinatorConfig('synth-2', next, { rounds: 1, minNodes: 1, evaluateEvery: 0 }), {
+        dir: 'synthetic-samples-2',
+      }),
+    ]);
+    await waitFor(second, /listening on/);
+    const again = await veil([
+      '--json',
+      'node',
+      '--config',
+      nodeConfig('hospital-1', next, 0, 'hospital-1', { synth, stateDir: 'synth-state-1' }),
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await second.done).code).toBe(0);
+    expect(readFileSync(join(dir, 'synthetic-samples-2', 'hospital-1.csv'), 'utf8')).toBe(
+      readFileSync(join(dir, 'synthetic-samples', 'hospital-1.csv'), 'utf8'),
+    );
+    const ledger = await ledgerOf('synth-state-1');
+    try {
+      expect(await ledger.spends('local-dp')).toHaveLength(1);
+    } finally {
+      await ledger.close();
+    }
+  }, 180_000);
 });

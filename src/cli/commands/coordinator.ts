@@ -97,6 +97,7 @@ function render(job: Awaited<ReturnType<typeof runCoordinatorJob>>): CommandResu
       modelSha256: job.modelSha256,
       savedModel: saved,
       seeded,
+      samples: job.samples,
     },
     text: [
       summary.status === 'finished'
@@ -112,6 +113,11 @@ function render(job: Awaited<ReturnType<typeof runCoordinatorJob>>): CommandResu
         ? `${summary.secureAggregation === 'none' ? 'central' : 'distributed'} DP: epsilon ${c.epsilonRdp.toFixed(3)} (RDP)${c.epsilonPld === null ? '' : `, ${c.epsilonPld.toFixed(3)} (PLD)`} at delta ${c.delta} (${neighbouringOf(summary.secureAggregation)})`
         : 'central DP: none (each node accounts for its own local DP)',
       ...(saved ? [`model saved to ${saved}`] : []),
+      ...(job.samples
+        ? [
+            `synthetic samples: ${job.samples.length} node(s) sent theirs${job.samples.map((r) => `; ${r.node} ${r.rows} rows at epsilon ${r.epsilon} (${r.file})`).join('')}`,
+          ]
+        : []),
       ...(seeded ? ['seeded run: reproducible and NOT private'] : []),
     ],
     ...(summary.status === 'finished' ? {} : { exitCode: EXIT.protocol }),

@@ -84,6 +84,7 @@ export async function nodeCommand(
       bytesPerRound: s.traffic,
       ledger: job.ledger,
       private: job.private,
+      samples: job.samples,
     };
     return {
       summary,
@@ -106,6 +107,11 @@ export async function nodeCommand(
             ]
           : []),
         ...(s.personalizationSkipped ? [`  personal model: ${s.personalizationSkipped}`] : []),
+        ...(job.samples
+          ? [
+              `  synthetic samples: ${job.samples.rows} rows (${job.samples.method}, epsilon ${job.samples.epsilon}, delta ${job.samples.delta}) ${job.samples.status} to the coordinator${job.samples.spend ? `, ledger spend ${job.samples.spend.id} on ${job.samples.spend.account}` : ''}`,
+            ]
+          : []),
       ],
       ...(s.status === 'finished' ? {} : { exitCode: s.status === 'left' ? EXIT.budget : EXIT.protocol }),
     };

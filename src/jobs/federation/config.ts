@@ -16,6 +16,7 @@ import {
 import { FederationSchema, parseSimulationData, SimulationDataSchema } from '../../fl/index.js';
 import { NUMERIC_SCALINGS } from '../../ml/index.js';
 import { accountPath } from '../fields.js';
+import { METHOD_NAMES } from '../synth/methods.js';
 
 /** A path from a config file, resolved against the file's directory. */
 export function resolvePath(configPath: string, p: string): string {
@@ -84,6 +85,29 @@ export const CentralBudgetSchema = z
   })
   .strict();
 
+/**
+ * The synthetic samples a coordinator collects from its nodes (docs/federated.md §5.4). Absent: it collects
+ * none, and says so to a node that asks.
+ */
+export const CoordinatorSynthSchema = z
+  .object({
+    /** Where each node's CSV and provenance are kept (default `synthetic-samples` beside the checkpoint). */
+    dir: Path.optional(),
+    maxRows: z.number().int().gte(1).lte(10_000_000).default(100_000),
+    /** At most 60 MiB: the transport carries messages of up to 64 MiB. */
+    maxBytes: z
+      .number()
+      .int()
+      .gte(1)
+      .lte(60 * 1024 * 1024)
+      .default(16 * 1024 * 1024),
+    /** The columns every node's CSV must have, in order (absent: the first node's header, for everyone). */
+    columns: z.array(z.string().min(1)).min(1).optional(),
+    /** A domain file every cell must be inside (the nodes' synthesis domain). */
+    domain: Path.optional(),
+  })
+  .strict();
+
 /** `veil coordinator --config FILE`. */
 export const CoordinatorFileSchema = z
   .object({
@@ -109,6 +133,8 @@ export const CoordinatorFileSchema = z
      * (default ledger: `sqlite:<checkpoint's directory>/ledger.db`). Absent: the events are reported, not charged.
      */
     budget: CentralBudgetSchema.optional(),
+    /** Collect nodes' DP synthetic samples (absent: none are collected). */
+    synth: CoordinatorSynthSchema.optional(),
     federation: z.unknown().optional(),
   })
   .strict();
@@ -131,6 +157,15 @@ export function parseCoordinatorFile(raw: unknown, path: string): CoordinatorFil
     },
     checkpoint: r(c.checkpoint),
     ...(c.output ? { output: r(c.output) } : {}),
+    ...(c.synth
+      ? {
+          synth: {
+            ...c.synth,
+            dir: c.synth.dir ? r(c.synth.dir) : resolve(dirname(r(c.checkpoint)), 'synthetic-samples'),
+            ...(c.synth.domain ? { domain: r(c.synth.domain) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -217,6 +252,21 @@ export const NodeDataSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hospital'), name: z.string(), seed: z.number().int().default(1) }).strict(),
 ]);
 
+/**
+ * A node's DP synthetic samples for the coordinator (docs/federated.md §5.4): fitted on the node's training rows
+ * with `method`, charged to the node's ledger account before the data is read, sent once.
+ */
+export const NodeSynthSchema = z
+  .object({
+    /** The synthesis domain (every column of the CSV, categorical or numeric with declared bins). */
+    domain: Path,
+    method: z.enum(METHOD_NAMES),
+    epsilon: EpsilonSchema,
+    delta: DeltaSchema,
+    rows: z.number().int().gte(1).lte(1_000_000),
+  })
+  .strict();
+
 /** `veil node --config FILE`. */
 export const NodeFileSchema = z
   .object({
@@ -252,6 +302,8 @@ export const NodeFileSchema = z
       .object({ minThreshold: z.number().int().gte(2).default(2) })
       .strict()
       .optional(),
+    /** Fit a DP synthetic-data model on this node's records and send samples to the coordinator. */
+    synth: NodeSynthSchema.optional(),
   })
   .strict();
 export type NodeFile = z.infer<typeof NodeFileSchema>;
@@ -270,12 +322,18 @@ export function parseNodeFile(raw: unknown, path: string): NodeFile {
       );
     }
   }
+  if (c.synth && c.data.kind !== 'csv')
+    throw new ConfigError(
+      [{ path: 'synth', value: 'data.kind hospital', allowed: 'used with CSV data (data.kind csv)' }],
+      path,
+    );
   return {
     ...c,
     tls: { cert: r(c.tls.cert), key: r(c.tls.key), ca: r(c.tls.ca) },
     data,
     stateDir: r(c.stateDir),
     ...(c.personalModel ? { personalModel: r(c.personalModel) } : {}),
+    ...(c.synth ? { synth: { ...c.synth, domain: r(c.synth.domain) } } : {}),
   };
 }
 

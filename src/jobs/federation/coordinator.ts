@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
 import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
 import {
   Coordinator,
@@ -22,9 +23,18 @@ import {
   loadParams,
   type PrivacyBudget,
   parseFederation,
+  SampleCollector,
+  type SampleRecord,
 } from '../../fl/index.js';
-import { SequentialModel, saveModel } from '../../ml/index.js';
-import { startCoordinatorServer } from '../../transport/index.js';
+import { loadDomainFile, SequentialModel, saveModel } from '../../ml/index.js';
+import { encodeTable } from '../../synth/index.js';
+import {
+  GetSampleTermsResponseSchema,
+  hostService,
+  SubmitSamplesResponseSchema,
+  SyntheticSamplesService,
+  startCoordinatorServer,
+} from '../../transport/index.js';
 import type { JobContext } from '../context.js';
 import { modelFitError, withoutPrefix } from '../input-errors.js';
 import { ledgerBudget } from './budget.js';
@@ -67,6 +77,8 @@ export interface CoordinatorJobResult {
   /** The ledger and account the aggregate's DP was charged to (null: reported, charged to no budget). */
   readonly ledger: { readonly url: string; readonly account: string } | null;
   readonly seeded: boolean;
+  /** The nodes' synthetic samples kept (null: the config collects none). */
+  readonly samples: readonly SampleRecord[] | null;
 }
 
 /**
@@ -105,6 +117,7 @@ export async function runCoordinatorJob(
       'note: the DP events of the aggregate are reported but charged to no budget (add a budget section to charge a ledger account)',
     );
 
+  const collector = sampleCollector(file, ctx.log, source);
   const serve = async (budget: PrivacyBudget | null): Promise<CoordinatorSummary> => {
     const coordinator = new Coordinator(
       coordinatorOptionsFrom(federation, {
@@ -132,6 +145,9 @@ export async function runCoordinatorJob(
     try {
       const server = await startCoordinatorServer({
         handler: coordinator,
+        services: [
+          hostService(SyntheticSamplesService, collector ?? NOT_COLLECTING, { label: 'synthetic samples' }),
+        ],
         host: file.listen.host,
         port: file.listen.port,
         tls: {
@@ -244,7 +260,78 @@ export async function runCoordinatorJob(
     savedModel,
     ledger: central ? { url: ctx.ledger.url, account: central.account } : null,
     seeded,
+    samples: collector ? collector.records : null,
   };
+}
+
+/** The samples service of a coordinator that collects none: it says so before a node spends anything. */
+const NOT_COLLECTING = {
+  getSampleTerms: async () =>
+    create(GetSampleTermsResponseSchema, {
+      accepting: false,
+      reason: 'this coordinator collects no synthetic samples (its configuration has no synth section)',
+    }),
+  submitSamples: async () =>
+    create(SubmitSamplesResponseSchema, {
+      accepted: false,
+      reason: 'this coordinator collects no synthetic samples (its configuration has no synth section)',
+    }),
+};
+
+/**
+ * The collector of the config's `synth` section (null without one): every cell is checked against its domain
+ * when it names one (the domain is read now, so a bad file stops the job before it listens).
+ * @throws {ConfigError} at `synth.domain`
+ */
+function sampleCollector(
+  file: CoordinatorFile,
+  log: (line: string) => void,
+  source: string,
+): SampleCollector | null {
+  const s = file.synth;
+  if (!s) return null;
+  let checkRows:
+    | ((header: readonly string[], rows: readonly (readonly string[])[]) => string | null)
+    | undefined;
+  if (s.domain) {
+    let domain: ReturnType<typeof loadDomainFile>;
+    try {
+      domain = loadDomainFile(s.domain);
+    } catch (err) {
+      throw new ConfigError(
+        [
+          {
+            path: 'synth.domain',
+            value: s.domain,
+            allowed: `a valid domain file (${(err as Error).message})`,
+          },
+        ],
+        source,
+      );
+    }
+    checkRows = (header, rows) => {
+      try {
+        encodeTable(domain, { header, rows });
+        return null;
+      } catch (err) {
+        // the paths name rows and columns (rows[3].age), never a cell's value
+        const where = err instanceof ConfigError ? err.issues.map((i) => i.path).slice(0, 5) : [];
+        return `every column and cell inside the coordinator's domain (${where.join(', ') || 'refused'})`;
+      }
+    };
+  }
+  return new SampleCollector({
+    dir: s.dir ?? join(dirname(file.checkpoint), 'synthetic-samples'),
+    maxRows: s.maxRows,
+    maxBytes: s.maxBytes,
+    ...(s.columns ? { columns: s.columns } : {}),
+    ...(file.allowedNodes ? { allowedNodes: file.allowedNodes } : {}),
+    ...(checkRows ? { checkRows } : {}),
+    onSamples: (r) =>
+      log(
+        `synthetic samples from ${r.node}: ${r.rows} rows (${r.method}, epsilon ${r.epsilon}, delta ${r.delta}) kept as ${r.file}`,
+      ),
+  });
 }
 
 /** Refuses, before anything is opened, a run that would write over a checkpoint or a saved model. */

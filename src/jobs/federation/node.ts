@@ -25,11 +25,17 @@ import {
   subset,
   trainTestSplit,
 } from '../../ml/index.js';
-import { createCoordinatorClient, type TrafficCounter } from '../../transport/index.js';
+import {
+  createCoordinatorClient,
+  createServiceClient,
+  SyntheticSamplesService,
+  type TrafficCounter,
+} from '../../transport/index.js';
 import type { JobContext } from '../context.js';
 import { type ParamField, underFields, withoutPrefix } from '../input-errors.js';
 import { ledgerBudget } from './budget.js';
 import type { NodeFile } from './config.js';
+import { type SharedSamples, shareSamples } from './node-synth.js';
 
 /** The account a node's local-DP spends go to when its config names none. */
 export const DEFAULT_NODE_ACCOUNT = 'local-dp';
@@ -100,6 +106,8 @@ export interface NodeJobResult {
   /** The ledger and account local DP was charged to (null without local DP). */
   readonly ledger: { readonly url: string; readonly account: string } | null;
   readonly private: boolean;
+  /** The DP synthetic samples sent to the coordinator (null: the config has no `synth`). */
+  readonly samples: SharedSamples | null;
 }
 
 /**
@@ -117,6 +125,7 @@ export async function runNodeJob(
   const url = ctx.ledger.url;
   const account = file.ledger.account ?? DEFAULT_NODE_ACCOUNT;
   const body = async (budget: PrivacyBudget | null): Promise<NodeJobResult> => {
+    const samples = await synthesise(file, account, ctx, budget !== null);
     const traffic: TrafficCounter = { sent: 0, received: 0 };
     const client = await createCoordinatorClient({
       url: file.coordinator,
@@ -176,6 +185,7 @@ export async function runNodeJob(
         personalModel: personalSaved,
         ledger: budget ? { url, account } : null,
         private: !seeded && privacy.kind === 'dp',
+        samples,
       };
     } finally {
       await client.close();
@@ -194,4 +204,44 @@ export async function runNodeJob(
     for (const n of notes) ctx.log(n);
     return body(budget);
   });
+}
+
+/**
+ * The node's synthetic samples (config `synth:`), before it joins the federation: synthesis on the node's records
+ * is charged to its ledger account, the local-DP one when there is local DP (one budget for both). A node without
+ * local DP gets an account with the synthesis's own limits (zCDP) on first use.
+ */
+async function synthesise(
+  file: NodeFile,
+  account: string,
+  ctx: JobContext & { readonly log: (line: string) => void },
+  accountOpen: boolean,
+): Promise<SharedSamples | null> {
+  const synth = file.synth;
+  if (synth === undefined) return null;
+  if (!accountOpen)
+    await ctx.ledger.use(async (ledger) => {
+      if ((await ledger.accounts()).some((a) => a.path === account)) return;
+      await ledger.createAccount({
+        path: account,
+        epsilon: synth.epsilon,
+        delta: synth.delta,
+        accountant: 'zcdp',
+      });
+      ctx.log(
+        `ledger ${ledger.location.location}: created account ${account} (epsilon ${synth.epsilon}, delta ${synth.delta}, zcdp) for the synthetic samples`,
+      );
+    });
+  const client = await createServiceClient(SyntheticSamplesService, {
+    url: file.coordinator,
+    tls: { cert: { path: file.tls.cert }, key: { path: file.tls.key }, ca: { path: file.tls.ca } },
+    label: 'coordinator',
+  }).catch((err: unknown) => {
+    throw withoutPrefix(err, 'createServiceClient', 'node configuration');
+  });
+  try {
+    return await shareSamples({ ...file, synth }, client, account, ctx);
+  } finally {
+    await client.close();
+  }
 }

@@ -22,7 +22,7 @@ import { assertInteger, InvalidParameterError } from '../../core/index.js';
 import { FederatedCoordinatorService } from '../gen/veil/v1/fl_pb.js';
 import { assertServiceHandler, checkLabel } from '../handler-check.js';
 import { bindService, type HostedService } from '../registry.js';
-import type { CoordinatorHandler, PeerIdentity, RpcName } from '../service.js';
+import type { CoordinatorHandler, PeerIdentity } from '../service.js';
 import { checkRequestDecoding, DECODE_FAILURE_KEY } from './decode-check.js';
 import { classifyHandlerError, toConnectError } from './errors.js';
 import {
@@ -75,11 +75,13 @@ export interface ServerOptions extends ListenOptions {
 export interface CoordinatorServerOptions extends ListenOptions {
   /** The coordinator: its methods receive each request and the authenticated peer. */
   readonly handler: CoordinatorHandler;
+  /** Other services served beside the coordinator's on the same port (e.g. the synthetic samples service). */
+  readonly services?: readonly HostedService[];
   /**
    * Called with errors that are Veil's, not the peer's (answered as INTERNAL without details). Default: one
    * line on stderr.
    */
-  readonly onInternalError?: (error: unknown, context: { rpc: RpcName; peer: PeerIdentity }) => void;
+  readonly onInternalError?: (error: unknown, context: { rpc: string; peer: PeerIdentity }) => void;
 }
 
 /** A running server. */
@@ -150,12 +152,15 @@ export async function startServer(options: ServerOptions): Promise<RpcServer> {
  */
 export async function startCoordinatorServer(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
   const fn = 'startCoordinatorServer';
-  const { handler, onInternalError, ...listen } = options;
+  const { handler, onInternalError, services, ...listen } = options;
   const report = onInternalError ?? logCoordinatorError;
   return serve(fn, {
     ...listen,
-    services: [bindService(fn, FederatedCoordinatorService, handler, 'coordinator', 'a CoordinatorHandler')],
-    onInternalError: (error, context) => report(error, { rpc: context.rpc as RpcName, peer: context.peer }),
+    services: [
+      bindService(fn, FederatedCoordinatorService, handler, 'coordinator', 'a CoordinatorHandler'),
+      ...(services ?? []),
+    ],
+    onInternalError: (error, context) => report(error, { rpc: context.rpc, peer: context.peer }),
   });
 }
 
@@ -392,7 +397,7 @@ function logInternalError(error: unknown, context: InternalErrorContext): void {
   );
 }
 
-function logCoordinatorError(error: unknown, context: { rpc: RpcName; peer: PeerIdentity }): void {
+function logCoordinatorError(error: unknown, context: { rpc: string; peer: PeerIdentity }): void {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`veil coordinator: ${context.rpc} from ${context.peer.id} failed: ${message}\n`);
 }
