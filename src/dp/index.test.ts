@@ -16,6 +16,7 @@ describe('veil/dp public face', () => {
         'gaussianMechanism',
         'granularLaplaceMechanism',
         'laplaceMechanism',
+        'poissonSample',
         'privateBoundedMean',
         'privateBoundedSum',
         'privateCount',

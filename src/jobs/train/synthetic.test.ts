@@ -78,6 +78,8 @@ async function spends(url: string): Promise<number> {
   }
 }
 
+let refusals = 0;
+
 describe('hybrid training (veil train --synthetic)', () => {
   it('finds the synthetic file in the ledger, pre-trains on it, and composes both losses', async () => {
     const { url, ctx } = await setUp('ledger');
@@ -174,7 +176,8 @@ describe('hybrid training (veil train --synthetic)', () => {
       'synthetic.path',
     ],
   ])('refuses %s before the training is charged', async (_, synthetic, path) => {
-    const { url, ctx } = await setUp(`refused-${path}-${Math.random().toString(36).slice(2)}`);
+    refusals += 1;
+    const { url, ctx } = await setUp(`refused-${refusals}`);
     const run = runTrainJob(trainSpec(synthetic()), ctx);
     await expect(run).rejects.toBeInstanceOf(ConfigError);
     await expect(run).rejects.toMatchObject({ issues: [expect.objectContaining({ path })] });
