@@ -3,19 +3,12 @@
  * escaped. Sections and rows carry stable ids and data attributes (`id="controls"`, `data-control="gdpr-art5-1b"`,
  * `data-status="met"`) so that tests and tools can read the page through the DOM.
  */
+import { escapeHtml } from '../core/index.js';
 import type { ControlStatus } from './controls.js';
 import { num } from './facts.js';
 import type { ComplianceReport } from './report.js';
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 const h = (value: string | number | null | undefined): string =>
   value === null || value === undefined ? '—' : escapeHtml(typeof value === 'number' ? num(value) : value);

@@ -61,6 +61,7 @@ export {
   powMod31,
   subMod31,
 } from './field/mersenne31.js';
+export { escapeHtml } from './html.js';
 export {
   type AtomicWriteOptions,
   createFileAtomic,

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue, UnsupportedError } from '../../core/index.js';
+import { ConfigError } from '../../core/index.js';
 import { type Domain, loadDomainFile, readCsvTable } from '../../ml/index.js';
 import {
   encodeTable,
@@ -20,6 +20,7 @@ import { checkCancelled, type JobContext, jobRng } from '../context.js';
 import { integer, openUnit, positive, text } from '../fields.js';
 import { type ParamField, underFields } from '../input-errors.js';
 import { checkOutFile } from '../ledger/out-file.js';
+import { encodeTableError } from './encode-error.js';
 
 const CONTEXT = 'synth evaluate spec';
 
@@ -201,59 +202,11 @@ function readTable(spec: SynthEvaluateSpec, field: CsvField, domain: Domain): Sy
   try {
     return encodeTable(domain, table);
   } catch (err) {
-    throw encodeError(err, field, path, spec.domain);
-  }
-}
-
-/** encodeTable's refusals under the field of the CSV (or of the domain, for a numeric column without bins). */
-function encodeError(err: unknown, field: CsvField, path: string, domainPath: string): unknown {
-  if (err instanceof UnsupportedError)
-    return new ConfigError(
-      [
-        {
-          path: 'domain',
-          value: domainPath,
-          allowed: `a domain of discrete columns (${err.message.replace(/^\w+: /, '')})`,
-        },
-      ],
-      CONTEXT,
-    );
-  if (!(err instanceof ConfigError)) return err;
-  const more = /\(first (\d+) of (\d+) cells outside the domain\)/.exec(err.message);
-  const names = (prefix: string) =>
-    err.issues
-      .filter((i) => i.path.startsWith(prefix))
-      .map((i) => JSON.stringify(i.path.slice(prefix.length)));
-  const missing = names('header.');
-  const extra = names('domain.');
-  const issues: ConfigIssue[] = [];
-  if (missing.length > 0)
-    issues.push({
-      path: field,
-      value: path,
-      allowed: `a CSV with a column for every domain entry (no column ${missing.join(', ')})`,
-    });
-  if (extra.length > 0)
-    issues.push({
-      path: field,
-      value: path,
-      allowed: `a CSV whose columns are all in the domain (the domain has no ${extra.join(', ')})`,
-    });
-  const cells = err.issues.filter((i) => /^rows\[\d+\]\./.test(i.path));
-  if (cells.length > 0) {
-    const listed = cells
-      .map((i) => `${i.path}: ${i.allowed}${i.value === undefined ? '' : `, got ${JSON.stringify(i.value)}`}`)
-      .join('; ');
-    const rest = more ? `; ${Number(more[2]) - Number(more[1])} more cells outside it` : '';
-    issues.push({ path: field, value: path, allowed: `cells inside the domain (${listed}${rest})` });
-  }
-  for (const i of err.issues) {
-    if (/^(header|domain)\.|^rows\[\d+\]\./.test(i.path)) continue;
-    issues.push({
-      path: i.path === 'domain' ? 'domain' : field,
-      value: i.path === 'domain' ? domainPath : path,
-      allowed: i.allowed,
+    throw encodeTableError(err, {
+      csv: { field, path },
+      domain: spec.domain,
+      extraColumnsAt: 'csv',
+      context: CONTEXT,
     });
   }
-  return new ConfigError(issues, CONTEXT);
 }

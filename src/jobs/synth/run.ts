@@ -13,13 +13,14 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { PrivacyEvent } from '../../accounting/index.js';
-import { ConfigError, type ConfigIssue, NumericError, UnsupportedError } from '../../core/index.js';
+import { ConfigError, NumericError } from '../../core/index.js';
 import { fingerprintFile, type Ledger } from '../../ledger/index.js';
 import { type Domain, loadDomainFile, readCsvTable } from '../../ml/index.js';
 import { type EncodedTable, encodeTable } from '../../synth/index.js';
 import { checkCancelled, type JobContext, jobRng } from '../context.js';
 import { type ParamField, underFields } from '../input-errors.js';
 import { checkOutFile } from '../ledger/out-file.js';
+import { encodeTableError } from './encode-error.js';
 import { METHODS, type SynthPlan } from './methods.js';
 import { domainJson, SYNTH_MODEL_FILE_FORMAT, type SynthModelFile, sampleCsv, writeWhole } from './sample.js';
 import type { SynthSpec } from './spec.js';
@@ -250,7 +251,12 @@ function readData(spec: SynthSpec): { data: EncodedTable; header: readonly strin
   try {
     data = encodeTable(domain, table);
   } catch (err) {
-    throw encodeError(err, spec);
+    throw encodeTableError(err, {
+      csv: { field: 'data', path: spec.data },
+      domain: spec.domain,
+      extraColumnsAt: 'domain',
+      context: CONTEXT,
+    });
   }
   if (data.domain.attrs.length < 2)
     throw new ConfigError(
@@ -303,57 +309,6 @@ function warnClipped(data: EncodedTable, ctx: JobContext): void {
       message: `column ${JSON.stringify(name)}: ${count} cell${count === 1 ? ' was' : 's were'} outside the declared [min, max] and clipped to it (values not shown)`,
     });
   });
-}
-
-/** encodeTable's refusals under the spec field the user gave: the CSV (`data`) or the domain (`domain`). */
-function encodeError(err: unknown, spec: SynthSpec): unknown {
-  if (err instanceof UnsupportedError) {
-    // a numeric column without bins: encodeTable's message says how to declare them
-    const advice = err.message.replace(/^encodeTable: /, '');
-    return new ConfigError(
-      [{ path: 'domain', value: spec.domain, allowed: `numeric columns with declared bins: ${advice}` }],
-      CONTEXT,
-    );
-  }
-  if (!(err instanceof ConfigError)) return err;
-  const more = /\(first (\d+) of (\d+) cells outside the domain\)/.exec(err.message);
-  const names = (prefix: string) =>
-    err.issues
-      .filter((i) => i.path.startsWith(prefix))
-      .map((i) => JSON.stringify(i.path.slice(prefix.length)));
-  const missing = names('header.');
-  const extra = names('domain.');
-  const issues: ConfigIssue[] = [];
-  if (missing.length > 0)
-    issues.push({
-      path: 'data',
-      value: spec.data,
-      allowed: `a CSV with a column for every domain entry (no column ${missing.join(', ')})`,
-    });
-  if (extra.length > 0)
-    issues.push({
-      path: 'domain',
-      value: spec.domain,
-      allowed: `a domain with an entry for every CSV column (none for ${extra.join(', ')})`,
-    });
-  err.issues.forEach((i, k) => {
-    if (i.path.startsWith('header.') || i.path.startsWith('domain.')) return;
-    if (i.path === 'domain') {
-      issues.push({ path: 'domain', value: spec.domain, allowed: i.allowed });
-      return;
-    }
-    const got = i.value === undefined ? '' : `, got ${JSON.stringify(i.value)}`;
-    const rest =
-      more && k === err.issues.length - 1
-        ? `; ${Number(more[2]) - Number(more[1])} more cells outside it`
-        : '';
-    issues.push({
-      path: 'data',
-      value: spec.data,
-      allowed: `cells inside the domain (${i.path}: ${i.allowed}${got}${rest})`,
-    });
-  });
-  return new ConfigError(issues, CONTEXT);
 }
 
 function sha256(text: string): string {

@@ -2,16 +2,9 @@
  * Inline SVG charts for the evaluation section: horizontal bars, a heatmap of pairs, and line plots against a
  * log-scaled x axis. Every label is escaped; nothing refers to an external resource.
  */
+import { escapeHtml } from '../../core/index.js';
 
-/** Escapes text for HTML element content and quoted attribute values (the report's rules: & < > " '). */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 /** A number for display: 3 significant digits, '—' for null/NaN. */
 export function fmt(x: number | null | undefined, digits = 3): string {
