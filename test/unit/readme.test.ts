@@ -1,9 +1,10 @@
 /**
  * The README and docs/privacy.md are a newcomer's path: every `./bin/veil ...` command in them must run and
  * exit 0, and an output quoted on the next line as `# → ...` must be what the command prints. Commands run
- * in-process (the same code as bin/veil).
+ * in-process (the same code as bin/veil); the tour's `head`/`tail` lines that prepare files run in the shell.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +12,14 @@ import { runVeil } from '../../src/cli/testing.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/** The tour's file preparation (`head …`, `(head …; tail …) > …`): run by the shell, as a newcomer would. */
+const SHELL_PREP = /^\(?(head|tail) /;
+
 function commandsIn(file: string): Array<{ line: string; next: string }> {
   const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
   return lines
     .map((line, i) => ({ line: line.replace(/\s+#.*$/, '').trim(), next: lines[i + 1]?.trim() ?? '' }))
-    .filter((l) => l.line.startsWith('./bin/veil '));
+    .filter((l) => l.line.startsWith('./bin/veil ') || SHELL_PREP.test(l.line));
 }
 
 const commands = [...commandsIn('README.md'), ...commandsIn('docs/privacy.md')];
@@ -27,6 +31,7 @@ describe('commands in README.md and docs/privacy.md', () => {
   let scratch = '';
   beforeAll(() => {
     scratch = mkdtempSync(join(tmpdir(), 'veil-readme-'));
+    mkdirSync(join(scratch, 'veil-data'));
     process.env.VEIL_DB = `sqlite:${join(scratch, 'veil.db')}`;
   });
   afterAll(() => {
@@ -39,6 +44,11 @@ describe('commands in README.md and docs/privacy.md', () => {
   });
 
   it.each(commands.map((c) => [c.line, c.next] as const))('%s', async (line, next) => {
+    if (SHELL_PREP.test(line)) {
+      // veil-data/ is the scratch directory here, as for the veil commands below
+      execFileSync('sh', ['-c', line.replace(/veil-data\//g, `${scratch}/veil-data/`)], { cwd: ROOT });
+      return;
+    }
     // shell words: whitespace-separated, single or double quotes group (as a newcomer's shell would)
     const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
       (m) => m[1] ?? m[2] ?? m[3]!,
