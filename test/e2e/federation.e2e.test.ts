@@ -430,6 +430,8 @@ describe('a federation of real processes over mutual TLS', () => {
     const config = coordinatorConfig('budgets', port, {
       rounds: 3,
       minNodes: 2,
+      // round 1 waits for all three: a node that registers after it started would first be asked for round 2
+      startAfterNodes: 3,
       roundTimeoutMs: 30_000,
       waitForNodesMs: 3_000,
       evaluateEvery: 0,
