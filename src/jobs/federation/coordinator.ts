@@ -283,7 +283,7 @@ const NOT_COLLECTING = {
  * when it names one (the domain is read now, so a bad file stops the job before it listens).
  * @throws {ConfigError} at `synth.domain`
  */
-function sampleCollector(
+export function sampleCollector(
   file: CoordinatorFile,
   log: (line: string) => void,
   source: string,
@@ -309,6 +309,20 @@ function sampleCollector(
         source,
       );
     }
+    const unbinned = [...domain]
+      .filter(([, c]) => c.type === 'numeric' && c.edges === undefined)
+      .map(([k]) => k);
+    if (unbinned.length > 0)
+      throw new ConfigError(
+        [
+          {
+            path: 'synth.domain',
+            value: s.domain,
+            allowed: `a synthesis domain: numeric columns need declared bins (${unbinned.map((k) => JSON.stringify(k)).join(', ')} have none; docs/synthetic-data.md)`,
+          },
+        ],
+        source,
+      );
     checkRows = (header, rows) => {
       try {
         encodeTable(domain, { header, rows });

@@ -2,10 +2,16 @@
  * The federation configs' `synth` sections (docs/federated.md §5.4): paths resolved against the file, every bad
  * key reported with its path and what is allowed, synthesis refused for the embedded hospitals (no CSV).
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/index.js';
+import { SubmitSamplesRequestSchema } from '../../transport/index.js';
 import { parseCoordinatorFile, parseNodeFile } from './config.js';
+import { sampleCollector } from './coordinator.js';
 
 const node = (
   synth: unknown,
@@ -82,5 +88,54 @@ describe('synth sections of the federation configs', () => {
     expect(issues(() => parseCoordinatorFile(coordinator(synth), '/c.json')).map((i) => i.path)).toContain(
       path,
     );
+  });
+});
+
+describe("the coordinator's sample collector from its config", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'veil-collector-'));
+  const domainFile = (name: string, domain: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(domain));
+    return path;
+  };
+
+  it('is absent without a synth section, and refuses a domain with unbinned numeric columns at start', () => {
+    const file = (synth: unknown) => parseCoordinatorFile(coordinator(synth), join(dir, 'c.json'));
+    expect(
+      sampleCollector(parseCoordinatorFile(coordinator(undefined), join(dir, 'c.json')), () => {}, 'c'),
+    ).toBeNull();
+    const unbinned = domainFile('unbinned.json', { age: { type: 'numeric', min: 0, max: 99 }, sex: 2 });
+    expect(() => sampleCollector(file({ domain: unbinned }), () => {}, 'c')).toThrow(/"age" have none/);
+  });
+
+  it('checks every cell against the domain before keeping anything', async () => {
+    const domain = domainFile('ok.json', { age: { type: 'numeric', min: 0, max: 100, bins: 10 }, sex: 2 });
+    const kept: string[] = [];
+    const c = sampleCollector(
+      parseCoordinatorFile(coordinator({ domain, dir: 'kept' }), join(dir, 'c.json')),
+      (l) => kept.push(l),
+      'c',
+    )!;
+    const send = (csv: string) => {
+      const bytes = new TextEncoder().encode(csv);
+      return c.submitSamples(
+        create(SubmitSamplesRequestSchema, {
+          protocolVersion: 1,
+          method: 'mst',
+          epsilon: 1,
+          delta: 1e-6,
+          rows: csv.trim().split('\n').length - 1,
+          csv: bytes,
+          sha256: createHash('sha256').update(bytes).digest(),
+        }),
+        { id: 'hospital-1', fingerprint: 'f' },
+      );
+    };
+    const refused = await send('age,sex\n30,1\n41,7\n');
+    expect(refused.accepted).toBe(false);
+    expect(refused.reason).toMatch(/inside the coordinator's domain \(rows\[1\]\.sex\)/);
+    expect(refused.reason).not.toMatch(/\b7\b/); // the reason names the cell's place, never its value
+    expect((await send('age,sex\n30,1\n41,0\n')).accepted).toBe(true);
+    expect(kept).toEqual([expect.stringMatching(/^synthetic samples from hospital-1: 2 rows/)]);
   });
 });
