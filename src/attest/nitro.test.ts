@@ -7,7 +7,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode, encode } from 'cbor-x';
+import { decode, encode } from 'cborg';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../core/index.js';
 import { type AttestationCheck, verifyNitroAttestation } from './nitro.js';
@@ -49,13 +49,13 @@ describe('verifyNitroAttestation on a genuine document', () => {
   it('pins the root AWS publishes (SHA-256 641a0321…79bb5b), the one in the document', () => {
     const root = new X509Certificate(AWS_NITRO_ROOT_PEM);
     expect(createHash('sha256').update(root.raw).digest('hex')).toBe(AWS_NITRO_ROOT_SHA256);
-    const [, , payload] = decode(genuine) as Uint8Array[];
-    const doc = decode(payload!) as { cabundle: Uint8Array[] };
+    const [, , payload] = decode(genuine, { useMaps: true }) as Uint8Array[];
+    const doc = Object.fromEntries(decode(payload!, { useMaps: true })) as { cabundle: Uint8Array[] };
     expect(Buffer.from(doc.cabundle[0]!).equals(root.raw)).toBe(true);
   });
 
   it('refuses a flipped byte of the payload or of the signature', () => {
-    const cose = decode(genuine) as Uint8Array[];
+    const cose = decode(genuine, { useMaps: true }) as Uint8Array[];
     const payload = Buffer.from(cose[2]!);
     payload[20]! ^= 1; // inside module_id: still a well-formed map
     refused('signature', () => verifyNitroAttestation(encode([cose[0], cose[1], payload, cose[3]])));
@@ -70,8 +70,11 @@ describe('verifyNitroAttestation on a genuine document', () => {
   it('refuses a wrong PCR, another root, another nonce, and a time outside the chain', () => {
     refused('pcr', () => verifyNitroAttestation(genuine, { expectPcrs: { 4: '0'.repeat(96) } }));
     refused('pcr', () => verifyNitroAttestation(genuine, { expectPcrs: { 20: PCR4 } }));
-    const [, , payload] = decode(genuine) as Uint8Array[];
-    const doc = decode(payload!) as { cabundle: Uint8Array[]; nonce: Uint8Array };
+    const [, , payload] = decode(genuine, { useMaps: true }) as Uint8Array[];
+    const doc = Object.fromEntries(decode(payload!, { useMaps: true })) as {
+      cabundle: Uint8Array[];
+      nonce: Uint8Array;
+    };
     // the enclave's own intermediate as the only trusted root: a valid chain, an untrusted root
     const other = new X509Certificate(doc.cabundle[1]!).toString();
     refused('root', () => verifyNitroAttestation(genuine, { roots: [other] }));
@@ -85,13 +88,15 @@ describe('verifyNitroAttestation on a genuine document', () => {
   it('refuses what is not a COSE_Sign1 attestation, naming the format', () => {
     refused('format', () => verifyNitroAttestation(new Uint8Array([0xff, 0x00])));
     refused('format', () => verifyNitroAttestation(encode(['a', 'b'])));
-    const cose = decode(genuine) as Uint8Array[];
+    const cose = decode(genuine, { useMaps: true }) as Uint8Array[];
     refused('algorithm', () =>
-      verifyNitroAttestation(encode([encode({ 1: -7 }), cose[1], cose[2], cose[3]])),
+      verifyNitroAttestation(encode([encode(new Map([[1, -7]])), cose[1], cose[2], cose[3]])),
     );
-    const doc = decode(cose[2]!) as Record<string, unknown>;
+    const doc = decode(cose[2]!, { useMaps: true }) as Map<unknown, unknown>;
     refused('format', () =>
-      verifyNitroAttestation(encode([cose[0], cose[1], encode({ ...doc, digest: 'SHA256' }), cose[3]])),
+      verifyNitroAttestation(
+        encode([cose[0], cose[1], encode(new Map([...doc, ['digest', 'SHA256']])), cose[3]]),
+      ),
     );
   });
 });

@@ -9,10 +9,11 @@
  * ["Signature1", protected, h'', payload] with the leaf certificate's key (node:crypto, IEEE P1363 signatures);
  * the chain cabundle[0] → … → certificate, each certificate signed by the one before and valid at the
  * document's time (or `at`); cabundle[0] equal to a pinned root (default: AWS's, nitro-root.ts); the PCRs against
- * the expected values; the nonce. Parsed with cbor-x, no COSE library: the format is one fixed structure.
+ * the expected values; the nonce. Parsed with cborg (pure JavaScript), no COSE library: the format is one fixed
+ * structure.
  */
 import { createHash, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
-import { decode, encode } from 'cbor-x';
+import { decode, encode } from 'cborg';
 import { IntegrityError } from '../core/index.js';
 import { AWS_NITRO_ROOT_PEM } from './nitro-root.js';
 
@@ -73,7 +74,7 @@ export function verifyNitroAttestation(
 ): NitroAttestation {
   let cose: unknown;
   try {
-    cose = decode(document);
+    cose = decode(document, { useMaps: true });
   } catch {
     return fail('format', 'not CBOR');
   }
@@ -81,18 +82,23 @@ export function verifyNitroAttestation(
   const [protectedHeader, , payload, signature] = cose as unknown[];
   if (!bytes(protectedHeader) || !bytes(payload) || !bytes(signature))
     return fail('format', 'COSE_Sign1 fields of the wrong type');
+  // maps as Maps: the header and the PCRs have integer keys
   let header: unknown;
-  let doc: Record<string, unknown>;
+  let payloadMap: unknown;
   try {
-    header = decode(protectedHeader);
-    doc = decode(payload) as Record<string, unknown>;
+    header = decode(protectedHeader, { useMaps: true });
+    payloadMap = decode(payload, { useMaps: true });
   } catch {
     return fail('format', 'a header or payload that is not CBOR');
   }
-  const alg = header instanceof Map ? header.get(1) : (header as Record<string, unknown> | null)?.['1'];
+  const alg = header instanceof Map ? header.get(1) : undefined;
   if (alg !== -35) return fail('algorithm', `ES384 (COSE alg -35) expected, got ${String(alg)}`);
-  if (typeof doc !== 'object' || doc === null) return fail('format', 'a payload that is not a map');
-  const { module_id, digest, timestamp, pcrs, certificate, cabundle } = doc as Record<string, unknown>;
+  if (!(payloadMap instanceof Map)) return fail('format', 'a payload that is not a map');
+  const doc = Object.fromEntries([...payloadMap].filter(([k]) => typeof k === 'string')) as Record<
+    string,
+    unknown
+  >;
+  const { module_id, digest, timestamp, pcrs, certificate, cabundle } = doc;
   if (typeof module_id !== 'string' || module_id.length === 0) return fail('format', 'module_id');
   if (digest !== 'SHA384') return fail('format', `digest SHA384 expected, got ${String(digest)}`);
   const ms = typeof timestamp === 'bigint' ? Number(timestamp) : timestamp;
@@ -100,7 +106,8 @@ export function verifyNitroAttestation(
   if (!bytes(certificate)) return fail('format', 'certificate');
   if (!Array.isArray(cabundle) || cabundle.length === 0 || !cabundle.every(bytes))
     return fail('format', 'cabundle');
-  const pcrMap = pcrs instanceof Map ? pcrs : new Map(Object.entries((pcrs as object) ?? {}));
+  if (!(pcrs instanceof Map)) return fail('format', 'pcrs');
+  const pcrMap = pcrs;
   const pcrValues: Record<number, string> = {};
   for (const [k, v] of pcrMap) {
     const index = Number(k);
@@ -118,14 +125,7 @@ export function verifyNitroAttestation(
   } catch {
     return fail('format', 'a certificate that is not DER X.509');
   }
-  // Buffers, not plain Uint8Arrays: cbor-x writes a Uint8Array with a typed-array tag (RFC 8746), a Buffer as a
-  // plain byte string, which the Sig_structure needs
-  const toBeSigned = encode([
-    'Signature1',
-    Buffer.from(protectedHeader),
-    Buffer.alloc(0),
-    Buffer.from(payload),
-  ]);
+  const toBeSigned = encode(['Signature1', protectedHeader, new Uint8Array(0), payload]);
   let signed = false;
   try {
     signed = verify('sha384', toBeSigned, { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
