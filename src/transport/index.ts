@@ -11,6 +11,11 @@
  * development certificate authority and CRLs. Transport knows nothing of any protocol's logic: protocols are
  * bound to it by implementing a handler (e.g. {@link CoordinatorHandler}).
  *
+ * Also the HTTP plumbing of Veil's HTTP services (http/): {@link createHttpServer} (Fastify with safe access
+ * logs, JSON errors with stable lower_snake codes, {@link HttpError}), {@link listen}, and signed requests between
+ * parties ({@link signRequest}, {@link RequestVerifier}, {@link requireSignature}: Ed25519 or RSA-PSS, with a
+ * timestamp window and a replay cache).
+ *
  * @example
  * import { createInMemoryClient } from 'veil/transport';
  * const client = createInMemoryClient(coordinator, { id: 'hospital-1', fingerprint: 'sim' });
@@ -18,6 +23,10 @@
  * @example
  * const server = await startServer({ host: '0.0.0.0', port: 7443, tls,
  *   services: [hostService(FederatedCoordinatorService, coordinator, { label: 'coordinator' }), hostService(PsiService, psi)] });
+ * @example
+ * const app = createHttpServer({ label: 'cleanroom', log: (line) => console.log(JSON.stringify(line)) });
+ * app.post('/jobs', { preValidation: requireSignature(verifier) }, async (request) => ({ by: signedParty(request) }));
+ * const server = await listen(app, { host: '127.0.0.1', port: 0 });
  */
 export {
   type Compression,
@@ -137,6 +146,31 @@ export {
   startCoordinatorServer,
   startServer,
 } from './grpc/server.js';
+export {
+  type ErrorReply,
+  errorReply,
+  HttpError,
+  INTERNAL_ERROR_MESSAGE,
+} from './http/errors.js';
+export {
+  createHttpServer,
+  DEFAULT_HTTP_BODY_LIMIT,
+  type HttpListening,
+  type HttpLogLine,
+  type HttpServerOptions,
+  listen,
+} from './http/server.js';
+export { requireSignature, signedParty } from './http/signature-hook.js';
+export {
+  DEFAULT_MAX_NONCES,
+  DEFAULT_MAX_SKEW_MS,
+  RequestVerifier,
+  type RequestVerifierOptions,
+  SIGNED_REQUEST_HEADERS,
+  type SignRequestInput,
+  signRequest,
+  type VerifyRequestInput,
+} from './http/signed-requests.js';
 export {
   createInMemoryClient,
   createInMemoryServiceClient,
