@@ -68,9 +68,11 @@ function startWorker(workerData: object): Worker {
   const js = new URL('./noise-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
   // Running from the TypeScript sources (tsx, vitest): register tsx's loader inside the worker, then load the
-  // source (a worker's --import runs too late for its entry module).
+  // source (a worker's --import runs too late for its entry module). tsx is resolved here: eval code resolves
+  // from the working directory, which may be outside the checkout (a run in a temporary directory).
   const source = JSON.stringify(new URL('./noise-worker.ts', import.meta.url).href);
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${source}); }).catch(() => process.exit(1));`;
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const boot = `import(${tsx}).then((m) => { m.register(); return import(${source}); }).catch(() => process.exit(1));`;
   return new Worker(boot, { eval: true, workerData });
 }
 
