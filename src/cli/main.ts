@@ -7,7 +7,9 @@ import { ConfigError } from '../core/index.js';
 import { EXIT } from './exit-codes.js';
 import { type GlobalOptions, type Io, printError, printResult, processIo } from './output.js';
 import type { Actions, ArgumentHandler, Handler } from './program/actions.js';
+import * as attest from './program/attest.js';
 import * as certs from './program/certs.js';
+import * as cleanroom from './program/cleanroom.js';
 import * as demo from './program/demo.js';
 import * as federation from './program/federation.js';
 import * as ledger from './program/ledger.js';
@@ -19,7 +21,18 @@ import * as train from './program/train.js';
 const VERSION = '0.1.0';
 
 /** The command groups, in the order `veil --help` lists them. */
-const COMMANDS = [demo, train, synth, simulate, federation, ledger, certs, privacy] as const;
+const COMMANDS = [
+  demo,
+  train,
+  synth,
+  simulate,
+  federation,
+  ledger,
+  certs,
+  attest,
+  cleanroom,
+  privacy,
+] as const;
 
 /** Builds the program. Commands run their handler and record the exit code in `state`. */
 function buildProgram(io: Io, state: { exitCode: number; json: boolean }): Command {

@@ -14,6 +14,21 @@
  * const { summary } = await runTrainJob(spec, { ledger: ledgerAt('sqlite:veil.db'), principal: 'alice',
  *   progress: () => {} });
  */
+
+export {
+  type CleanroomDemoSpec,
+  type CleanroomDemoSummary,
+  runCleanroomDemoJob,
+} from './cleanroom/demo.js';
+export { ensureRoomAccount, roomAccount, roomEngine } from './cleanroom/engine.js';
+export {
+  type CleanroomServeSpec,
+  type RunningRoom,
+  readRuntimeConfig,
+  runCleanroomServeJob,
+  startRoom,
+} from './cleanroom/serve.js';
+export { parseRuntimeConfig, type RuntimeConfigInput, RuntimeConfigSchema } from './cleanroom/spec.js';
 export {
   checkCancelled,
   type JobContext,
