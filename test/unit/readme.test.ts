@@ -43,19 +43,23 @@ describe('commands in README.md and docs/privacy.md', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(commands.map((c) => [c.line, c.next] as const))('%s', async (line, next) => {
-    if (SHELL_PREP.test(line)) {
-      // veil-data/ is the scratch directory here, as for the veil commands below
-      execFileSync('sh', ['-c', line.replace(/veil-data\//g, `${scratch}/veil-data/`)], { cwd: ROOT });
-      return;
-    }
-    // shell words: whitespace-separated, single or double quotes group (as a newcomer's shell would)
-    const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
-      (m) => m[1] ?? m[2] ?? m[3]!,
-    );
-    const run = await runVeil(...args.map((a) => (a.startsWith('veil-data/') ? join(scratch, a) : a)));
-    expect(run.code, run.stderr).toBe(0);
-    // a quoted output line ("# → epsilon = 2.59666 ...") must appear verbatim in the output
-    if (next.startsWith('# → ')) expect(run.stdout).toContain(next.slice('# → '.length));
-  });
+  it.each(commands.map((c) => [c.line, c.next] as const))(
+    '%s',
+    async (line, next) => {
+      if (SHELL_PREP.test(line)) {
+        // veil-data/ is the scratch directory here, as for the veil commands below
+        execFileSync('sh', ['-c', line.replace(/veil-data\//g, `${scratch}/veil-data/`)], { cwd: ROOT });
+        return;
+      }
+      // shell words: whitespace-separated, single or double quotes group (as a newcomer's shell would)
+      const args = [...line.replace(/^\.\/bin\/veil /, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
+        (m) => m[1] ?? m[2] ?? m[3]!,
+      );
+      const run = await runVeil(...args.map((a) => (a.startsWith('veil-data/') ? join(scratch, a) : a)));
+      expect(run.code, run.stderr).toBe(0);
+      // a quoted output line ("# → epsilon = 2.59666 ...") must appear verbatim in the output
+      if (next.startsWith('# → ')) expect(run.stdout).toContain(next.slice('# → '.length));
+    },
+    120_000,
+  ); // the clean-room demo starts a room and its parties' commands as processes
 });

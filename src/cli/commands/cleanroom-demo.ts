@@ -35,7 +35,7 @@ export async function cleanroomDemo(
     text: [
       `clean room (${s.attestation} enclave): ${s.joinedRows} joined rows, ${s.method.toUpperCase()} at epsilon ${s.epsilon}, delta ${s.delta}`,
       `cross-party 3-way TV (lower is better): room ${s.tv3Joined.toFixed(3)}  vs  each party alone, paired at random ${s.tv3Alone.toFixed(3)}`,
-      `income classifier trained on synthetic data: room ${pct(s.accuracy)}  vs  alone ${pct(s.accuracyAlone)}  (majority class ${pct(s.majority)})`,
+      `income classifier trained on synthetic data: room ${pct(s.accuracy)}  vs  alone ${pct(s.accuracyAlone)}  (majority class ${pct(s.majority)}; trained on the real join, not private: ${pct(s.accuracyReal)})`,
       `joint DP count of the join at epsilon 0.1: ${s.jointCount}`,
       `audit log ${s.auditVerified ? 'verified' : 'DID NOT VERIFY'}, naming ${s.auditParties.join(' and ')}`,
     ],
