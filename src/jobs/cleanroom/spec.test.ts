@@ -84,6 +84,11 @@ describe('runtime.yaml', () => {
       'parties.0.columns.id',
     ],
     [
+      'dpgan (its events need an RDP account)',
+      (c: ReturnType<typeof valid>) => Object.assign(c.synth, { method: 'dpgan' }),
+      'synth.method',
+    ],
+    [
       'a repeated name',
       (c: ReturnType<typeof valid>) => Object.assign(c.parties[1]!, { name: 'a' }),
       'parties.1.name',

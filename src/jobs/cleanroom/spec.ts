@@ -11,9 +11,10 @@ import { ConfigError } from '../../core/index.js';
 import { type DomainEntry, parseDomain } from '../../ml/index.js';
 import { integer, openUnit, positive, text } from '../fields.js';
 import { parseSpec } from '../spec.js';
-import { METHOD_NAMES } from '../synth/methods.js';
+import type { SynthMethodName } from '../synth/methods.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const ROOM_METHODS = ['mst', 'aim'] as const satisfies readonly SynthMethodName[];
 const name = (what: string) =>
   z
     .string({ error: `${what}: lower-case letters, digits and '-', starting with a letter (at most 40)` })
@@ -46,7 +47,12 @@ export const RuntimeConfigSchema = z
     budget: z.object({ epsilon: positive(), delta: openUnit() }).strict(),
     synth: z
       .object({
-        method: z.enum(METHOD_NAMES, { error: `one of ${METHOD_NAMES.join(', ')}` }).default('mst'),
+        // the room's account is zCDP: dpgan's subsampled DP-SGD events need an RDP account
+        method: z
+          .enum(ROOM_METHODS, {
+            error: `mst or aim (dpgan's subsampled events cannot be composed by the room's zCDP account)`,
+          })
+          .default('mst'),
         epsilon: positive(),
         rows: integer(1, 1_000_000),
       })
