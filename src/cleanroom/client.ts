@@ -33,6 +33,8 @@ export interface CleanroomClientOptions {
   readonly roots?: readonly string[];
   /** Simulated-enclave roots (PEM) the party accepts, explicitly (development only). */
   readonly allowSimulatedRoots?: readonly string[];
+  /** How long one request may take, its answer included (default 60 s; an upload ten times that). */
+  readonly timeoutMs?: number;
 }
 
 /** What /details returns (the fields the client checks; the rest passes through). */
@@ -60,7 +62,13 @@ export class RoomRequestError extends VeilError {
     readonly reason: string,
     message: string,
   ) {
-    super(codeOf(reason), `the clean room answered ${status} ${reason}: ${message}`, { status, reason });
+    super(
+      codeOf(reason),
+      status === 0
+        ? `the clean room could not be reached (${reason}): ${message}`
+        : `the clean room answered ${status} ${reason}: ${message}`,
+      { status, reason },
+    );
   }
 }
 
@@ -80,6 +88,7 @@ function refuse(message: string, check: string): never {
 export class CleanroomClient {
   private readonly base: string;
   private readonly key: KeyObject;
+  private readonly timeoutMs: number;
 
   /** @throws {InvalidParameterError} for a URL that is not http(s) or a key that does not parse */
   constructor(readonly options: CleanroomClientOptions) {
@@ -96,6 +105,7 @@ export class CleanroomClient {
       });
     }
     this.base = url.toString().replace(/\/$/, '');
+    this.timeoutMs = options.timeoutMs ?? 60_000;
     try {
       this.key =
         typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
@@ -106,6 +116,28 @@ export class CleanroomClient {
         value: '(a key)',
         allowed: 'a PKCS#8 PEM private key (Ed25519 or RSA)',
       });
+    }
+  }
+
+  /**
+   * One HTTP exchange, its answer's body included, within `timeoutMs`.
+   * @throws {RoomRequestError} status 0, `unreachable` or `timeout`
+   */
+  private async send(path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await fetch(`${this.base}${path}`, { ...init, signal });
+      // read the body under the same deadline: a room that sends headers and stalls is caught too
+      const bytes = await res.arrayBuffer();
+      return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (err) {
+      if (signal.aborted)
+        throw new RoomRequestError(0, 'timeout', `${this.base}: no answer within ${timeoutMs / 1000} s`);
+      throw new RoomRequestError(
+        0,
+        'unreachable',
+        `${this.base}: ${(err as Error).cause ?? (err as Error).message}`,
+      );
     }
   }
 
@@ -122,20 +154,16 @@ export class CleanroomClient {
       party: this.options.party,
       privateKey: this.key,
     });
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
+    const res = await this.send(
+      path,
+      {
         method,
         headers: { ...signed, ...headers, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
         ...(body ? { body } : {}),
-      });
-    } catch (err) {
-      throw new RoomRequestError(
-        0,
-        'unreachable',
-        `${this.base}: ${(err as Error).cause ?? (err as Error).message}`,
-      );
-    }
+      },
+      // an upload of a million rows takes seconds to seal, send and check: it gets ten times longer
+      body ? 10 * this.timeoutMs : this.timeoutMs,
+    );
     if (!res.ok) {
       let code = 'http_error';
       let message = res.statusText;
@@ -159,16 +187,7 @@ export class CleanroomClient {
     const nonce = Buffer.alloc(32);
     csprng().fillBytes(nonce);
     const nonceHex = nonce.toString('hex');
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}/attestation?nonce=${nonceHex}`);
-    } catch (err) {
-      throw new RoomRequestError(
-        0,
-        'unreachable',
-        `${this.base}: ${(err as Error).cause ?? (err as Error).message}`,
-      );
-    }
+    const res = await this.send(`/attestation?nonce=${nonceHex}`, {}, this.timeoutMs);
     if (!res.ok) throw new RoomRequestError(res.status, 'attestation_unavailable', res.statusText);
     const document = new Uint8Array(await res.arrayBuffer());
     const expectPcrs: Record<number, string> = { ...(this.options.expectPcrs ?? {}) };

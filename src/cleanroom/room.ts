@@ -68,6 +68,8 @@ export class Room {
   private readonly uploads = new Map<string, Upload>();
   /** What each party uploaded (kept after the fit drops the uploads themselves). */
   private readonly confirmations = new Map<string, Confirmation>();
+  /** Parties whose upload is checked and being recorded: a second one meanwhile is refused. */
+  private readonly pending = new Set<string>();
   private joined: JoinedTable | null = null;
   private samplesCsv: string | null = null;
   private fitStartedAt: Date | null = null;
@@ -94,6 +96,12 @@ export class Room {
     this.party(name);
     if (this.stage !== 'awaiting_uploads')
       throw new HttpError(409, 'uploads_closed', `uploads are closed: the room is ${this.stage}`);
+    if (this.pending.has(name))
+      throw new HttpError(
+        409,
+        'upload_in_progress',
+        `an upload from ${name} is being accepted; see /confirm_data`,
+      );
     if (this.confirmations.has(name) && !this.config.uploads.allowReplacement)
       throw new HttpError(
         409,
@@ -113,15 +121,26 @@ export class Room {
       this.checkUploadAllowed(name); // again: another request may have committed meanwhile
       const replaced = this.confirmations.has(name);
       const confirmation = this.confirmationOf(upload);
+      // Recorded first, then kept: an upload the audit log does not show is not accepted. The party is marked
+      // pending meanwhile, so a concurrent upload of its own is refused (no await between the last commit and
+      // the start of the fit: two last uploads at once cannot start two fits).
+      this.pending.add(name);
+      try {
+        await this.engine.record({
+          action: 'cleanroom.upload',
+          outcome: replaced ? 'replaced' : 'accepted',
+          principal: name,
+          subject: this.config.room,
+          detail: { rows: upload.rows, fingerprint: upload.fingerprint },
+        });
+      } finally {
+        this.pending.delete(name);
+      }
+      // a replacement whose recording overlapped the last party's upload came too late: the fit has its data
+      if (this.stage !== 'awaiting_uploads')
+        throw new HttpError(409, 'uploads_closed', `uploads are closed: the room is ${this.stage}`);
       this.uploads.set(name, upload);
       this.confirmations.set(name, confirmation);
-      await this.engine.record({
-        action: 'cleanroom.upload',
-        outcome: replaced ? 'replaced' : 'accepted',
-        principal: name,
-        subject: this.config.room,
-        detail: { rows: upload.rows, fingerprint: upload.fingerprint },
-      });
       if (this.uploads.size === this.parties.size) this.startFit();
       return confirmation;
     } catch (err) {
@@ -180,6 +199,7 @@ export class Room {
   }
 
   private startFit(): void {
+    if (this.stage !== 'awaiting_uploads') return;
     this.stage = 'fitting';
     this.fitStartedAt = new Date();
     const uploads = this.config.parties.map((p) => this.uploads.get(p.name)!);

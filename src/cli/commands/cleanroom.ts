@@ -3,17 +3,18 @@
  * `serve` runs the room (src/jobs/cleanroom/serve.ts) until SIGINT/SIGTERM; the party commands verify the
  * room's attestation and configuration (CleanroomClient) before anything else, and refuse with the reason.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import {
   CleanroomClient,
   type CleanroomClientOptions,
   roomPcrs,
   type StatsQuery,
 } from '../../cleanroom/index.js';
-import { ConfigError } from '../../core/index.js';
+import { ConfigError, ERROR_CODES, type ErrorCode, ensureDirectory } from '../../core/index.js';
 import { ledgerAt, ledgerUrl, readRuntimeConfig, runCleanroomServeJob } from '../../jobs/index.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { FlagParser } from '../flags.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
 
@@ -35,6 +36,26 @@ function readFlagFile(flag: string, path: string, allowed: string): Buffer {
       CONTEXT,
     );
   }
+}
+
+/** A PEM certificate file given by `--flag`. */
+function readCertificate(flag: string, path: string, allowed: string): string {
+  const pem = readFlagFile(flag, path, `${allowed} (PEM)`).toString('utf8');
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(
+      [
+        {
+          path: `--${flag}`,
+          value: path,
+          allowed: `${allowed}: a PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        },
+      ],
+      CONTEXT,
+    );
+  }
+  return pem;
 }
 
 /** HOST:PORT, default 127.0.0.1:7700. */
@@ -92,6 +113,20 @@ export async function cleanroomServe(
       summary: { ok: true, ...summary },
       text: [`clean room stopped at stage ${String(summary['stage'])}`],
     };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'ENOTFOUND')
+      throw new ConfigError(
+        [
+          {
+            path: '--listen',
+            value: flags.listen ?? '127.0.0.1:7700',
+            allowed: `an address this machine can listen on (${code}: ${(err as Error).message})`,
+          },
+        ],
+        CONTEXT,
+      );
+    throw err;
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
@@ -138,8 +173,9 @@ export function cleanroomKeygen(flags: {
     type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ed25519');
   const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir); // one level at a time: Node 20's recursive mkdir spins under /proc
     writeFileSync(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    chmodSync(keyFile, 0o600); // `mode` applies only to a new file: --force over a 0644 key must not keep 0644
     writeFileSync(pubFile, publicPem);
   } catch (err) {
     throw new ConfigError(
@@ -194,6 +230,19 @@ function clientOf(flags: ClientFlags): CleanroomClient {
   const keyFile = required('key', flags.key, "the party's private key file (veil cleanroom keygen)");
   const privateKey = readFlagFile('key', keyFile, 'a PKCS#8 PEM private key').toString('utf8');
   const f = new FlagParser();
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // refused below
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    f.problem('--url', url, 'an http:// or https:// URL of a clean room, e.g. http://127.0.0.1:7700');
+  try {
+    createPrivateKey(privateKey);
+  } catch {
+    f.problem('--key', keyFile, 'a PKCS#8 PEM private key, Ed25519 or RSA (veil cleanroom keygen)');
+  }
   const expectPcrs: Record<number, string> = {};
   if (flags.expectPcr0 !== undefined) {
     if (!HEX48.test(flags.expectPcr0))
@@ -203,8 +252,12 @@ function clientOf(flags: ClientFlags): CleanroomClient {
   for (const e of flags.expectPcr ?? []) {
     const m = /^(\d{1,2})=([0-9a-fA-F]{96})$/.exec(e);
     if (!m || Number(m[1]) > 31) f.problem('--expect-pcr', e, 'N=HEX: a PCR index 0-31 and 96 hex digits');
+    else if (expectPcrs[Number(m[1])] !== undefined && expectPcrs[Number(m[1])] !== m[2]!.toLowerCase())
+      f.problem('--expect-pcr', e, `one value per PCR (PCR${m[1]} is already expected to be another value)`);
     else expectPcrs[Number(m[1])] = m[2]!.toLowerCase();
   }
+  if (flags.expectConfig && expectPcrs[2] !== undefined)
+    f.problem('--expect-pcr', `2=${expectPcrs[2]}`, 'no PCR2 with --expect-config (PCR2 is its SHA-384)');
   const maxEpsilon = f.optionalNumber('max-epsilon', flags.maxEpsilon, { kind: 'positive' });
   f.done();
   const options: CleanroomClientOptions = {
@@ -219,17 +272,15 @@ function clientOf(flags: ClientFlags): CleanroomClient {
     ...(flags.allowSimulated
       ? {
           allowSimulatedRoots: [
-            readFlagFile(
+            readCertificate(
               'allow-simulated',
               flags.allowSimulated,
-              "a simulated enclave's root certificate (PEM)",
-            ).toString('utf8'),
+              "a simulated enclave's root certificate",
+            ),
           ],
         }
       : {}),
-    ...(flags.root
-      ? { roots: [readFlagFile('root', flags.root, 'a root certificate (PEM)').toString('utf8')] }
-      : {}),
+    ...(flags.root ? { roots: [readCertificate('root', flags.root, 'a root certificate')] } : {}),
   };
   return new CleanroomClient(options);
 }
@@ -309,7 +360,15 @@ export async function cleanroomStatus(flags: ClientFlags & { wait?: true }): Pro
       `room ${s.room}: ${s.stage}${s.failure ? ` (${s.failure})` : ''}`,
       ...s.parties.map((p) => `  ${p.name}: ${p.uploaded ? 'uploaded' : 'waiting'}`),
     ],
-    ...(s.stage === 'failed' ? { exitCode: 1 } : {}),
+    // a failed fit: the exit code of its error code (a budget refusal is 4, an empty join 3, ...)
+    ...(s.stage === 'failed'
+      ? {
+          exitCode:
+            s.failure !== null && s.failure in ERROR_CODES
+              ? exitCodeFor(s.failure as ErrorCode)
+              : EXIT.internal,
+        }
+      : {}),
   };
 }
 
@@ -323,13 +382,19 @@ export async function cleanroomSamples(
       [{ path: '--out', value: out, allowed: 'a file that does not exist yet (or --force)' }],
       CONTEXT,
     );
+  // before asking the room (which records the samples as served): a file we can write
+  const where = outProblem(out);
+  if (where)
+    throw new ConfigError([{ path: '--out', value: out, allowed: `a writable file (${where})` }], CONTEXT);
   const client = clientOf(flags);
   await client.attest();
   const csv = await client.samples();
+  const tmp = `${out}.tmp-${process.pid}`;
   try {
-    writeFileSync(`${out}.tmp-${process.pid}`, csv);
-    renameSync(`${out}.tmp-${process.pid}`, out);
+    writeFileSync(tmp, csv);
+    renameSync(tmp, out);
   } catch (err) {
+    rmSync(tmp, { force: true });
     throw new ConfigError(
       [{ path: '--out', value: out, allowed: `a writable file (${(err as Error).message})` }],
       CONTEXT,
@@ -337,6 +402,21 @@ export async function cleanroomSamples(
   }
   const rows = csv.trimEnd().split('\n').length - 1;
   return { summary: { ok: true, out, rows }, text: [`wrote ${rows} synthetic rows to ${out}`] };
+}
+
+/** Why `out` cannot be written (a directory, or in a folder that does not exist), or null. */
+function outProblem(out: string): string | null {
+  try {
+    if (statSync(out).isDirectory()) return 'it is a directory';
+  } catch {
+    // does not exist yet: its folder must
+  }
+  try {
+    if (!statSync(dirname(out)).isDirectory()) return `${dirname(out)} is not a directory`;
+  } catch {
+    return `the directory ${dirname(out)} does not exist`;
+  }
+  return null;
 }
 
 /** `veil cleanroom stats --kind count|sum|histogram [--column C] --epsilon E`. */

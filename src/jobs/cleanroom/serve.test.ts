@@ -366,3 +366,61 @@ describe('clean room, abuse: a clear error with a stable code, the state unchang
     await unchanged();
   });
 });
+
+describe('clean room, races and stalls', () => {
+  it('two last uploads at once start one fit and charge it once', async () => {
+    const h = await harness();
+    try {
+      const data = partyData(seededRng(9));
+      const [a, b] = await Promise.all([
+        h.room.room.upload('retailer', Buffer.from(data.retailer)),
+        h.room.room.upload('bank', Buffer.from(data.bank)),
+      ]);
+      expect([a.rows, b.rows]).toEqual([N, N]);
+      await h.room.room.settled();
+      expect(h.room.room.status().stage).toBe('ready');
+      const spends = await h.ledger.spends('cleanroom-test-room');
+      expect(spends).toHaveLength(1);
+      const jobs = (await h.ledger.auditEntries()).filter((e) => e.action.startsWith('job.'));
+      expect(jobs).toHaveLength(1);
+      // the same party twice at once: one accepted, one refused
+      const h2 = await harness();
+      try {
+        const both = await Promise.allSettled([
+          h2.room.room.upload('retailer', Buffer.from(data.retailer)),
+          h2.room.room.upload('retailer', Buffer.from(data.retailer)),
+        ]);
+        expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(['already_uploaded', 'upload_in_progress']).toContain(
+          (refused.reason as { code: string }).code,
+        );
+      } finally {
+        await h2.close();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a room that accepts the connection and never answers: the client gives up with timeout', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const client = new CleanroomClient({
+        url: `http://127.0.0.1:${port}`,
+        party: 'bank',
+        privateKey: pem(key('ed25519')).priv,
+        timeoutMs: 300,
+      });
+      await expect(client.attest()).rejects.toMatchObject({ reason: 'timeout', status: 0 });
+      await expect(client.status()).rejects.toMatchObject({ reason: 'timeout' });
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+});
