@@ -14,8 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { loadOrCreateDevRoot } from '../../attest/index.js';
 import { codePcr } from '../../cleanroom/index.js';
-import { type RunningRoom, startRoom } from '../../jobs/cleanroom/serve.js';
-import { sharedLedger } from '../../jobs/context.js';
+import { type RunningRoom, sharedLedger, startRoom } from '../../jobs/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { runVeil } from '../testing.js';
 
