@@ -72,6 +72,50 @@ export async function ensureRoomAccount(ledger: Ledger, config: RoomConfig): Pro
   return path;
 }
 
+/** The purpose a room's fit is charged under. */
+export function fitPurpose(config: RoomConfig): string {
+  return `clean room ${config.room}: synthetic data`;
+}
+
+/**
+ * At a room's start: a fit charged by an earlier run of the room that never recorded its outcome (the process
+ * was killed during the fit) gets its `job.failed` entry now, so the audit log says what the charge bought
+ * (nothing released; the charge stands, since the fit may have read the join).
+ * @returns the ids of the spends recorded so
+ */
+export async function recordInterruptedFits(
+  ledger: Ledger,
+  config: RoomConfig,
+  account: string,
+): Promise<number[]> {
+  const purpose = fitPurpose(config);
+  const charged = (await ledger.spends(account)).filter(
+    (s) => s.purpose === purpose && s.status !== 'refunded',
+  );
+  if (charged.length === 0) return [];
+  const recorded = new Set(
+    (await ledger.auditEntries())
+      .filter((e) => e.action === 'job.complete' || e.action === 'job.failed')
+      .flatMap((e) => (Array.isArray(e.detail['spendIds']) ? (e.detail['spendIds'] as number[]) : [])),
+  );
+  const open = charged.filter((s) => !recorded.has(s.id)).map((s) => s.id);
+  for (const id of open)
+    await ledger.recordJob({
+      job: `veil cleanroom ${config.room} fit`,
+      account,
+      datasets: [],
+      purpose,
+      spendIds: [id],
+      failure: {
+        stage: 'fit',
+        reason:
+          'the room stopped during the fit (found at its next start); nothing was released, the charge stands',
+      },
+      detail: { parties: config.parties.map((p) => p.name) },
+    });
+  return open;
+}
+
 /** The RoomEngine of a room whose account is `account` in `ledger`. */
 export function roomEngine(config: RoomConfig, ledger: Ledger, ctx: JobContext, account: string): RoomEngine {
   const parties = config.parties.map((p) => p.name);
@@ -79,7 +123,7 @@ export function roomEngine(config: RoomConfig, ledger: Ledger, ctx: JobContext, 
   return {
     async fit(joined: JoinedTable): Promise<FitOutcome> {
       const method = config.synth.method as SynthMethodName;
-      const purpose = `clean room ${config.room}: synthetic data`;
+      const purpose = fitPurpose(config);
       // planning reads no record (the public domain only); a refused plan charges nothing
       const plan = METHODS[method].plan(
         config.synth.epsilon,

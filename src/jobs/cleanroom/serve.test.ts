@@ -424,3 +424,47 @@ describe('clean room, races and stalls', () => {
     }
   });
 });
+
+describe('clean room, restart after a crash', () => {
+  it('a fit charged by a run that died mid-fit is recorded as failed at the next start, once', async () => {
+    const h = await harness();
+    const url = `sqlite:${join(h.dir, 'room.db')}`;
+    try {
+      // what a room killed during its fit leaves: the fit's spend, and no job record
+      const spend = await h.ledger.spend(
+        'cleanroom-test-room',
+        [{ kind: 'zcdp', rho: 0.01, mechanism: 'mst' }],
+        {
+          purpose: 'clean room test-room: synthetic data',
+        },
+      );
+      await h.room.close();
+      const logs: string[] = [];
+      const again = await startRoom(
+        { config: join(h.dir, 'runtime.yaml'), host: '127.0.0.1', port: 0 },
+        {
+          ledger: sharedLedger(h.ledger, url),
+          principal: 'operator',
+          progress: (e) => logs.push(JSON.stringify(e)),
+        },
+        h.ledger,
+      );
+      await again.close();
+      const failed = (await h.ledger.auditEntries()).filter((e) => e.action === 'job.failed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.detail['spendIds']).toEqual([spend.id]);
+      expect(logs.join('\n')).toContain(`spend ${spend.id}`);
+      const third = await startRoom(
+        { config: join(h.dir, 'runtime.yaml'), host: '127.0.0.1', port: 0 },
+        { ledger: sharedLedger(h.ledger, url), principal: 'operator', progress: () => {} },
+        h.ledger,
+      );
+      await third.close();
+      expect((await h.ledger.auditEntries()).filter((e) => e.action === 'job.failed')).toHaveLength(1);
+      expect((await h.ledger.verifyAudit()).ok).toBe(true);
+    } finally {
+      await h.ledger.close();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+});

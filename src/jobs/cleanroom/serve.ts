@@ -13,7 +13,7 @@ import { generateHpkeKeyPair } from '../../crypto/index.js';
 import type { Ledger } from '../../ledger/index.js';
 import { listen } from '../../transport/index.js';
 import type { JobContext } from '../context.js';
-import { ensureRoomAccount, roomEngine } from './engine.js';
+import { ensureRoomAccount, recordInterruptedFits, roomEngine } from './engine.js';
 import { parseRuntimeConfig } from './spec.js';
 
 /** What `veil cleanroom serve` is given. */
@@ -87,6 +87,12 @@ export async function startRoom(
   });
   const uploadKey = await generateHpkeKeyPair();
   const account = await ensureRoomAccount(ledger, config);
+  const interrupted = await recordInterruptedFits(ledger, config, account);
+  if (interrupted.length > 0)
+    ctx.progress({
+      kind: 'warning',
+      message: `an earlier run of this room stopped during its fit (spend ${interrupted.join(', ')}): recorded as failed; the charge stands`,
+    });
   const engine = roomEngine(config, ledger, ctx, account);
   const room = new Room(config, engine);
   const app = cleanroomService({
