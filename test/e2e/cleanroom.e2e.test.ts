@@ -31,6 +31,7 @@ describe.skipIf(!existsSync(ADULT))('veil cleanroom demo (three processes)', () 
       attestation: 'simulated',
       auditVerified: true,
       auditParties: ['bank', 'retailer'],
+      confirmed: { retailer: true, bank: true },
       epsilon: 1,
       delta: 1e-6,
     });

@@ -4,7 +4,8 @@
  * income) — split from UCI Adult, each with rows the other lacks (their ids overlap on 90% of each side's rows).
  * The room and both parties are separate `veil` processes on loopback: each party verifies the room's
  * (simulated) attestation and configuration, uploads its columns sealed to the attested key, waits for the fit and
- * downloads samples; one party asks for a joint DP count. The demo then measures, on the true join (which only
+ * checks the room's confirmation (rows, fingerprint, schema) against its own file, downloads samples; one party
+ * asks for a joint DP count. The demo then measures, on the true join (which only
  * the demo, holding both sides, can see):
  * - tv3Joined: the mean total-variation distance of every cross-party 3-way marginal (attributes from both
  *   parties) between the room's samples and the true join;
@@ -15,8 +16,8 @@
  *   same for the paired baseline);
  * - auditVerified: the room's audit log verifies and names both parties.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -69,6 +70,8 @@ export interface CleanroomDemoSummary {
   readonly auditParties: readonly string[];
   readonly jointCount: number;
   readonly rows: Readonly<Record<string, number>>;
+  /** Each party's check of /confirm_data against its own file: rows, SHA-256 fingerprint, schema. */
+  readonly confirmed: Readonly<Record<string, boolean>>;
   readonly seconds: number;
 }
 
@@ -260,6 +263,7 @@ export async function runCleanroomDemoJob(
         );
       return JSON.parse(child.stdout) as Record<string, unknown>;
     };
+    const confirmed: Record<string, boolean> = {};
     const outcomes = await Promise.all(
       parties.map(async (p) => {
         const up = await veil(`${p.name} upload`, [
@@ -271,6 +275,19 @@ export async function runCleanroomDemoJob(
         ]);
         note(
           `${p.name}: uploaded ${String(up['rows'])} rows, fingerprint ${String(up['fingerprint']).slice(0, 16)}…`,
+        );
+        // the party checks what the room says it received against its own file
+        const c = await veil(`${p.name} confirm`, ['cleanroom', 'confirm', ...client(p.name)]);
+        const own = createHash('sha256')
+          .update(readFileSync(join(dir, `${p.name}.csv`)))
+          .digest('hex');
+        if (c['fingerprint'] !== own || c['rows'] !== n || c['schema'] !== 'ok')
+          throw new ProtocolError(
+            `veil cleanroom demo: the room's confirmation for ${p.name} does not match its file`,
+          );
+        confirmed[p.name] = true;
+        note(
+          `${p.name}: the room confirms ${String(c['rows'])} rows, the fingerprint of its file, schema ok`,
         );
         const status = await veil(`${p.name} status`, ['cleanroom', 'status', ...client(p.name), '--wait']);
         if (status['stage'] !== 'ready')
@@ -360,6 +377,7 @@ export async function runCleanroomDemoJob(
       auditParties,
       jointCount: Number(count['value']),
       rows: { retailer: n, bank: n },
+      confirmed,
       seconds: Math.round(performance.now() - started) / 1000,
     };
   } finally {
