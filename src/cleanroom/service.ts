@@ -20,9 +20,15 @@
  * refused (`stale_nonce`). Errors are JSON `{ error: { code, message } }` with stable codes; no answer, log line
  * or error carries a cell or an id.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type HpkeKeyPair, hpkeOpen } from '../crypto/index.js';
-import { createHttpServer, HttpError, RequestVerifier } from '../transport/index.js';
+import {
+  createHttpServer,
+  HttpError,
+  RequestVerifier,
+  requireSignature,
+  signedParty,
+} from '../transport/index.js';
 import type { Room } from './room.js';
 import type { StatsQuery } from './types.js';
 
@@ -80,13 +86,8 @@ export function cleanroomService(options: CleanroomServiceOptions): FastifyInsta
   });
   const issued = new Map<string, number>(); // attestation nonce → when it stops being usable
 
-  const partyOf = (req: FastifyRequest): string =>
-    verifier.verify({
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
-    });
+  // every route but /attestation: refused before validation and the handler unless a listed party signed it
+  const signed = { preValidation: requireSignature(verifier) };
 
   app.get('/attestation', async (req, reply) => {
     const nonce = (req.query as Record<string, unknown>)['nonce'];
@@ -97,14 +98,18 @@ export function cleanroomService(options: CleanroomServiceOptions): FastifyInsta
         'nonce: 16 to 64 random bytes as lower-case hex, fresh for each request',
       );
     const t = now();
-    for (const [n, until] of issued) if (until <= t || issued.size >= MAX_NONCES) issued.delete(n);
+    // oldest first (one TTL for all): drop the expired ones, and the oldest beyond the bound
+    for (const [n, until] of issued) {
+      if (until > t && issued.size < MAX_NONCES) break;
+      issued.delete(n);
+    }
     issued.set(nonce, t + ATTESTATION_NONCE_TTL_MS);
     const document = enclave.attest({ nonce: Buffer.from(nonce, 'hex'), publicKey: uploadKey.publicKey });
     return reply.type('application/cbor').send(Buffer.from(document));
   });
 
-  app.get('/details', async (req) => {
-    const party = partyOf(req);
+  app.get('/details', signed, async (req) => {
+    const party = signedParty(req);
     return {
       room: config.room,
       platform: enclave.platform,
@@ -124,8 +129,8 @@ export function cleanroomService(options: CleanroomServiceOptions): FastifyInsta
     };
   });
 
-  app.get('/formats', async (req) => {
-    const name = partyOf(req);
+  app.get('/formats', signed, async (req) => {
+    const name = signedParty(req);
     const party = config.parties.find((p) => p.name === name)!;
     return {
       party: name,
@@ -153,8 +158,8 @@ export function cleanroomService(options: CleanroomServiceOptions): FastifyInsta
     };
   });
 
-  app.post('/upload_data', async (req, reply) => {
-    const name = partyOf(req);
+  app.post('/upload_data', signed, async (req, reply) => {
+    const name = signedParty(req);
     const nonce = req.headers['x-veil-attestation-nonce'];
     try {
       if (!Buffer.isBuffer(req.body) || req.body.length <= SEAL_OVERHEAD)
@@ -199,17 +204,14 @@ export function cleanroomService(options: CleanroomServiceOptions): FastifyInsta
     return reply.code(201).send(confirmation);
   });
 
-  app.get('/confirm_data', async (req) => room.confirm(partyOf(req)));
-  app.get('/model_status', async (req) => {
-    partyOf(req);
-    return room.status();
-  });
-  app.get('/samples', async (req, reply) => {
-    const csv = await room.samples(partyOf(req));
+  app.get('/confirm_data', signed, async (req) => room.confirm(signedParty(req)));
+  app.get('/model_status', signed, async () => room.status());
+  app.get('/samples', signed, async (req, reply) => {
+    const csv = await room.samples(signedParty(req));
     return reply.type('text/csv; charset=utf-8').send(csv);
   });
-  app.post('/stats', async (req) => {
-    const name = partyOf(req);
+  app.post('/stats', signed, async (req) => {
+    const name = signedParty(req);
     return room.stats(name, statsQuery(req.query as Record<string, unknown>));
   });
   return app;

@@ -72,6 +72,11 @@ export async function ensureRoomAccount(ledger: Ledger, config: RoomConfig): Pro
   return path;
 }
 
+/** The name of a room's fit in the audit log's job records. */
+function fitJobName(config: RoomConfig): string {
+  return `veil cleanroom ${config.room} fit`;
+}
+
 /** The purpose a room's fit is charged under. */
 export function fitPurpose(config: RoomConfig): string {
   return `clean room ${config.room}: synthetic data`;
@@ -101,7 +106,7 @@ export async function recordInterruptedFits(
   const open = charged.filter((s) => !recorded.has(s.id)).map((s) => s.id);
   for (const id of open)
     await ledger.recordJob({
-      job: `veil cleanroom ${config.room} fit`,
+      job: fitJobName(config),
       account,
       datasets: [],
       purpose,
@@ -133,8 +138,16 @@ export function roomEngine(config: RoomConfig, ledger: Ledger, ctx: JobContext, 
       if (joined.rows === 0) throw new NumericError('the join is empty: no id is common to every party');
       const receipt = await ledger.spend(account, plan.charge, { purpose });
       ctx.progress({ kind: 'ledger', message: `spend ${receipt.id} granted on ${account} for "${purpose}"` });
+      const job = {
+        job: fitJobName(config),
+        account,
+        datasets: [],
+        purpose,
+        spendIds: [receipt.id],
+      };
+      let fitted: { csv: string; events: number };
       try {
-        const { csv, events } = await fitInWorker({
+        fitted = await fitInWorker({
           method,
           epsilon: config.synth.epsilon,
           delta: config.budget.delta,
@@ -145,36 +158,30 @@ export function roomEngine(config: RoomConfig, ledger: Ledger, ctx: JobContext, 
           rows: config.synth.rows,
           ...(ctx.seed === undefined ? {} : { seed: ctx.seed }),
         });
-        await ledger.recordJob({
-          job: `veil cleanroom ${config.room} fit`,
-          account,
-          datasets: [],
-          purpose,
-          spendIds: [receipt.id],
-          detail: {
-            parties,
-            method,
-            ...plan.privacy,
-            events,
-            out: { rows: config.synth.rows, hash: createHash('sha256').update(csv).digest('hex') },
-          },
-        });
-        return {
-          csv,
-          privacy: { method, epsilon: config.synth.epsilon, delta: config.budget.delta, ...plan.privacy },
-        };
       } catch (err) {
+        // charged, nothing released: the log says so (the spend stays; the fit may have read the join)
         await ledger.recordJob({
-          job: `veil cleanroom ${config.room} fit`,
-          account,
-          datasets: [],
-          purpose,
-          spendIds: [receipt.id],
+          ...job,
           failure: { stage: 'fit', reason: err instanceof Error ? err.constructor.name : 'error' },
           detail: { parties, method },
         });
         throw err;
       }
+      const { csv, events } = fitted;
+      await ledger.recordJob({
+        ...job,
+        detail: {
+          parties,
+          method,
+          ...plan.privacy,
+          events,
+          out: { rows: config.synth.rows, hash: createHash('sha256').update(csv).digest('hex') },
+        },
+      });
+      return {
+        csv,
+        privacy: { method, epsilon: config.synth.epsilon, delta: config.budget.delta, ...plan.privacy },
+      };
     },
 
     async stats(joined: JoinedTable, query: StatsQuery, party: string): Promise<StatsOutcome> {
