@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codePcr } from '../../cleanroom/index.js';
 import { runVeil } from '../testing.js';
-import { runtimeYaml } from './cleanroom_testing.js';
+import { runtimeYaml } from './testing/cleanroom.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-cleanroom-cli-setup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ import { codePcr } from '../../cleanroom/index.js';
 import { type RunningRoom, sharedLedger, startRoom } from '../../jobs/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { runVeil } from '../testing.js';
-import { csvs, N, runtimeYaml } from './cleanroom_testing.js';
+import { csvs, N, runtimeYaml } from './testing/cleanroom.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-cleanroom-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
