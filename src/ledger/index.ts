@@ -36,6 +36,7 @@ export {
 export { type AuditExport, type AuditQuery, verifyAuditExport } from './audit/queries.js';
 export { RESERVED_AUDIT_PREFIXES, type SecurityEvent } from './audit/security-event.js';
 export type { Account, AccountStatus, SpendReceipt } from './budget/accounts.js';
+export type { Alongside } from './budget/context.js';
 export { type JobRecord, Ledger, type LedgerOptions, type LedgerVerification } from './budget/ledger.js';
 export {
   type AllocatedJob,
@@ -52,6 +53,7 @@ export {
   projectExhaustion,
 } from './budget/planning.js';
 export type { BudgetVerification } from './budget/replay.js';
+export type { SpendOptions, SpendRecord } from './budget/spends.js';
 export { type Dataset, type DatasetTerms, fingerprintFile } from './consent/datasets.js';
 export { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from './store/database.js';
 export type { LedgerSchema } from './store/schema.js';

@@ -2,7 +2,7 @@
  * Audit entries that record no change of their own: a job's lineage (which data, which model, which spends) and
  * security events of other modules, each appended on its own in the same signed, hash-chained log.
  */
-import type { LedgerContext } from '../budget/context.js';
+import type { Alongside, LedgerContext } from '../budget/context.js';
 import { datasetLabel } from '../consent/datasets.js';
 import { datasetIn } from '../consent/registry.js';
 import { type AuditEntry, type AuditRecord, toEntry } from './format.js';
@@ -26,23 +26,31 @@ export interface JobRecord {
 }
 
 /** Records a job's lineage in the audit log: which data, which model, which spends (provenance), or its failure. */
-export async function recordJob(ctx: LedgerContext, job: JobRecord): Promise<AuditEntry> {
+export async function recordJob(
+  ctx: LedgerContext,
+  job: JobRecord,
+  options: { readonly alongside?: Alongside } = {},
+): Promise<AuditEntry> {
   const labels: string[] = [];
   for (const name of job.datasets) labels.push(datasetLabel(await datasetIn(ctx.db, name)));
-  return appendOne(ctx, {
-    action: job.failure ? 'job.failed' : 'job.complete',
-    account: job.account ?? null,
-    dataset: labels.join(', ') || null,
-    purpose: job.purpose,
-    outcome: job.failure ? 'failed' : 'recorded',
-    detail: {
-      job: job.job,
-      ...(job.modelHash ? { modelHash: job.modelHash } : {}),
-      spendIds: job.spendIds ?? [],
-      ...(job.failure ? { stage: job.failure.stage, reason: job.failure.reason.slice(0, 500) } : {}),
-      ...(job.detail ?? {}),
+  return appendOne(
+    ctx,
+    {
+      action: job.failure ? 'job.failed' : 'job.complete',
+      account: job.account ?? null,
+      dataset: labels.join(', ') || null,
+      purpose: job.purpose,
+      outcome: job.failure ? 'failed' : 'recorded',
+      detail: {
+        job: job.job,
+        ...(job.modelHash ? { modelHash: job.modelHash } : {}),
+        spendIds: job.spendIds ?? [],
+        ...(job.failure ? { stage: job.failure.stage, reason: job.failure.reason.slice(0, 500) } : {}),
+        ...(job.detail ?? {}),
+      },
     },
-  });
+    options.alongside,
+  );
 }
 
 /**
@@ -53,14 +61,23 @@ export async function recordJob(ctx: LedgerContext, job: JobRecord): Promise<Aud
  * @throws {IntegrityError} VEIL_INTEGRITY_FAILED when the log was tampered with (nothing is written)
  * @example await ledger.recordEvent({ action: 'fl.registration', outcome: 'refused', subject: 'node-7' })
  */
-export async function recordEvent(ctx: LedgerContext, event: SecurityEvent): Promise<AuditEntry> {
-  return appendOne(ctx, toAuditRecord(event));
+export async function recordEvent(
+  ctx: LedgerContext,
+  event: SecurityEvent,
+  options: { readonly alongside?: Alongside } = {},
+): Promise<AuditEntry> {
+  return appendOne(ctx, toAuditRecord(event), options.alongside);
 }
 
-/** Appends one audit entry on its own and returns it as stored. */
-function appendOne(ctx: LedgerContext, record: Omit<AuditRecord, 'actor'>): Promise<AuditEntry> {
+/** Appends one audit entry on its own (with the caller's `alongside` writes) and returns it as stored. */
+function appendOne(
+  ctx: LedgerContext,
+  record: Omit<AuditRecord, 'actor'>,
+  alongside?: Alongside,
+): Promise<AuditEntry> {
   return ctx.write(async (trx, log) => {
     await log(record);
+    await alongside?.(trx);
     const last = await trx
       .selectFrom('audit_entries')
       .selectAll()

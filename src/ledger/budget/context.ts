@@ -10,6 +10,14 @@ import type { LedgerSchema } from '../store/schema.js';
 /** Appends an audit entry inside the write transaction: it commits with the change it records, or neither does. */
 export type Log = (record: Omit<AuditRecord, 'actor'>) => Promise<void>;
 
+/**
+ * A caller's own writes, to its own tables in the ledger's database (the HTTP service's job rows, API keys),
+ * run inside the ledger's write transaction after the ledger's change: both commit or neither does. The
+ * transaction is typed loosely: those tables are not the ledger's.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the caller's tables are not in LedgerSchema
+export type Alongside = (trx: Kysely<any>) => Promise<void>;
+
 /** A ledger as its operations use it (one per `Ledger`). */
 export interface LedgerContext {
   /** The database, for reads outside a write transaction. */

@@ -19,7 +19,7 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AccountantKind, PrivacyEvent } from '../../accounting/index.js';
-import { ensureDirectory } from '../../core/index.js';
+import { ensureDirectory, InvalidParameterError } from '../../core/index.js';
 import { openAppend } from '../audit/append.js';
 import { type AuditEntry, hex, type SignedTreeHead, unhex } from '../audit/format.js';
 import { type JobRecord, recordEvent, recordJob } from '../audit/lineage.js';
@@ -48,7 +48,7 @@ import { authorize, datasetIn, datasetsIn, registerDataset } from '../consent/re
 import { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from '../store/database.js';
 import type { LedgerSchema } from '../store/schema.js';
 import type { Account, AccountStatus, SpendReceipt } from './accounts.js';
-import type { LedgerContext, Log } from './context.js';
+import type { Alongside, LedgerContext, Log } from './context.js';
 import { accountIn, accountsIn, createAccount, statusIn } from './hierarchy.js';
 import { type BudgetVerification, verifyBudgetState } from './replay.js';
 import { refund, type SpendOptions, type SpendRecord, spend, spendsIn } from './spends.js';
@@ -96,8 +96,16 @@ function defaultKeyFile(store: LedgerDatabase): string | null {
   return resolve('veil-data', `postgres-${id}.audit-key`);
 }
 
+/** What a ledger and its views made by {@link Ledger.as} share: the in-memory witness and the budget cache. */
+interface SharedState {
+  /** The witness head of a ledger without a witness file (`sqlite::memory:`). */
+  readonly memoryWitness: { current: SignedTreeHead | null };
+  readonly budgetCache: LedgerContext['budgetCache'];
+  /** False for a view: closing it leaves the store open. */
+  readonly owner: boolean;
+}
+
 export class Ledger {
-  private witnessInMemory: SignedTreeHead | null = null;
   /** What the operations see of this ledger (context.ts). */
   private readonly ctx: LedgerContext;
 
@@ -108,14 +116,48 @@ export class Ledger {
     /** Who acts, as the audit log records it. */
     readonly actor: string,
     private readonly witnessFile: string | null,
+    private readonly shared: SharedState = {
+      memoryWitness: { current: null },
+      budgetCache: { current: null },
+      owner: true,
+    },
   ) {
     this.ctx = {
       db: store.db,
       now,
       actor,
-      budgetCache: { current: null },
+      budgetCache: shared.budgetCache,
       write: (body) => this.write(body),
     };
+  }
+
+  /**
+   * The same ledger, acting as `actor` in the audit log (a service acting for each caller in turn): one database,
+   * key and witness; closing the view leaves the ledger open.
+   * @throws {InvalidParameterError} for an actor that is not a non-empty string of at most 200 characters
+   */
+  as(actor: string): Ledger {
+    if (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200) {
+      throw new InvalidParameterError({
+        fn: 'Ledger.as',
+        param: 'actor',
+        value: actor,
+        allowed: 'a non-empty name of at most 200 characters',
+      });
+    }
+    return new Ledger(this.store, this.now, this.signer, actor.slice(0, 200), this.witnessFile, {
+      ...this.shared,
+      owner: false,
+    });
+  }
+
+  /**
+   * The ledger's database, for a service that keeps its own tables beside the ledger's (its own migrations, its
+   * own rows; the HTTP service's principals and jobs). The ledger's own tables are written only through this
+   * class. Writes that must commit with a ledger change go through an operation's `alongside` option.
+   */
+  get database(): LedgerDatabase {
+    return this.store;
   }
 
   /**
@@ -144,8 +186,9 @@ export class Ledger {
     return { location: this.store.location, dialect: this.store.dialect };
   }
 
+  /** Closes the database (a view made by {@link Ledger.as} closes nothing). */
   async close(): Promise<void> {
-    await this.store.close();
+    if (this.shared.owner) await this.store.close();
   }
 
   /**
@@ -189,8 +232,8 @@ export class Ledger {
    * ledger, marked refunded with the reason; a spend whose events ran must never be refunded.
    * @throws {ConfigError} for an unknown or already refunded spend
    */
-  refund(id: number, reason: string): Promise<void> {
-    return refund(this.ctx, id, reason);
+  refund(id: number, reason: string, options: { readonly alongside?: Alongside } = {}): Promise<void> {
+    return refund(this.ctx, id, reason, options);
   }
 
   /** The spends of an account's subtree, oldest first. */
@@ -239,8 +282,8 @@ export class Ledger {
   }
 
   /** Records a job's lineage in the audit log: which data, which model, which spends (provenance). */
-  recordJob(job: JobRecord): Promise<AuditEntry> {
-    return recordJob(this.ctx, job);
+  recordJob(job: JobRecord, options: { readonly alongside?: Alongside } = {}): Promise<AuditEntry> {
+    return recordJob(this.ctx, job, options);
   }
 
   /**
@@ -251,8 +294,8 @@ export class Ledger {
    * @throws {IntegrityError} VEIL_INTEGRITY_FAILED when the log was tampered with (nothing is written)
    * @example await ledger.recordEvent({ action: 'fl.registration', outcome: 'refused', subject: 'node-7' })
    */
-  recordEvent(event: SecurityEvent): Promise<AuditEntry> {
-    return recordEvent(this.ctx, event);
+  recordEvent(event: SecurityEvent, options: { readonly alongside?: Alongside } = {}): Promise<AuditEntry> {
+    return recordEvent(this.ctx, event, options);
   }
 
   // ---- the audit log ----
@@ -283,7 +326,7 @@ export class Ledger {
    * ledger's key file.
    */
   async verifyAudit(options: { trustedPublicKey?: string } = {}): Promise<LedgerVerification> {
-    const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
+    const witness = this.witnessFile ? readWitness(this.witnessFile) : this.shared.memoryWitness.current;
     const key = options.trustedPublicKey ? unhex(options.trustedPublicKey) : this.signer.publicKey;
     const log = await verifyAuditIn(this.store.db, key, witness);
     const budget = await verifyBudgetState(this.store.db);
@@ -321,7 +364,7 @@ export class Ledger {
     const result = await this.store.writeTransaction(async (trx) => {
       head = null;
       step = { oldSize: 0, proof: [] };
-      const witness = this.witnessFile ? readWitness(this.witnessFile) : this.witnessInMemory;
+      const witness = this.witnessFile ? readWitness(this.witnessFile) : this.shared.memoryWitness.current;
       // the log is checked before the body reads anything (its budget checks trust the signed heads)
       const appender = await openAppend(trx, this.signer, witness);
       const log: Log = async (record) => {
@@ -334,7 +377,13 @@ export class Ledger {
     const committed = head as SignedTreeHead | null;
     if (committed) {
       if (this.witnessFile) writeWitness(this.witnessFile, committed, step, this.signer.publicKey);
-      else this.witnessInMemory = nextWitness(this.witnessInMemory, committed, step, this.signer.publicKey);
+      else
+        this.shared.memoryWitness.current = nextWitness(
+          this.shared.memoryWitness.current,
+          committed,
+          step,
+          this.signer.publicKey,
+        );
     }
     return result;
   }

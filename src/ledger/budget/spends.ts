@@ -27,7 +27,7 @@ import type { LedgerSchema } from '../store/schema.js';
 import { addToTotals, subtreeTotals } from '../store/totals.js';
 import { ancestorsOf, checkPath, inSubtree, type SpendReceipt, toAccount } from './accounts.js';
 import { composedEpsilonOfGroups } from './compose.js';
-import type { LedgerContext } from './context.js';
+import type { Alongside, LedgerContext } from './context.js';
 import { checkBudgetState } from './state.js';
 
 /** A spend as {@link spendsIn} reads it. */
@@ -53,6 +53,8 @@ export interface SpendOptions {
   readonly dataset?: string;
   /** Called inside the transaction after the checks and the insert, before the commit (crash tests). */
   readonly beforeCommit?: () => Promise<void>;
+  /** The caller's own writes, committed with the spend or rolled back with it (context.ts). */
+  readonly alongside?: Alongside;
 }
 
 /**
@@ -129,6 +131,7 @@ export async function spend(
         outcome: 'granted',
         detail: { spendId: inserted.id, epsilonAfter, budgetState: await state.update(ancestorsOf(account)) },
       });
+      await options.alongside?.(trx);
       await options.beforeCommit?.();
       return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
     });
@@ -205,7 +208,12 @@ async function epsilonAfterSpend(
  * ledger, marked refunded with the reason; a spend whose events ran must never be refunded.
  * @throws {ConfigError} for an unknown or already refunded spend
  */
-export async function refund(ctx: LedgerContext, id: number, reason: string): Promise<void> {
+export async function refund(
+  ctx: LedgerContext,
+  id: number,
+  reason: string,
+  options: { readonly alongside?: Alongside } = {},
+): Promise<void> {
   if (!Number.isSafeInteger(id) || id < 1) {
     throw new InvalidParameterError({ fn: 'Ledger.refund', param: 'id', value: id, allowed: 'a spend id' });
   }
@@ -241,6 +249,7 @@ export async function refund(ctx: LedgerContext, id: number, reason: string): Pr
       outcome: 'refunded',
       detail: { spendId: id, reason, budgetState: await state.update(ancestorsOf(row.account)) },
     });
+    await options.alongside?.(trx);
   });
 }
 
