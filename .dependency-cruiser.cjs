@@ -34,6 +34,8 @@ for (const product of ['cleanroom', 'swarm', 'analysis', 'compliance'])
 const PRODUCTS = ['cleanroom', 'swarm', 'analysis', 'compliance'];
 ALLOWED.jobs = [...PRODUCTS, ...ENGINES, ...PRIMITIVES];
 for (const face of ['cli', 'server']) ALLOWED[face] = ['jobs', ...PRODUCTS, ...ENGINES, ...PRIMITIVES];
+// the CLI starts the HTTP service (`veil serve`, `veil admin init`); the server never imports the CLI
+ALLOWED.cli.push('server');
 
 const MODULES = Object.keys(ALLOWED);
 

@@ -14,6 +14,7 @@ import * as demo from './program/demo.js';
 import * as federation from './program/federation.js';
 import * as ledger from './program/ledger.js';
 import * as privacy from './program/privacy.js';
+import * as serve from './program/serve.js';
 import * as simulate from './program/simulate.js';
 import * as synth from './program/synth.js';
 import * as train from './program/train.js';
@@ -31,6 +32,7 @@ const COMMANDS = [
   certs,
   attest,
   cleanroom,
+  serve,
   privacy,
 ] as const;
 

@@ -2,8 +2,10 @@
  * What every job receives besides its spec: where the ledger is, who asks, the randomness, a progress channel
  * and cancellation. The CLI builds one per command; the HTTP service (later) one per request.
  */
+
+import type { PrivacyEvent } from '../accounting/index.js';
 import { ConfigError, csprng, type Rng, seededRng, VeilError } from '../core/index.js';
-import { DEFAULT_LEDGER_URL, Ledger } from '../ledger/index.js';
+import { DEFAULT_LEDGER_URL, Ledger, type SpendReceipt } from '../ledger/index.js';
 import type { EpochMetrics, TrainingProgress } from '../train/index.js';
 
 /** Something a running job reports, for a progress display or a log: never a secret or a raw record. */
@@ -38,6 +40,27 @@ export interface LedgerAccess {
   use<T>(body: (ledger: Ledger) => Promise<T>, options?: LedgerUse): Promise<T>;
 }
 
+/** What a job asks the ledger to spend: once, after every check that can fail, before any noise is drawn. */
+export interface ChargeRequest {
+  readonly account: string;
+  readonly events: readonly PrivacyEvent[];
+  readonly purpose: string;
+  readonly dataset?: string;
+}
+
+/**
+ * How a job pays for its plan. The default spends on the ledger ({@link defaultCharge}); the HTTP service passes
+ * one that uses the budget it reserved when the job was submitted (the same account and events, or a refusal).
+ */
+export type Charge = (ledger: Ledger, request: ChargeRequest) => Promise<SpendReceipt>;
+
+/** Spends the request's events on its account (the CLI's way: the charge is the spend). */
+export const defaultCharge: Charge = (ledger, r) =>
+  ledger.spend(r.account, r.events, {
+    purpose: r.purpose,
+    ...(r.dataset === undefined ? {} : { dataset: r.dataset }),
+  });
+
 /** The context of one job run. */
 export interface JobContext {
   readonly ledger: LedgerAccess;
@@ -47,6 +70,8 @@ export interface JobContext {
   readonly seed?: number;
   readonly progress: (event: JobEvent) => void;
   readonly signal?: AbortSignal;
+  /** How the job pays for its plan (default {@link defaultCharge}). */
+  readonly pay?: Charge;
 }
 
 /** The ledger URL a job uses: the given one, else $VEIL_DB, else {@link DEFAULT_LEDGER_URL}. */
@@ -58,6 +83,8 @@ export function ledgerUrl(db: string | undefined): string {
 export interface LedgerAtOptions {
   /** What the user wrote the URL as (`--db`, `budget.db`); default `ledger`. */
   readonly name?: string;
+  /** Who acts in the audit log (default: $VEIL_ACTOR, else the OS user). */
+  readonly actor?: string;
 }
 
 const LEDGER_URLS =
@@ -83,11 +110,11 @@ const OPEN_FAILURES = new Set([
  * directory, a file that is not SQLite, no permission), is a configuration problem named as the user wrote it.
  * @throws {ConfigError} at `name`
  */
-async function openLedger(url: string, create: boolean, name: string): Promise<Ledger> {
+async function openLedger(url: string, create: boolean, name: string, actor?: string): Promise<Ledger> {
   if (!/^postgres(ql)?:\/\/./.test(url) && !/^sqlite:./.test(url))
     throw new ConfigError([{ path: name, value: url, allowed: LEDGER_URLS }], 'ledger');
   try {
-    return await Ledger.open(url, { create });
+    return await Ledger.open(url, { create, ...(actor === undefined ? {} : { actor }) });
   } catch (err) {
     if (err instanceof ConfigError)
       throw new ConfigError(
@@ -109,7 +136,7 @@ export function ledgerAt(url: string, options: LedgerAtOptions = {}): LedgerAcce
   return {
     url,
     async use(body, use = {}) {
-      const ledger = await openLedger(url, use.create ?? true, name);
+      const ledger = await openLedger(url, use.create ?? true, name, options.actor);
       try {
         return await body(ledger);
       } finally {

@@ -30,7 +30,10 @@ export {
 } from './cleanroom/serve.js';
 export { parseRuntimeConfig, type RuntimeConfigInput, RuntimeConfigSchema } from './cleanroom/spec.js';
 export {
+  type Charge,
+  type ChargeRequest,
   checkCancelled,
+  defaultCharge,
   type JobContext,
   type JobEvent,
   jobRng,

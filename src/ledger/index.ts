@@ -36,7 +36,7 @@ export {
 export { type AuditExport, type AuditQuery, verifyAuditExport } from './audit/queries.js';
 export { RESERVED_AUDIT_PREFIXES, type SecurityEvent } from './audit/security-event.js';
 export type { Account, AccountStatus, SpendReceipt } from './budget/accounts.js';
-export type { Alongside } from './budget/context.js';
+export type { Alongside, AlongsideFacts } from './budget/context.js';
 export { type JobRecord, Ledger, type LedgerOptions, type LedgerVerification } from './budget/ledger.js';
 export {
   type AllocatedJob,

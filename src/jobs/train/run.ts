@@ -18,7 +18,7 @@ import {
   type TrainingPlan,
   trainModel,
 } from '../../train/index.js';
-import { checkCancelled, type JobContext, jobRng } from '../context.js';
+import { checkCancelled, defaultCharge, type JobContext, jobRng } from '../context.js';
 import { modelFitError, unreachableTargetError } from '../input-errors.js';
 import { loadTrainingData, readModelSpec } from './data.js';
 import type { TrainSpec } from './spec.js';
@@ -128,7 +128,9 @@ async function run(spec: TrainSpec, ctx: JobContext, ledger: Ledger | null): Pro
   let spend: TrainLedgerRecord['spend'] = null;
   const account = spec.ledger?.account;
   if (ledger && account !== undefined) {
-    const receipt = await ledger.spend(account, plan.events, {
+    const receipt = await (ctx.pay ?? defaultCharge)(ledger, {
+      account,
+      events: plan.events,
       purpose,
       ...(dataset !== undefined ? { dataset } : {}),
     });

@@ -77,7 +77,7 @@ function appendOne(
 ): Promise<AuditEntry> {
   return ctx.write(async (trx, log) => {
     await log(record);
-    await alongside?.(trx);
+    await alongside?.(trx, {});
     const last = await trx
       .selectFrom('audit_entries')
       .selectAll()

@@ -19,6 +19,11 @@ export interface SecurityEvent {
   /** What it was about (a node, a dataset, a session id). */
   readonly subject?: string;
   readonly purpose?: string;
+  /**
+   * The budget account (or organisation root) the event concerns, so that the log's queries by account find it
+   * (the HTTP service files each organisation's security events under its root).
+   */
+  readonly account?: string;
   /** Further facts: JSON values only, at most 16 KiB once serialised. Never secrets or raw records. */
   readonly detail?: Readonly<Record<string, unknown>>;
 }
@@ -90,10 +95,12 @@ export function toAuditRecord(event: SecurityEvent): Omit<AuditRecord, 'actor'> 
   const principal = text('principal', event.principal);
   const subject = text('subject', event.subject);
   const purpose = text('purpose', event.purpose);
+  const account = text('account', event.account);
   const detail = jsonDetail(event.detail);
   return {
     action,
     outcome,
+    ...(account === undefined ? {} : { account }),
     purpose: purpose ?? null,
     detail: {
       ...detail,

@@ -16,7 +16,13 @@ export type Log = (record: Omit<AuditRecord, 'actor'>) => Promise<void>;
  * transaction is typed loosely: those tables are not the ledger's.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the caller's tables are not in LedgerSchema
-export type Alongside = (trx: Kysely<any>) => Promise<void>;
+export type Alongside = (trx: Kysely<any>, facts: AlongsideFacts) => Promise<void>;
+
+/** What the ledger's change created, for the caller's rows that refer to it. */
+export interface AlongsideFacts {
+  /** The spend just granted (a spend's `alongside` only). */
+  readonly spendId?: number;
+}
 
 /** A ledger as its operations use it (one per `Ledger`). */
 export interface LedgerContext {

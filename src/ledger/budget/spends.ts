@@ -131,7 +131,7 @@ export async function spend(
         outcome: 'granted',
         detail: { spendId: inserted.id, epsilonAfter, budgetState: await state.update(ancestorsOf(account)) },
       });
-      await options.alongside?.(trx);
+      await options.alongside?.(trx, { spendId: inserted.id });
       await options.beforeCommit?.();
       return { id: inserted.id, account, purpose: options.purpose, epsilonAfter, createdAt };
     });
@@ -249,7 +249,7 @@ export async function refund(
       outcome: 'refunded',
       detail: { spendId: id, reason, budgetState: await state.update(ancestorsOf(row.account)) },
     });
-    await options.alongside?.(trx);
+    await options.alongside?.(trx, {});
   });
 }
 

@@ -6,6 +6,7 @@
  * `{ "error": { "code", "message" } }` through errors.ts, and {@link listen} to serve it. Routes are added by the
  * caller; transport knows nothing of what they do.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { assertInteger, InvalidParameterError } from '../../core/index.js';
@@ -42,6 +43,8 @@ export interface HttpLogLine {
   readonly ms: number;
   /** The stable error code sent, for an error response. */
   readonly code?: string;
+  /** The request's id, when the server gives ids ({@link HttpServerOptions.requestId}). */
+  readonly requestId?: string;
 }
 
 /** Options of {@link createHttpServer}. */
@@ -52,6 +55,11 @@ export interface HttpServerOptions {
   readonly bodyLimit?: number;
   /** Receives one line per response; a throwing callback never affects the response. */
   readonly log?: (line: Record<string, unknown>) => void;
+  /**
+   * Gives each request its id (logged as `requestId`, e.g. to answer in an `x-request-id` header); default:
+   * Fastify's counter.
+   */
+  readonly requestId?: (headers: Readonly<Record<string, string | string[] | undefined>>) => string;
 }
 
 /**
@@ -85,7 +93,18 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     throw new InvalidParameterError({ fn, param: 'log', value: log, allowed: 'a function' });
   }
 
-  const app = Fastify({ logger: false, bodyLimit });
+  const requestId = options.requestId;
+  if (requestId !== undefined && typeof requestId !== 'function') {
+    throw new InvalidParameterError({ fn, param: 'requestId', value: requestId, allowed: 'a function' });
+  }
+  const app =
+    requestId === undefined
+      ? Fastify({ logger: false, bodyLimit })
+      : Fastify({
+          logger: false,
+          bodyLimit,
+          genReqId: (req: { headers: IncomingHttpHeaders }) => requestId(req.headers),
+        });
   /** The code sent with each error response, for its log line. */
   const sentCodes = new WeakMap<FastifyRequest, string>();
 
@@ -130,6 +149,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 1000) / 1000,
         ...(code === undefined ? {} : { code }),
+        ...(requestId === undefined ? {} : { requestId: String(request.id) }),
       };
       try {
         log({ ...line });

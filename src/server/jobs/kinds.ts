@@ -1,0 +1,135 @@
+/**
+ * The job kinds the service queues, each the jobs layer's own function and spec schema (no logic only the server
+ * has): how the service turns a request's spec into the spec the job runs (paths resolved inside the
+ * organisation's data directory, account and dataset names checked against the organisation), and how the job's
+ * result is kept. A kind that spends must name a budget account: the service reserves the job's charge at
+ * submission.
+ */
+import { basename, isAbsolute, join, normalize } from 'node:path';
+import {
+  type JobContext,
+  parseSpec,
+  runTrainJob,
+  type TrainSpec,
+  TrainSpecSchema,
+} from '../../jobs/index.js';
+import { fingerprintFile } from '../../ledger/index.js';
+import { HttpError } from '../../transport/index.js';
+
+/** What the service knows when it resolves a spec. */
+export interface ResolveContext {
+  readonly org: string;
+  /** The organisation's data directory (uploaded datasets live here). */
+  readonly orgDir: string;
+  /** Where this job's outputs go. */
+  readonly resultDir: string;
+}
+
+export interface JobKind {
+  readonly name: string;
+  /** The request's spec (already shape-checked by the route) → the spec the job runs, JSON-safe. */
+  resolve(raw: unknown, r: ResolveContext): unknown;
+  /** Runs the job (in a worker thread) and returns its JSON result. */
+  run(spec: unknown, ctx: JobContext): Promise<unknown>;
+}
+
+/**
+ * A file name the caller gives: relative, inside the organisation's directory, no `..`, no hidden parts.
+ * @throws {HttpError} 400 invalid_path
+ */
+export function insideOrgDir(orgDir: string, name: unknown, field: string): string {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > 200 ||
+    isAbsolute(name) ||
+    name.includes('\0')
+  )
+    throw new HttpError(
+      400,
+      'invalid_path',
+      `${field}: a file name relative to the organisation's data directory`,
+    );
+  const parts = normalize(name).split(/[\\/]/);
+  if (parts.some((p) => p === '..' || p.startsWith('.')))
+    throw new HttpError(
+      400,
+      'invalid_path',
+      `${field}: no '..' or hidden parts: files are read only inside the organisation's data directory`,
+    );
+  return join(orgDir, ...parts);
+}
+
+/** An account of the organisation: its root or below. @throws {HttpError} 403 foreign_account */
+export function orgAccount(org: string, account: string, field: string): string {
+  if (account !== org && !account.startsWith(`${org}/`))
+    throw new HttpError(
+      403,
+      'foreign_account',
+      `${field}: the organisation's accounts are ${org} and ${org}/…`,
+    );
+  return account;
+}
+
+/** The ledger's name of an organisation's dataset: `org.name` (dataset names have no '/'). */
+export function scopedDataset(org: string, name: string): string {
+  return `${org}.${name}`;
+}
+
+type Raw = Record<string, unknown>;
+const obj = (v: unknown): Raw | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
+
+const train: JobKind = {
+  name: 'train',
+  resolve(raw, r) {
+    // validated as the CLI validates it; the job later parses the resolved input again (same schema)
+    const spec = parseSpec(TrainSpecSchema, raw, 'training spec') as TrainSpec;
+    if (spec.privacy.mode !== 'dp' || spec.ledger?.account === undefined)
+      throw new HttpError(
+        400,
+        'budget_required',
+        'a training job run by the service is differentially private and names ledger.account: its charge is reserved at submission',
+      );
+    if (spec.out !== undefined)
+      throw new HttpError(400, 'invalid_field', "out: the service chooses where a job's model goes");
+    const input = structuredClone(raw) as Raw;
+    const data = obj(input['data']);
+    if (data && spec.data.kind === 'csv') {
+      data['path'] = insideOrgDir(r.orgDir, data['path'], 'data.path');
+      const test = obj(data['test']);
+      if (test?.['kind'] === 'file') test['path'] = insideOrgDir(r.orgDir, test['path'], 'data.test.path');
+    }
+    const synthetic = obj(input['synthetic']);
+    if (synthetic) synthetic['path'] = insideOrgDir(r.orgDir, synthetic['path'], 'synthetic.path');
+    const ledger = obj(input['ledger']) as Raw;
+    ledger['account'] = orgAccount(r.org, spec.ledger.account, 'ledger.account');
+    if (spec.ledger.dataset !== undefined) ledger['dataset'] = scopedDataset(r.org, spec.ledger.dataset);
+    input['out'] = { dir: r.resultDir };
+    return input;
+  },
+  async run(spec, ctx) {
+    const parsed = parseSpec(TrainSpecSchema, spec, 'training spec');
+    const { summary, ledger } = await runTrainJob(parsed, ctx);
+    // the service's paths stay in the service: the result names the files and their fingerprints
+    const saved = summary['out'] as { files: string[] } | null;
+    const files = [];
+    for (const f of saved?.files ?? [])
+      files.push({ name: basename(f), fingerprint: await fingerprintFile(f) });
+    const { out: _out, ...shown } = summary;
+    const data = shown['data'] as { source?: unknown } | undefined;
+    if (data && typeof data.source === 'string' && isAbsolute(data.source))
+      shown['data'] = { ...data, source: basename(data.source) };
+    return { summary: shown, ledger, files };
+  },
+};
+
+/** The kinds the service runs, by name. */
+export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train });
+
+/** A kind by name. @throws {HttpError} 400 unknown_kind */
+export function jobKind(name: string): JobKind {
+  const k = Object.hasOwn(JOB_KINDS, name) ? JOB_KINDS[name] : undefined;
+  if (!k) throw new HttpError(400, 'unknown_kind', `kind: one of ${Object.keys(JOB_KINDS).join(', ')}`);
+  return k;
+}
