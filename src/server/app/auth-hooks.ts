@@ -1,7 +1,7 @@
 /**
  * Authentication and authorisation for every route. Each route declares its access (a permission or `public`)
  * in `config.access`; a route without one is refused at registration. `onRequest` authenticates: an API key
- * (`veil_…`) or an OIDC JWT, both as `Authorization: Bearer …`; `preHandler` checks the route's permission
+ * (`veil_…`) or an OIDC JWT, both as `Authorization: Bearer …`; `preValidation` checks the route's permission
  * against the caller's role and the key's scopes. Refusals are 401/403 with stable codes; refusals of a known
  * principal (a forbidden call, a revoked or expired key) are security events in the audit log.
  */
@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../../transport/index.js';
 import { parseApiKey } from '../auth/keys.js';
 import { type Permission, roleHolds } from '../auth/permissions.js';
-import type { Caller } from '../store/identity.js';
+import { type Caller, WrongSecret } from '../store/identity.js';
 import { type Access, callerOf, type ServiceContext, setCaller } from './context.js';
 
 declare module 'fastify' {
@@ -18,6 +18,22 @@ declare module 'fastify' {
     access?: Access;
   }
 }
+
+const guesses = new Map<string, number>();
+
+/** Whether a wrong-secret refusal of key `id` was audited in the last minute (and notes this one if not). */
+function recentlyAudited(id: string, guess: boolean): boolean {
+  if (!guess) return false;
+  const now = Date.now();
+  const last = guesses.get(id);
+  if (last !== undefined && now - last < 60_000) return true;
+  if (guesses.size > 10_000) guesses.clear();
+  guesses.set(id, now);
+  return false;
+}
+
+/** Refusals that are security events when a caller with the permission attempts them (a probe, not a typo). */
+const SECURITY_CODES = new Set(['invalid_path', 'foreign_account', 'scope_not_allowed']);
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,16384})$/;
 
@@ -32,16 +48,24 @@ async function authenticate(ctx: ServiceContext, request: FastifyRequest): Promi
     try {
       return await ctx.identity.callerForKey(token);
     } catch (err) {
-      // a known key refused (revoked, expired, disabled, wrong secret) is a security event; unknown ids are not
-      // (they would let anyone fill the log), they are counted by the access log's 401s
+      // A known key refused (revoked, expired, disabled, a wrong secret: a guess at a real key) is a security
+      // event, filed under the key's organisation; an unknown id is not (anyone could fill the log with them).
+      // Guesses are recorded at most once a minute per key: the log stays readable under a brute-force attempt.
       const parsed = parseApiKey(token);
-      if (err instanceof HttpError && parsed && err.code !== 'invalid_api_key') {
+      const guess = err instanceof WrongSecret;
+      if (
+        err instanceof HttpError &&
+        parsed &&
+        (guess || err.code !== 'invalid_api_key') &&
+        !recentlyAudited(parsed.id, guess)
+      ) {
         await ctx.ledger
           .recordEvent({
             action: 'server.auth',
             outcome: 'refused',
             subject: `key ${parsed.id}`,
-            detail: { code: err.code },
+            ...(guess ? { account: err.org } : {}),
+            detail: { code: guess ? 'wrong_secret' : err.code },
           })
           .catch(() => {});
       }
@@ -66,6 +90,14 @@ export function allowed(caller: Caller, permission: Permission): boolean {
   return roleHolds(caller.role, permission) && (caller.scopes === null || caller.scopes.includes(permission));
 }
 
+function safeCaller(request: FastifyRequest): Caller | null {
+  try {
+    return callerOf(request);
+  } catch {
+    return null;
+  }
+}
+
 /** Installs the hooks on `app` (before any route is added). */
 export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
   app.addHook('onRoute', (route) => {
@@ -79,12 +111,28 @@ export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
       ctx.routes.push({ method, url, access });
     }
   });
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof HttpError) || !SECURITY_CODES.has(error.code)) return;
+    const caller = request.routeOptions.config?.access === 'public' ? null : safeCaller(request);
+    if (!caller) return;
+    await ctx.ledger
+      .as(caller.actor)
+      .recordEvent({
+        action: 'server.refused',
+        outcome: 'refused',
+        account: caller.org,
+        subject: `${request.method} ${request.routeOptions.url}`,
+        detail: { code: error.code, message: error.message.slice(0, 300) },
+      })
+      .catch(() => {});
+  });
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public') return;
     setCaller(request, await authenticate(ctx, request));
   });
-  app.addHook('preHandler', async (request) => {
+  // before validation: a caller without the permission learns nothing from how its body would be judged
+  app.addHook('preValidation', async (request) => {
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public') return;
     const caller = callerOf(request);

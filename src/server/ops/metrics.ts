@@ -14,10 +14,15 @@ import { assertInteger, assertNonNegative, InvalidParameterError } from '../../c
 
 /** Where the state gauges come from; each is called once per scrape. */
 export interface ServiceMetricsSources {
-  /** Number of jobs in each state, e.g. `{ queued: 2, running: 1 }`. */
-  jobsByState(): Promise<Record<string, number>>;
+  /**
+   * Number of jobs in each state, e.g. `{ queued: 2, running: 1 }`. `scope` (given to `render`) narrows the
+   * state gauges to what the scraper may see: the HTTP service passes the caller's organisation.
+   */
+  jobsByState(scope?: string): Promise<Record<string, number>>;
   /** Epsilon spent and allowed for each budget account. */
-  budgetUsed(): Promise<readonly { account: string; epsilonUsed: number; epsilonLimit: number }[]>;
+  budgetUsed(
+    scope?: string,
+  ): Promise<readonly { account: string; epsilonUsed: number; epsilonLimit: number }[]>;
   /** Number of entries in the audit log. */
   auditLogSize(): Promise<number>;
 }
@@ -32,7 +37,7 @@ export interface ServiceMetrics {
    * Text exposition format (content type in `contentType`). Sources are read at scrape time; a failing source
    * is reported as veil_metrics_source_errors_total{source} and omitted, never a failed scrape.
    */
-  render(): Promise<string>;
+  render(scope?: string): Promise<string>;
   /** The `Content-Type` of {@link ServiceMetrics.render}'s text. */
   readonly contentType: string;
 }
@@ -124,10 +129,10 @@ export function createServiceMetrics(sources: ServiceMetricsSources): ServiceMet
   for (const source of SOURCE_NAMES) sourceErrors.inc({ source }, 0);
 
   /** Reads every source and sets the state gauges; a failing source clears its gauges and is counted. */
-  async function refresh(): Promise<void> {
+  async function refresh(scope: string | undefined): Promise<void> {
     const [jobCounts, budgets, auditSize] = await Promise.allSettled([
-      call(() => sources.jobsByState()),
-      call(() => sources.budgetUsed()),
+      call(() => sources.jobsByState(scope)),
+      call(() => sources.budgetUsed(scope)),
       call(() => sources.auditLogSize()),
     ]);
     // Everything below is synchronous: a scrape never sees half of one refresh.
@@ -187,9 +192,9 @@ export function createServiceMetrics(sources: ServiceMetricsSources): ServiceMet
       requests.inc(labels);
       durations.observe(labels, seconds);
     },
-    render(): Promise<string> {
+    render(scope?: string): Promise<string> {
       const scrape = queue.then(async () => {
-        await refresh();
+        await refresh(scope);
         return registry.metrics();
       });
       queue = scrape.catch(() => undefined);

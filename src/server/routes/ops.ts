@@ -1,7 +1,7 @@
 /** Health, readiness, Prometheus metrics and the API description. */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import type { ServiceContext } from '../app/context.js';
+import { callerOf, type ServiceContext } from '../app/context.js';
 import type { ServiceMetrics } from '../ops/metrics.js';
 
 export function opsRoutes(
@@ -36,8 +36,14 @@ export function opsRoutes(
   );
   app.get(
     '/metrics',
-    { config: { access: 'metrics.read' }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } },
-    async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()),
+    {
+      config: { access: 'metrics.read' },
+      schema: {
+        tags: ['operations'],
+        summary: "Prometheus metrics (jobs and budgets of the caller's organisation only)",
+      },
+    },
+    async (req, reply) => reply.type(metrics.contentType).send(await metrics.render(callerOf(req).org)),
   );
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

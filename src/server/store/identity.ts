@@ -78,6 +78,13 @@ function keyView(r: ServiceSchema['api_keys']): ApiKeyView {
   };
 }
 
+/** A key whose id exists but whose secret is wrong: answered as `invalid_api_key`, audited as a guess. */
+export class WrongSecret extends HttpError {
+  constructor(readonly org: string) {
+    super(401, 'invalid_api_key', 'the API key is not valid');
+  }
+}
+
 /** The identity part of the service's store. */
 export class Identity {
   constructor(
@@ -432,8 +439,10 @@ export class Identity {
       ])
       .where('api_keys.id', '=', parsed.id)
       .executeTakeFirst();
-    if (!row || !keyMatches(this.pepper, parsed.id, parsed.secret, row.hash))
-      throw new HttpError(401, 'invalid_api_key', 'the API key is not valid');
+    if (!row) throw new HttpError(401, 'invalid_api_key', 'the API key is not valid');
+    // the same answer for a wrong secret, so the caller learns nothing; the service audits this one (a guess at a
+    // real key), see auth-hooks.ts
+    if (!keyMatches(this.pepper, parsed.id, parsed.secret, row.hash)) throw new WrongSecret(row.org);
     if (row.revoked_at !== null) throw new HttpError(401, 'key_revoked', 'the API key was revoked');
     if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now())
       throw new HttpError(401, 'key_expired', 'the API key has expired');
