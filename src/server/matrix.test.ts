@@ -39,8 +39,13 @@ interface Call {
 }
 
 /** A fresh object of acme created by its administrator (so destructive calls act on their own target). */
-async function fresh(kind: 'principal' | 'key' | 'job' | 'dataset'): Promise<string> {
+async function fresh(kind: 'principal' | 'key' | 'job' | 'dataset' | 'webhook'): Promise<string> {
   const n = ++unique;
+  if (kind === 'webhook') {
+    const r = await t.call(keys.admin, 'POST', '/v1/webhooks', { url: `https://alerts.example/${n}` });
+    acmeIds.add(r.body.webhook.id);
+    return r.body.webhook.id;
+  }
   if (kind === 'principal') {
     const r = await t.call(keys.admin, 'POST', '/v1/principals', { name: `target-${n}`, role: 'analyst' });
     acmeIds.add(r.body.id);
@@ -120,6 +125,9 @@ const FIXTURES: Record<string, () => Promise<Call>> = {
     body: { targetEpsilon: 3, delta: 1e-5, sampleRate: 0.01, noiseMultiplier: 1.1 },
   }),
   'POST /v1/jobs': async () => ({ url: '/v1/jobs', body: trainBody() }),
+  'GET /v1/webhooks': async () => ({ url: '/v1/webhooks' }),
+  'POST /v1/webhooks': async () => ({ url: '/v1/webhooks', body: { url: 'https://alerts.example/hook' } }),
+  'POST /v1/webhooks/:id/disable': async () => ({ url: `/v1/webhooks/${await fresh('webhook')}/disable` }),
   'GET /v1/jobs': async () => ({ url: '/v1/jobs' }),
   'GET /v1/jobs/:id': async () => ({ url: `/v1/jobs/${await fresh('job')}` }),
   'POST /v1/jobs/:id/cancel': async () => ({ url: `/v1/jobs/${await fresh('job')}/cancel` }),

@@ -36,6 +36,7 @@ export const PERMISSIONS = {
   'reports.read': ['admin', 'data-steward', 'auditor'],
   'privacy.calculate': ALL,
   'metrics.read': ['admin', 'auditor'],
+  'alerts.manage': ['admin', 'data-steward'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -107,6 +107,33 @@ const migrations: Record<string, (db: Kysely<unknown>, dialect: Dialect) => Prom
       .addPrimaryKeyConstraint('job_events_pk', ['job_id', 'seq'])
       .execute();
   },
+  '0002-webhooks-and-alerts': async (db, dialect) => {
+    await db.schema
+      .createTable('webhooks')
+      .addColumn('id', keyText(dialect), (c) => c.primaryKey())
+      .addColumn('org', keyText(dialect), (c) => c.notNull().references('organisations.name'))
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('kinds', 'text', (c) => c.notNull())
+      .addColumn('threshold', 'double precision', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('disabled_at', 'text')
+      .execute();
+    // one row per alert a webhook owes: the unique key makes two service processes send it once
+    await db.schema
+      .createTable('alerts')
+      .addColumn('webhook_id', keyText(dialect), (c) => c.notNull().references('webhooks.id'))
+      .addColumn('key', keyText(dialect), (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('delivered', 'integer', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('last_error', 'text')
+      .addPrimaryKeyConstraint('alerts_pk', ['webhook_id', 'key'])
+      .execute();
+  },
 };
 
 /**

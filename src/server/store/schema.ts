@@ -92,7 +92,38 @@ export interface JobEventTable {
   readonly event: string;
 }
 
+export interface WebhookTable {
+  /** `w_` and 20 hex digits. */
+  readonly id: string;
+  readonly org: string;
+  readonly url: string;
+  /** The HMAC secret, sealed like every service secret (secrets.ts), purpose `webhook:<id>`. */
+  readonly secret: string;
+  /** The alert kinds sent (JSON array). */
+  readonly kinds: string;
+  /** budget.threshold fires when an account's spent epsilon reaches this fraction of its limit. */
+  readonly threshold: number;
+  readonly created_at: string;
+  readonly created_by: string;
+  disabled_at: string | null;
+}
+
+export interface AlertTable {
+  readonly webhook_id: string;
+  /** What the alert is about, unique per webhook: `job.failed:<job>`, `budget.threshold:<account>`. */
+  readonly key: string;
+  readonly kind: string;
+  /** The alert as sent (JSON). */
+  readonly body: string;
+  readonly at: string;
+  delivered: number;
+  attempts: number;
+  last_error: string | null;
+}
+
 export interface ServiceSchema {
+  readonly webhooks: WebhookTable;
+  readonly alerts: AlertTable;
   readonly organisations: OrganisationTable;
   readonly principals: PrincipalTable;
   readonly api_keys: ApiKeyTable;
