@@ -187,6 +187,60 @@ describe('veil serve from a fresh start, HTTP only', () => {
     expect(log()).not.toContain(analyst);
     expect(log()).not.toContain('x1,x2');
 
+    // the same through `veil job` (the CLI as a client of the service)
+    const specFile = join(dir, 'job.yaml');
+    (await import('node:fs')).writeFileSync(
+      specFile,
+      'data: { kind: csv, path: cohort.csv, label: label }\nprivacy: { epsilon: 0.5, publicSize: 2000 }\nepochs: 1\nbatchSize: 100\nledger: { account: acme/ml, dataset: cohort, purpose: research }\n',
+    );
+    const cli = await run(
+      process.execPath,
+      [VEIL, '--json', 'job', 'submit', '--server', url, '--spec', specFile, '--wait'],
+      {
+        env: { ...process.env, VEIL_API_KEY: analyst },
+      },
+    );
+    const viaCli = JSON.parse(cli.stdout);
+    expect(viaCli).toMatchObject({
+      state: 'succeeded',
+      spend: { account: 'acme/ml', reservation: 'consumed' },
+    });
+    expect(cli.stderr).toContain('budget reserved');
+    expect(cli.stdout + cli.stderr).not.toContain(analyst);
+    const listed = JSON.parse(
+      (await run(process.execPath, [VEIL, '--json', 'job', 'list', '--server', url, '--api-key', analyst]))
+        .stdout,
+    );
+    expect(listed.jobs.map((j: Json) => j.id)).toEqual([viaCli.id, job.id]);
+    const over = await run(process.execPath, [
+      VEIL,
+      'job',
+      'submit',
+      '--server',
+      url,
+      '--api-key',
+      analyst,
+      '--spec',
+      specFile.replace('job.yaml', 'big.yaml'),
+    ]).catch((e) => e);
+    expect(over.code).toBe(2); // no such spec file
+    (await import('node:fs')).writeFileSync(
+      specFile.replace('job.yaml', 'big.yaml'),
+      (await import('node:fs')).readFileSync(specFile, 'utf8').replace('epsilon: 0.5', 'epsilon: 40'),
+    );
+    const refusedJob = await run(process.execPath, [
+      VEIL,
+      'job',
+      'submit',
+      '--server',
+      url,
+      '--api-key',
+      analyst,
+      '--spec',
+      specFile.replace('job.yaml', 'big.yaml'),
+    ]).catch((e) => e);
+    expect(refusedJob.code).toBe(4); // budget exceeded, as for a local run
+
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
