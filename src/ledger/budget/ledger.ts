@@ -20,6 +20,7 @@ import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AccountantKind, PrivacyEvent } from '../../accounting/index.js';
 import { ensureDirectory, InvalidParameterError } from '../../core/index.js';
+import { KEK_ENV, KEK_FILE_ENV, type Keyring, loadKeyring } from '../../crypto/index.js';
 import { openAppend } from '../audit/append.js';
 import { type AuditEntry, hex, type SignedTreeHead, unhex } from '../audit/format.js';
 import { type JobRecord, recordEvent, recordJob } from '../audit/lineage.js';
@@ -77,6 +78,16 @@ export interface LedgerOptions {
    * The witness head is kept next to it (`….audit-head.json`).
    */
   readonly auditKeyFile?: string;
+  /**
+   * Seals the audit key file's seed (crypto/kek.ts). Default: the key-encryption key of `VEIL_KEK` /
+   * `VEIL_KEK_FILE` when either is set, else none (the seed in clear, protected by the file's mode only).
+   */
+  readonly keyring?: Keyring | null;
+}
+
+/** The environment's key-encryption key, or null when none is configured. @throws {ConfigError} a bad one */
+function keyringFromEnvironment(): Keyring | null {
+  return process.env[KEK_ENV] || process.env[KEK_FILE_ENV] ? loadKeyring() : null;
 }
 
 function defaultActor(): string {
@@ -171,7 +182,8 @@ export class Ledger {
       const keyFile = options.auditKeyFile ?? defaultKeyFile(store);
       // created on first use, with its directory (for PostgreSQL, ./veil-data need not exist)
       if (keyFile !== null) ensureDirectory(dirname(keyFile));
-      const signer = keyFile === null ? AuditSigner.ephemeral() : AuditSigner.loadOrCreate(keyFile);
+      const keyring = options.keyring !== undefined ? options.keyring : keyringFromEnvironment();
+      const signer = keyFile === null ? AuditSigner.ephemeral() : AuditSigner.loadOrCreate(keyFile, keyring);
       const witness = keyFile === null ? null : `${keyFile.replace(/\.audit-key$/, '')}.audit-head.json`;
       const actor = (options.actor ?? defaultActor()).slice(0, 200);
       return new Ledger(store, options.now ?? (() => new Date()), signer, actor, witness);

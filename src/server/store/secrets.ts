@@ -5,7 +5,14 @@
  */
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../../core/index.js';
-import { KEK_ENV, KEK_FILE_ENV, type Keyring, loadKeyring, openSecret, sealSecret } from '../secrets/kek.js';
+import {
+  KEK_ENV,
+  KEK_FILE_ENV,
+  type Keyring,
+  loadKeyring,
+  openSecret,
+  sealSecret,
+} from '../../crypto/index.js';
 import type { ServiceSchema } from './schema.js';
 
 /** Seals and opens secrets for one purpose each (the purpose binds a sealed value to its use). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, IntegrityError, InvalidParameterError } from '../../core/index.js';
+import { ConfigError, IntegrityError, InvalidParameterError } from '../core/index.js';
 import {
   generateKek,
   type Keyring,

@@ -16,7 +16,7 @@
 
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { ConfigError, csprng, IntegrityError, InvalidParameterError, type Rng } from '../../core/index.js';
+import { ConfigError, csprng, IntegrityError, InvalidParameterError, type Rng } from '../core/index.js';
 
 /** A key-encryption key and its id. */
 export interface KeyringKey {
