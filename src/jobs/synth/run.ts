@@ -17,7 +17,7 @@ import { ConfigError, NumericError } from '../../core/index.js';
 import { fingerprintFile, type Ledger } from '../../ledger/index.js';
 import { type Domain, loadDomainFile, readCsvTable } from '../../ml/index.js';
 import { type EncodedTable, encodeTable } from '../../synth/index.js';
-import { checkCancelled, type JobContext, jobRng } from '../context.js';
+import { checkCancelled, defaultCharge, type JobContext, jobRng } from '../context.js';
 import { type ParamField, underFields } from '../input-errors.js';
 import { checkOutFile } from '../ledger/out-file.js';
 import { encodeTableError } from './encode-error.js';
@@ -93,7 +93,9 @@ async function run(
 
   let spend: SynthLedgerRecord['spend'] = null;
   if (ledger && account !== undefined) {
-    const receipt = await ledger.spend(account, plan.charge, {
+    const receipt = await (ctx.pay ?? defaultCharge)(ledger, {
+      account,
+      events: plan.charge,
       purpose,
       ...(dataset !== undefined ? { dataset } : {}),
     });

@@ -5,11 +5,14 @@
  * result is kept. A kind that spends must name a budget account: the service reserves the job's charge at
  * submission.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 import {
   type JobContext,
   parseSpec,
+  runSynthJob,
   runTrainJob,
+  SynthSpecSchema,
   type TrainSpec,
   TrainSpecSchema,
 } from '../../jobs/index.js';
@@ -124,8 +127,61 @@ const train: JobKind = {
   },
 };
 
+/** The service's paths stay in the service: a summary's absolute paths become file names. */
+function withoutPaths(value: unknown): unknown {
+  if (typeof value === 'string') return isAbsolute(value) ? basename(value) : value;
+  if (Array.isArray(value)) return value.map(withoutPaths);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutPaths(v)]));
+  return value;
+}
+
+const synth: JobKind = {
+  name: 'synth',
+  resolve(raw, r) {
+    const input = structuredClone(raw) as Raw;
+    // the domain comes inline (an object, as in a domain file): the service writes it beside the job's outputs
+    const domain = input['domain'];
+    if (domain === null || typeof domain !== 'object' || Array.isArray(domain))
+      throw new HttpError(
+        400,
+        'invalid_field',
+        'domain: the domain object inline (as in a domain JSON file), not a file name',
+      );
+    for (const f of ['out', 'save', 'force'] as const)
+      if (input[f] !== undefined)
+        throw new HttpError(400, 'invalid_field', `${f}: the service chooses where a job's outputs go`);
+    input['data'] = insideOrgDir(r.orgDir, input['data'], 'data');
+    input['domain'] = join(r.resultDir, 'domain.json');
+    input['out'] = join(r.resultDir, 'synthetic.csv');
+    input['save'] = join(r.resultDir, 'synth-model.json');
+    const spec = parseSpec(SynthSpecSchema, input, 'synthesis spec');
+    if (spec.ledger?.account === undefined)
+      throw new HttpError(
+        400,
+        'budget_required',
+        'a synthesis job run by the service names ledger.account: its charge is reserved at submission',
+      );
+    const ledger = obj(input['ledger']) as Raw;
+    ledger['account'] = orgAccount(r.org, spec.ledger.account, 'ledger.account');
+    if (spec.ledger.dataset !== undefined) ledger['dataset'] = scopedDataset(r.org, spec.ledger.dataset);
+    mkdirSync(r.resultDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(r.resultDir, 'domain.json'), JSON.stringify(domain), { mode: 0o600 });
+    return input;
+  },
+  async run(spec, ctx) {
+    const parsed = parseSpec(SynthSpecSchema, spec, 'synthesis spec');
+    const { summary, ledger } = await runSynthJob(parsed, ctx);
+    const files = [];
+    for (const f of [parsed.out, parsed.save])
+      if (f !== undefined && existsSync(f))
+        files.push({ name: basename(f), fingerprint: await fingerprintFile(f) });
+    return { summary: withoutPaths(summary), ledger, files };
+  },
+};
+
 /** The kinds the service runs, by name. */
-export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train });
+export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train, synth });
 
 /** A kind by name. @throws {HttpError} 400 unknown_kind */
 export function jobKind(name: string): JobKind {
