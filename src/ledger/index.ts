@@ -56,4 +56,5 @@ export type { BudgetVerification } from './budget/replay.js';
 export type { SpendOptions, SpendRecord } from './budget/spends.js';
 export { type Dataset, type DatasetTerms, fingerprintFile } from './consent/datasets.js';
 export { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from './store/database.js';
+export { migrateRacing } from './store/migrations.js';
 export type { LedgerSchema } from './store/schema.js';

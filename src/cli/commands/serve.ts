@@ -49,7 +49,16 @@ export async function adminInitCommand(flags: { org?: string; db?: string }): Pr
     };
   } catch (err) {
     if (err instanceof HttpError)
-      throw new ConfigError([{ path: '--org', value: flags.org, allowed: err.message }], CONTEXT);
+      throw new ConfigError(
+        [
+          {
+            path: '--org',
+            value: flags.org,
+            allowed: err.code === 'org_exists' ? 'a new organisation (this one exists)' : err.message,
+          },
+        ],
+        CONTEXT,
+      );
     throw err;
   }
 }

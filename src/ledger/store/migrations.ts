@@ -162,6 +162,23 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: LedgerDialec
     ]),
   );
   const provider: MigrationProvider = { getMigrations: async () => forDialect };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error) throw error;
+  await migrateRacing(dialect, () => new Migrator({ db, provider }).migrateToLatest());
+}
+
+/**
+ * Runs a migrator, once more after a failure on SQLite: Kysely takes no migration lock there, so two processes
+ * opening a new ledger at once both try the first migration; the loser's transaction rolls back ("table already
+ * exists") and, run again, finds the winner's migrations applied. PostgreSQL's migrator locks (no retry needed).
+ * @throws the migration's error when it fails again
+ */
+export async function migrateRacing(
+  dialect: LedgerDialect,
+  migrate: () => Promise<{ error?: unknown }>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const { error } = await migrate();
+    if (!error) return;
+    if (dialect !== 'sqlite' || attempt >= 3) throw error;
+    await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+  }
 }

@@ -137,6 +137,13 @@ export class Identity {
       },
       {
         alongside: async (trx: Kysely<ServiceSchema>) => {
+          // checked again under the ledger's write lock: of two concurrent inits, the second is refused cleanly
+          const raced = await trx
+            .selectFrom('organisations')
+            .select('name')
+            .where('name', '=', org)
+            .executeTakeFirst();
+          if (raced) throw new HttpError(409, 'org_exists', `organisation ${org} exists`);
           await trx
             .insertInto('organisations')
             .values({ name: org, created_at: now, created_by: operator })
@@ -235,6 +242,29 @@ export class Identity {
       },
       {
         alongside: async (trx: Kysely<ServiceSchema>) => {
+          const raced = await trx
+            .selectFrom('principals')
+            .select('id')
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('org', '=', caller.org), eb('name', '=', input.name)]),
+                ...(input.oidc
+                  ? [
+                      eb.and([
+                        eb('oidc_issuer', '=', input.oidc.issuer),
+                        eb('oidc_subject', '=', input.oidc.subject),
+                      ]),
+                    ]
+                  : []),
+              ]),
+            )
+            .executeTakeFirst();
+          if (raced)
+            throw new HttpError(
+              409,
+              'principal_exists',
+              `principal ${input.name} (or its OIDC identity) exists`,
+            );
           await trx
             .insertInto('principals')
             .values({

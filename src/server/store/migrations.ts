@@ -3,6 +3,7 @@
  * own Kysely migration table so that they never mix with the ledger's.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, type RawBuilder, sql } from 'kysely';
+import { migrateRacing } from '../../ledger/index.js';
 
 type Dialect = 'sqlite' | 'postgres';
 
@@ -148,11 +149,12 @@ export async function migrateService(db: Kysely<unknown>, dialect: Dialect): Pro
     ]),
   );
   const provider: MigrationProvider = { getMigrations: async () => all };
-  const { error } = await new Migrator({
-    db,
-    provider,
-    migrationTableName: 'veil_service_migrations',
-    migrationLockTableName: 'veil_service_migrations_lock',
-  }).migrateToLatest();
-  if (error) throw error;
+  await migrateRacing(dialect, () =>
+    new Migrator({
+      db,
+      provider,
+      migrationTableName: 'veil_service_migrations',
+      migrationLockTableName: 'veil_service_migrations_lock',
+    }).migrateToLatest(),
+  );
 }
