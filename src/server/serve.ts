@@ -3,7 +3,7 @@
  * certificate), refusing to start on a database without an administrator, and stopping gracefully on SIGTERM or
  * SIGINT (no new work, running jobs given time and then released to the queue, the ledger closed).
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../core/index.js';
 import { openStores, openVeilService, type ServiceOptions, type VeilService } from './app/service.js';
@@ -64,6 +64,7 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     o.tlsCert && o.tlsKey
       ? { cert: readPem(o.tlsCert, '--tls-cert'), key: readPem(o.tlsKey, '--tls-key') }
       : null;
+  if (o.dataDir !== undefined) checkDataDir(o.dataDir);
   const service = await openVeilService(o);
   try {
     if (!(await service.hasAdmin()))
@@ -109,6 +110,20 @@ export async function serve(o: ServeOptions): Promise<Serving> {
   } catch (err) {
     await service.close(0);
     throw err;
+  }
+}
+
+/** The data directory: created (0700) when missing; refused when it is a file or cannot be written. */
+function checkDataDir(dir: string): void {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error('it is a file');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(
+      [{ path: '--data-dir', value: dir, allowed: `a directory Veil can write (${(err as Error).message})` }],
+      'serve',
+    );
   }
 }
 

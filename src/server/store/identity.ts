@@ -116,7 +116,7 @@ export class Identity {
       throw new HttpError(
         400,
         'invalid_name',
-        'an organisation name is 1-30 lower-case letters, digits or -, starting with a letter',
+        "an organisation name of 1-30 lower-case letters, digits or '-', starting with a letter",
       );
     const exists = await this.db
       .selectFrom('organisations')
@@ -206,7 +206,7 @@ export class Identity {
       throw new HttpError(
         400,
         'invalid_name',
-        "a principal name is 1-64 letters, digits, '.', '_', '@' or '-'",
+        "a principal name of 1-64 letters, digits, '.', '_', '@' or '-'",
       );
     const taken = await this.db
       .selectFrom('principals')
