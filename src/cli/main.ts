@@ -12,12 +12,14 @@ import * as certs from './program/certs.js';
 import * as cleanroom from './program/cleanroom.js';
 import * as demo from './program/demo.js';
 import * as federation from './program/federation.js';
+import * as job from './program/job.js';
 import * as ledger from './program/ledger.js';
 import * as privacy from './program/privacy.js';
 import * as serve from './program/serve.js';
 import * as simulate from './program/simulate.js';
 import * as synth from './program/synth.js';
 import * as train from './program/train.js';
+import * as worker from './program/worker.js';
 
 const VERSION = '0.1.0';
 
@@ -33,6 +35,8 @@ const COMMANDS = [
   attest,
   cleanroom,
   serve,
+  job,
+  worker,
   privacy,
 ] as const;
 

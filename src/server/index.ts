@@ -18,6 +18,7 @@ export { allowed } from './app/auth-hooks.js';
 export type { RouteEntry, ServiceContext } from './app/context.js';
 export {
   defaultDataDir,
+  leaseSecondsFromEnvironment,
   openStores,
   openVeilService,
   type ServiceOptions,
@@ -35,7 +36,10 @@ export {
   type Role,
   roleHolds,
 } from './auth/permissions.js';
+export { type ServiceClient, serviceClient } from './client.js';
 export { JOB_KINDS } from './jobs/kinds.js';
+export { type DispatchedJob, JOB_QUEUE, type QueueWorker } from './jobs/queue.js';
 export { type AdminInit, adminInit, type ServeOptions, type Serving, serve } from './serve.js';
 export type { Caller } from './store/identity.js';
 export { JOB_STATES, type JobState, type JobView } from './store/jobs.js';
+export { runWorker, type WorkerOptions } from './worker.js';

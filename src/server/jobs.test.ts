@@ -36,10 +36,16 @@ beforeAll(async () => {
   t = await startTestService();
   steward = await t.keyFor(t.adminKey, 'data-steward');
   analyst = await t.keyFor(t.adminKey, 'analyst');
-  expect((await t.call(steward, 'POST', '/v1/accounts', { account: 'acme', epsilon: 10, delta: 1e-5 })).status).toBe(201);
-  expect((await t.call(steward, 'POST', '/v1/accounts', { account: 'acme/ml', epsilon: 3, delta: 1e-5 })).status).toBe(201);
+  expect(
+    (await t.call(steward, 'POST', '/v1/accounts', { account: 'acme', epsilon: 10, delta: 1e-5 })).status,
+  ).toBe(201);
+  expect(
+    (await t.call(steward, 'POST', '/v1/accounts', { account: 'acme/ml', epsilon: 3, delta: 1e-5 })).status,
+  ).toBe(201);
   expect((await t.call(steward, 'PUT', '/v1/datasets/toy/data', CSV)).status).toBe(201);
-  expect((await t.call(steward, 'POST', '/v1/datasets', { name: 'toy', purposes: ['research'] })).status).toBe(201);
+  expect(
+    (await t.call(steward, 'POST', '/v1/datasets', { name: 'toy', purposes: ['research'] })).status,
+  ).toBe(201);
 }, 60_000);
 afterAll(async () => t?.close());
 
@@ -58,7 +64,9 @@ describe('service jobs (SQLite, in-process runner)', () => {
     expect(JSON.stringify(done.result)).not.toContain(t.dir); // no server paths in results
     const status = (await t.call(analyst, 'GET', '/v1/accounts/acme/ml')).body;
     expect(status.spends).toHaveLength(1); // reserved once, consumed, never charged again
-    const weights = done.result.files.find((f: { name: string }) => f.name.endsWith('.bin') || f.name !== 'model.json') ?? done.result.files[0];
+    const weights =
+      done.result.files.find((f: { name: string }) => f.name.endsWith('.bin') || f.name !== 'model.json') ??
+      done.result.files[0];
     const file = await t.call(analyst, 'GET', `/v1/jobs/${sub.body.id}/files/${weights.name}`);
     expect(file.status).toBe(200);
     expect(file.headers['veil-fingerprint']).toBe(weights.fingerprint);
@@ -73,7 +81,10 @@ describe('service jobs (SQLite, in-process runner)', () => {
 
   it('refuses a job its account cannot pay for: 409 budget_exceeded, nothing queued', async () => {
     const before = (await t.call(analyst, 'GET', '/v1/jobs')).body.jobs.length;
-    const r = await t.call(analyst, 'POST', '/v1/jobs', { kind: 'train', spec: trainSpec({ privacy: { epsilon: 50, publicSize: 240 } }) });
+    const r = await t.call(analyst, 'POST', '/v1/jobs', {
+      kind: 'train',
+      spec: trainSpec({ privacy: { epsilon: 50, publicSize: 240 } }),
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('budget_exceeded');
     expect((await t.call(analyst, 'GET', '/v1/jobs')).body.jobs.length).toBe(before);
@@ -81,7 +92,10 @@ describe('service jobs (SQLite, in-process runner)', () => {
 
   it('cancels a queued job and refunds its reservation in the same transaction', async () => {
     await t.service.runner?.stop(0); // nothing picks it up
-    const sub = await t.call(analyst, 'POST', '/v1/jobs', { kind: 'train', spec: trainSpec({ privacy: { epsilon: 0.5, publicSize: 240 } }) });
+    const sub = await t.call(analyst, 'POST', '/v1/jobs', {
+      kind: 'train',
+      spec: trainSpec({ privacy: { epsilon: 0.5, publicSize: 240 } }),
+    });
     expect(sub.status).toBe(202);
     const c = await t.call(analyst, 'POST', `/v1/jobs/${sub.body.id}/cancel`);
     expect(c.body.state).toBe('cancelled');

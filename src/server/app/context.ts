@@ -1,6 +1,6 @@
 /**
  * What the routes share: the ledger (acting as each caller through `Ledger.as`), the identity and job stores,
- * where organisations' files live, the runner to wake after a submission, and the registry of routes with their
+ * where organisations' files live, the queue to tell of a submission, and the registry of routes with their
  * permissions (the role matrix test reads it).
  */
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { Ledger } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import type { OidcVerifier } from '../auth/oidc.js';
 import type { Permission } from '../auth/permissions.js';
+import type { DispatchedJob } from '../jobs/queue.js';
 import type { Caller, Identity } from '../store/identity.js';
 import type { JobStore } from '../store/jobs.js';
 
@@ -31,8 +32,11 @@ export interface ServiceContext {
   /** Organisations' files: `<dataDir>/<org>/` (uploaded datasets), `<dataDir>/<org>/results/<job>/`. */
   readonly dataDir: string;
   readonly oidc: OidcVerifier | null;
-  /** Wakes the in-process runner (absent when workers run the queue). */
-  readonly wake: () => void;
+  /**
+   * Tells the queue a job was submitted: wakes the in-process runner (SQLite), or sends the job's message to the
+   * workers' queue (PostgreSQL, jobs/queue.ts). A failed send loses nothing: the workers' sweep finds the job.
+   */
+  readonly dispatch: (job: DispatchedJob) => Promise<void>;
   readonly routes: RouteEntry[];
 }
 

@@ -16,13 +16,16 @@ import { Ledger } from '../../ledger/index.js';
 import { createHttpServer, HttpError } from '../../transport/index.js';
 import { newPepper, randomId } from '../auth/keys.js';
 import { createOidcVerifier, type OidcConfig } from '../auth/oidc.js';
+import { type JobDispatcher, openDispatcher } from '../jobs/queue.js';
 import { type JobRunner, startRunner } from '../jobs/runner.js';
+import { Alerts } from '../ops/alerts.js';
 import { createServiceMetrics } from '../ops/metrics.js';
 import { identityRoutes } from '../routes/identity.js';
 import { jobRoutes } from '../routes/jobs.js';
 import { ledgerRoutes } from '../routes/ledger.js';
 import { opsRoutes } from '../routes/ops.js';
 import { privacyRoutes } from '../routes/privacy.js';
+import { webhookRoutes } from '../routes/webhooks.js';
 import { Identity } from '../store/identity.js';
 import { JobStore } from '../store/jobs.js';
 import { migrateService } from '../store/migrations.js';
@@ -49,8 +52,26 @@ export interface ServiceOptions {
   readonly box?: SecretBox;
   /** The audit signing key file (tests; default the ledger's). */
   readonly auditKeyFile?: string;
-  /** Job lease length in seconds (default 30). */
+  /**
+   * Job lease length in seconds (default `VEIL_JOB_LEASE_SECONDS`, else 30): how soon a job of a killed process is
+   * taken over. A test and operations knob: shorter leases mean more renewals.
+   */
   readonly leaseSeconds?: number;
+  /** How often alerts are looked for and sent, ms (default 2000). */
+  readonly alertIntervalMs?: number;
+}
+
+/** The lease length from `VEIL_JOB_LEASE_SECONDS` (whole seconds, 1 to 3600), or undefined. @throws {ConfigError} */
+export function leaseSecondsFromEnvironment(): number | undefined {
+  const text = process.env[`VEIL_JOB_LEASE_SECONDS`];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 3600)
+    throw new ConfigError(
+      [{ path: `VEIL_JOB_LEASE_SECONDS`, value: text, allowed: 'whole seconds in [1, 3600]' }],
+      'environment',
+    );
+  return n;
 }
 
 export interface VeilService {
@@ -103,9 +124,14 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
   });
   const { ledger, identity, jobs } = stores;
   let runner: JobRunner | null = null;
+  let dispatcher: JobDispatcher | null = null;
   let ready = true;
   try {
     const oidc = o.oidc ? await createOidcVerifier(o.oidc) : null;
+    const runJobs = o.runJobs ?? ledger.database.dialect === 'sqlite';
+    const leaseSeconds = o.leaseSeconds ?? leaseSecondsFromEnvironment();
+    // PostgreSQL: submissions go to pg-boss for `veil worker`s (jobs/queue.ts); SQLite: the runner claims them
+    if (ledger.database.dialect === 'postgres') dispatcher = await openDispatcher(o.db);
     const ctx: ServiceContext = {
       ledger,
       ledgerUrl: o.db,
@@ -113,13 +139,25 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       jobs,
       dataDir: o.dataDir ?? defaultDataDir(o.db),
       oidc,
-      wake: () => runner?.wake(),
+      dispatch: async (job) => {
+        runner?.wake();
+        await dispatcher?.send(job);
+      },
       routes: [],
     };
     const metrics = createServiceMetrics({
-      jobsByState: () => jobs.countsByState(),
-      budgetUsed: async () => {
-        const accounts = await ledger.accounts();
+      jobsByState: async (org) => {
+        let q = stores.sdb
+          .selectFrom('service_jobs')
+          .select(['state', (eb) => eb.fn.countAll<number>().as('n')]);
+        if (org !== undefined) q = q.where('org', '=', org);
+        const rows = await q.groupBy('state').execute();
+        return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+      },
+      budgetUsed: async (org) => {
+        const accounts = (await ledger.accounts()).filter(
+          (a) => org === undefined || a.path === org || a.path.startsWith(`${org}/`),
+        );
         const out = [];
         for (const a of accounts.slice(0, 2000)) {
           const s = await ledger.status(a.path);
@@ -157,9 +195,11 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
     await app.register(rateLimit, {
       max: o.rateLimit ?? 1200,
       timeWindow: 60_000,
+      // per API key (its id: a guesser varying the secret stays in one bucket), else per address
       keyGenerator: (req) => {
         const auth = req.headers.authorization;
-        return typeof auth === 'string' ? `cred:${auth.slice(-24)}` : `ip:${req.ip}`;
+        const key = typeof auth === 'string' ? /^Bearer veil_([0-9a-f]{16})_/.exec(auth) : null;
+        return key ? `key:${key[1]}` : `ip:${req.ip}`;
       },
       errorResponseBuilder: (_req, c) =>
         new HttpError(429, 'rate_limited', `too many requests: at most ${c.max} per minute`),
@@ -185,14 +225,16 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
     ledgerRoutes(app, ctx);
     privacyRoutes(app);
     jobRoutes(app, ctx);
+    const alerts = new Alerts(stores.sdb, ledger, stores.box);
+    webhookRoutes(app, alerts);
     await app.ready();
-    const runJobs = o.runJobs ?? ledger.database.dialect === 'sqlite';
+    const stopAlerts = alerts.start(o.alertIntervalMs ?? 2000);
     if (runJobs)
       runner = startRunner({
         store: jobs,
         ledgerUrl: o.db,
         ...(o.slots === undefined ? {} : { slots: o.slots }),
-        ...(o.leaseSeconds === undefined ? {} : { leaseSeconds: o.leaseSeconds }),
+        ...(leaseSeconds === undefined ? {} : { leaseSeconds }),
       });
     let closing: Promise<void> | undefined;
     return {
@@ -203,7 +245,9 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       close(graceMs = 10_000) {
         closing ??= (async () => {
           ready = false;
+          await stopAlerts();
           await runner?.stop(graceMs);
+          await dispatcher?.close();
           await app.close();
           await ledger.close();
         })();
@@ -211,6 +255,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       },
     };
   } catch (err) {
+    await dispatcher?.close();
     await ledger.close();
     if (err instanceof ConfigError) throw err;
     throw err;

@@ -4,14 +4,14 @@
  * model with its fingerprint.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../../transport/index.js';
 import { callerOf, orgDir, type ServiceContext } from '../app/context.js';
 import { randomId } from '../auth/keys.js';
-import { jobKind } from '../jobs/kinds.js';
+import { JOB_KINDS, jobKind } from '../jobs/kinds.js';
 import { planCharge } from '../jobs/plan.js';
 import { JOB_STATES } from '../store/jobs.js';
 
@@ -30,7 +30,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
           'Submit a job: its budget is reserved now, it runs on a worker, progress streams from /events',
         body: z
           .object({
-            kind: z.enum(['train']),
+            kind: z.enum(Object.keys(JOB_KINDS) as [string, ...string[]]),
             spec: z.record(z.string(), z.unknown()),
             priority: z.number().int().min(-100).max(100).default(0),
             maxAttempts: z.number().int().min(1).max(10).default(3),
@@ -58,7 +58,11 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
         timeoutSeconds: req.body.timeoutSeconds,
         charge,
       });
-      ctx.wake();
+      try {
+        await ctx.dispatch(job);
+      } catch {
+        // the job and its reservation are committed: a worker's sweep takes a job whose message was not sent
+      }
       return reply.code(202).send(job);
     },
   );
@@ -158,7 +162,9 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       const files = (job.result as { files?: { name: string; fingerprint: string }[] } | null)?.files ?? [];
       const file = files.find((f) => f.name === req.params.name);
       const row = await ctx.jobs.forRun(job.id);
-      const dir = row ? (JSON.parse(row.spec) as { out?: { dir?: string } }).out?.dir : undefined;
+      // the job's outputs: a training job's `out.dir`, a synthesis job's `out` file's directory
+      const out = row ? (JSON.parse(row.spec) as { out?: string | { dir?: string } }).out : undefined;
+      const dir = typeof out === 'string' ? dirname(out) : out?.dir;
       if (job.state !== 'succeeded' || !file || typeof dir !== 'string' || !existsSync(join(dir, file.name)))
         throw new HttpError(404, 'not_found', 'the job wrote no such file');
       reply.header('veil-fingerprint', file.fingerprint);

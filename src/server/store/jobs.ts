@@ -11,7 +11,10 @@ import type { Ledger, SpendReceipt } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import { randomId } from '../auth/keys.js';
 import type { Caller } from './identity.js';
+import { type ClaimByIdResult, type ClaimContext, claimById, claimNext, finishIn } from './leases.js';
 import type { ServiceJobTable, ServiceSchema } from './schema.js';
+
+export type { ClaimByIdResult } from './leases.js';
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -234,104 +237,48 @@ export class JobStore {
   /**
    * Claims the next job for `owner`, if any: the highest priority, then the oldest, among queued jobs of
    * organisations under their concurrency limit, and running jobs whose lease expired (a worker that vanished).
-   * Returns the claimed row (state running, attempts counted), or null.
+   * `queuedBefore` (ISO) leaves out queued jobs created since (the PostgreSQL workers' sweep). Returns the claimed
+   * row (state running, attempts counted), or null. Rules in leases.ts.
    */
-  async claim(owner: string, leaseSeconds: number, perOrgLimit: number): Promise<Row | null> {
-    return this.ledger.database.writeTransaction(async (t) => {
-      const trx = t as unknown as Kysely<ServiceSchema>;
-      const at = now();
-      const expired = await trx
-        .selectFrom('service_jobs')
-        .selectAll()
-        .where('state', '=', 'running')
-        .where('lease_until', '<', at)
-        .orderBy('priority', 'desc')
-        .orderBy('created_at')
-        .limit(1)
-        .executeTakeFirst();
-      if (expired) return this.takeOver(trx, expired, owner, leaseSeconds);
-      const running = await trx
-        .selectFrom('service_jobs')
-        .select(['org', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('state', '=', 'running')
-        .groupBy('org')
-        .execute();
-      const full = running.filter((r) => Number(r.n) >= perOrgLimit).map((r) => r.org);
-      let q = trx.selectFrom('service_jobs').selectAll().where('state', '=', 'queued');
-      if (full.length > 0) q = q.where('org', 'not in', full);
-      const next = await q.orderBy('priority', 'desc').orderBy('created_at').limit(1).executeTakeFirst();
-      if (!next) return null;
-      return this.take(trx, next, owner, leaseSeconds);
-    });
-  }
-
-  private async take(
-    trx: Kysely<ServiceSchema>,
-    row: Row,
+  async claim(
     owner: string,
     leaseSeconds: number,
-  ): Promise<Row> {
-    const until = new Date(Date.now() + leaseSeconds * 1000).toISOString();
-    await trx
-      .updateTable('service_jobs')
-      .set({
-        state: 'running',
-        attempts: row.attempts + 1,
-        lease_owner: owner,
-        lease_until: until,
-        started_at: row.started_at ?? now(),
-      })
-      .where('id', '=', row.id)
-      .execute();
-    return { ...row, state: 'running', attempts: row.attempts + 1, lease_owner: owner, lease_until: until };
+    perOrgLimit: number,
+    queuedBefore?: string,
+  ): Promise<Row | null> {
+    return this.ledger.database.writeTransaction((t) =>
+      claimNext(
+        t as unknown as Kysely<ServiceSchema>,
+        this.claims(owner, leaseSeconds, perOrgLimit),
+        queuedBefore,
+      ),
+    );
   }
 
   /**
-   * A running job whose lease expired: its worker is gone. If the budget was already used (noise may have been
-   * drawn), the job fails and keeps its spend; if attempts remain and the budget is untouched, it runs again
-   * under the new owner; otherwise it fails and the reservation is refunded.
+   * Claims job `id` (named by a dispatcher's message) for `owner` under the same rules as {@link claim}: a queued
+   * job is taken unless its organisation is at `perOrgLimit` (deferred); a running job only when its lease
+   * expired (the takeover rules); anything else is left alone.
    */
-  private async takeOver(
-    trx: Kysely<ServiceSchema>,
-    row: Row,
+  async claimById(
+    id: string,
     owner: string,
     leaseSeconds: number,
-  ): Promise<Row | null> {
-    if (row.reservation === 'consumed') {
-      await this.finishIn(trx, row, {
-        state: 'failed',
-        error: {
-          code: 'worker_lost',
-          message:
-            'the worker running the job stopped after the budget was used; the spend stays (noise may have been drawn)',
-        },
-      });
-      return null;
-    }
-    if (row.attempts >= row.max_attempts || row.cancel_requested !== 0) {
-      // refund must go through the ledger's own transaction: leave it to settle() outside this one
-      await trx
-        .updateTable('service_jobs')
-        .set({ lease_owner: `${owner}:settling`, lease_until: new Date(Date.now() + 60_000).toISOString() })
-        .where('id', '=', row.id)
-        .execute();
-      queueMicrotask(() => {
-        void this.settle(
-          row,
-          row.cancel_requested !== 0
-            ? { kind: 'cancelled', message: 'cancelled while its worker was lost' }
-            : {
-                kind: 'failed',
-                code: 'worker_lost',
-                message: `the job's worker stopped ${row.attempts} times; no attempts left`,
-                transient: false,
-              },
-          null,
-        );
-      });
-      return null;
-    }
-    return this.take(trx, row, owner, leaseSeconds);
+    perOrgLimit: number,
+  ): Promise<ClaimByIdResult> {
+    return this.ledger.database.writeTransaction((t) =>
+      claimById(t as unknown as Kysely<ServiceSchema>, id, this.claims(owner, leaseSeconds, perOrgLimit)),
+    );
+  }
+
+  private claims(owner: string, leaseSeconds: number, perOrgLimit: number): ClaimContext {
+    return {
+      owner,
+      leaseSeconds,
+      perOrgLimit,
+      settleLater: (row, outcome) =>
+        queueMicrotask(() => void this.settle(row, outcome, null).catch(() => {})),
+    };
   }
 
   /** Gives a job `owner` holds back to the queue untouched (a shutdown before its budget was used). */
@@ -451,35 +398,14 @@ export class JobStore {
           : `job ${fresh.id} ${final.state} before using its budget`;
       await this.ledger.as(fresh.actor).refund(fresh.spend_id, reason, {
         alongside: async (trx: Kysely<ServiceSchema>) => {
-          await this.finishIn(trx, fresh, final, 'refunded');
+          await finishIn(trx, fresh, final, 'refunded');
         },
       });
       return;
     }
     await this.ledger.database.writeTransaction((t) =>
-      this.finishIn(t as unknown as Kysely<ServiceSchema>, fresh, final),
+      finishIn(t as unknown as Kysely<ServiceSchema>, fresh, final),
     );
-  }
-
-  private async finishIn(
-    trx: Kysely<ServiceSchema>,
-    row: Row,
-    final: { state: JobState; result?: unknown; error?: { code: string; message: string } },
-    reservation?: 'refunded',
-  ): Promise<void> {
-    await trx
-      .updateTable('service_jobs')
-      .set({
-        state: final.state,
-        lease_owner: null,
-        lease_until: null,
-        finished_at: now(),
-        result: final.result === undefined ? null : JSON.stringify(final.result),
-        error: final.error === undefined ? null : JSON.stringify(final.error),
-        ...(reservation === undefined ? {} : { reservation }),
-      })
-      .where('id', '=', row.id)
-      .execute();
   }
 
   /** Jobs by state across the service (metrics). */
