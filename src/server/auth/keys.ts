@@ -16,9 +16,13 @@ export interface NewApiKey {
   readonly hash: string;
 }
 
+/** One generator for the process: `csprng()` allocates and fills a buffer each time it is called. */
+let rng: ReturnType<typeof csprng> | null = null;
+
 function randomOctets(n: number): Buffer {
   const out = new Uint8Array(n);
-  csprng().fillBytes(out);
+  rng ??= csprng();
+  rng.fillBytes(out);
   return Buffer.from(out);
 }
 
