@@ -146,14 +146,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       routes: [],
     };
     const metrics = createServiceMetrics({
-      jobsByState: async (org) => {
-        let q = stores.sdb
-          .selectFrom('service_jobs')
-          .select(['state', (eb) => eb.fn.countAll<number>().as('n')]);
-        if (org !== undefined) q = q.where('org', '=', org);
-        const rows = await q.groupBy('state').execute();
-        return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
-      },
+      jobsByState: (org) => jobs.countsByState(org),
       budgetUsed: async (org) => {
         const accounts = (await ledger.accounts()).filter(
           (a) => org === undefined || a.path === org || a.path.startsWith(`${org}/`),

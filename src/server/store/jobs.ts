@@ -348,13 +348,13 @@ export class JobStore {
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1)
       throw new HttpError(409, 'lease_lost', 'the job is no longer held by this worker');
-    const spend = (await this.ledger.spends(row.spend_account)).find((s) => s.id === row.spend_id);
     return {
       id: row.spend_id,
       account: row.spend_account,
       purpose: reserved.purpose,
       epsilonAfter: {},
-      createdAt: spend?.createdAt ?? row.created_at,
+      // the spend was granted in the transaction that inserted the job's row
+      createdAt: row.created_at,
     };
   }
 
@@ -408,13 +408,11 @@ export class JobStore {
     );
   }
 
-  /** Jobs by state across the service (metrics). */
-  async countsByState(): Promise<Record<string, number>> {
-    const rows = await this.db
-      .selectFrom('service_jobs')
-      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('state')
-      .execute();
+  /** Jobs by state, of one organisation or across the service (metrics). */
+  async countsByState(org?: string): Promise<Record<string, number>> {
+    let q = this.db.selectFrom('service_jobs').select(['state', (eb) => eb.fn.countAll<number>().as('n')]);
+    if (org !== undefined) q = q.where('org', '=', org);
+    const rows = await q.groupBy('state').execute();
     return Object.fromEntries(JOB_STATES.map((s) => [s, Number(rows.find((r) => r.state === s)?.n ?? 0)]));
   }
 }
