@@ -499,6 +499,36 @@ describe('Coordinator: long polls', () => {
     expect(clock.pending).toBe(1); // the round's deadline; the poll's timer was cancelled
   });
 
+  it('wakes only the held polls of the nodes the new round selected; the others wait out their hold', async () => {
+    const { coordinator, clock } = setup({
+      minNodes: 2,
+      startAfterNodes: 4,
+      selection: { kind: 'fraction', fraction: 0.5 },
+      roundTimeoutMs: 60_000,
+    });
+    await register(coordinator, 'a', 'b', 'c');
+    const answers = new Map<string, GetTaskResponse>();
+    const held = ['a', 'b', 'c'].map((id) =>
+      poll(coordinator, id, 5_000).then((r) => {
+        answers.set(id, r);
+      }),
+    );
+    await flush();
+    expect(answers.size).toBe(0);
+    await register(coordinator, 'd'); // round 1 starts: 2 of the 4 nodes
+    await flush();
+    const selected = await selectedAmong(coordinator, ['a', 'b', 'c', 'd']);
+    expect(selected).toHaveLength(2);
+    for (const id of ['a', 'b', 'c']) {
+      if (selected.includes(id)) expect(trainTask(answers.get(id)!).round).toBe(1);
+      else expect(answers.has(id), `${id} was not selected: its poll stays held`).toBe(false);
+    }
+    clock.advance(5_000);
+    await Promise.all(held);
+    for (const id of ['a', 'b', 'c'].filter((x) => !selected.includes(x)))
+      expect(waitReason(answers.get(id)!)).toBe('not selected for round 1');
+  });
+
   it('answers a held poll with Wait when its time (capped by maxLongPollMs) runs out', async () => {
     const { coordinator, clock } = setup({ minNodes: 2, maxLongPollMs: 2_000 });
     await register(coordinator, 'a');

@@ -21,7 +21,8 @@ export interface RoundView {
 
 /** The coordinator's side of GetTask. */
 export class TaskMailbox {
-  private readonly waiters = new Set<() => void>();
+  /** The held polls: each one's node and how to answer it now. */
+  private readonly waiters = new Set<{ readonly id: string; readonly wake: () => void }>();
   private readonly finishedDelivered = new Set<string>();
 
   constructor(
@@ -51,22 +52,29 @@ export class TaskMailbox {
     if (hold > 0) {
       await new Promise<void>((resolve) => {
         let cancel: () => void = () => {};
-        const wake = () => {
-          this.waiters.delete(wake);
-          cancel();
-          resolve();
+        const waiter = {
+          id: node.id,
+          wake: () => {
+            this.waiters.delete(waiter);
+            cancel();
+            resolve();
+          },
         };
-        this.waiters.add(wake);
-        cancel = this.clock.setTimer(hold, wake);
+        this.waiters.add(waiter);
+        cancel = this.clock.setTimer(hold, waiter.wake);
       });
       node.lastSeenUnixMs = this.clock.now();
     }
     return this.taskFor(node.id) ?? this.waitResponse(node.id);
   }
 
-  /** Answers every held poll (the phase changed). */
+  /**
+   * The phase changed: answers the held polls of the nodes that now have something to do (every one when the
+   * federation ends). The others keep waiting for their hold to run out: with 1% of 10,000 nodes selected per
+   * round, waking all of them made every node poll again at once at each change of phase, for nothing.
+   */
   wakeAll(): void {
-    for (const wake of [...this.waiters]) wake();
+    for (const waiter of [...this.waiters]) if (this.hasWork(waiter.id)) waiter.wake();
   }
 
   /** Whether every node still in the federation has fetched the final model. */
@@ -99,12 +107,23 @@ export class TaskMailbox {
     return null;
   }
 
+  /** Whether a held poll of node `id` should be answered now: {@link taskFor} would give a task, or it is over. */
+  private hasWork(id: string): boolean {
+    const p = this.rounds.phase;
+    if (p.kind === 'done' || p.kind === 'failed') return true;
+    if (this.nodes.get(id)?.left) return false;
+    // a secure round's stages ask the selected nodes that have not answered: the node learns which from its task
+    if (p.kind === 'training') return p.selected.has(id) && (p.secure !== null || !hasAnswered(p, id));
+    if (p.kind === 'evaluating') return p.asked.has(id) && !p.results.has(id);
+    return false;
+  }
+
   /** A wait answer saying why there is nothing to do. */
   private waitResponse(id: string): GetTaskResponse {
     const p = this.rounds.phase;
     let reason: string;
     if (p.kind === 'waiting')
-      reason = `waiting for nodes: ${this.nodes.active().length} of ${this.rounds.nodesNeeded()} registered`;
+      reason = `waiting for nodes: ${this.nodes.activeCount()} of ${this.rounds.nodesNeeded()} registered`;
     else if (p.kind === 'training' && p.secure && p.selected.has(id))
       reason = `secure aggregation of round ${p.round}: ${p.secure.currentStage} stage`;
     else if (p.kind === 'training')

@@ -142,18 +142,37 @@ export class NodeRegistry {
 
   /** Nodes that can take part now: registered, not left, seen within the availability window. */
   active(): NodeRecord[] {
+    const isActive = this.activity();
+    return [...this.nodes.values()].filter(isActive);
+  }
+
+  /**
+   * How many nodes are {@link active}, counting no further than `atMost`. Polls and registrations ask this (is
+   * there enough for a round?) and it allocates nothing: building the active list on each of them was a fifth
+   * of a 6,000-node coordinator's CPU.
+   */
+  activeCount(atMost = Number.POSITIVE_INFINITY): number {
+    const isActive = this.activity();
+    let count = 0;
+    for (const n of this.nodes.values()) {
+      if (isActive(n) && ++count >= atMost) break;
+    }
+    return count;
+  }
+
+  private activity(): (n: NodeRecord) => boolean {
     const now = this.clock.now();
     const window = this.o.availabilityWindowMs ?? 2 * (this.o.maxLongPollMs ?? DEFAULT_LONG_POLL_MS) + 10_000;
-    return [...this.nodes.values()].filter((n) => !n.left && now - n.lastSeenUnixMs <= window);
+    return (n) => !n.left && now - n.lastSeenUnixMs <= window;
   }
 
   /** Every node as a selection candidate, available when {@link active}. */
   candidates(): Candidate[] {
-    const active = new Set(this.active().map((n) => n.id));
+    const isActive = this.activity();
     return [...this.nodes.values()].map((n) => ({
       nodeId: n.id,
       numExamples: n.numExamples,
-      available: active.has(n.id),
+      available: isActive(n),
     }));
   }
 

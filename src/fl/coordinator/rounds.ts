@@ -67,7 +67,8 @@ export class Rounds implements RoundView {
 
   maybeStartRound(): void {
     if (this.current.kind !== 'waiting') return;
-    if (this.ctx.state.nodes.active().length < this.nodesNeeded()) {
+    const needed = this.nodesNeeded();
+    if (this.ctx.state.nodes.activeCount(needed) < needed) {
       this.armWaitDeadline();
       return;
     }
@@ -87,7 +88,7 @@ export class Rounds implements RoundView {
       this.cancelWait = null;
       if (this.current.kind !== 'waiting') return;
       const { state } = this.ctx;
-      const available = state.nodes.active().length;
+      const available = state.nodes.activeCount();
       const needed = this.nodesNeeded();
       if (available >= needed) {
         this.maybeStartRound();
@@ -235,7 +236,7 @@ export class Rounds implements RoundView {
     }
     this.current = { kind: 'waiting' };
     this.nextAttempt = attempt + 1;
-    if (this.ctx.state.nodes.active().length >= this.ctx.o.minNodes) this.startRound(round, this.nextAttempt);
+    if (this.ctx.state.nodes.activeCount(this.ctx.o.minNodes) >= this.ctx.o.minNodes) this.startRound(round, this.nextAttempt);
     else this.armWaitDeadline();
   }
 
@@ -322,7 +323,7 @@ export class Rounds implements RoundView {
       }
       this.current = { kind: 'waiting' };
       this.nextAttempt = p.attempt + 1;
-      if (state.nodes.active().length >= o.minNodes) this.startRound(p.round, this.nextAttempt);
+      if (state.nodes.activeCount(o.minNodes) >= o.minNodes) this.startRound(p.round, this.nextAttempt);
       else this.armWaitDeadline();
       return;
     }
