@@ -236,7 +236,8 @@ export class Rounds implements RoundView {
     }
     this.current = { kind: 'waiting' };
     this.nextAttempt = attempt + 1;
-    if (this.ctx.state.nodes.activeCount(this.ctx.o.minNodes) >= this.ctx.o.minNodes) this.startRound(round, this.nextAttempt);
+    if (this.ctx.state.nodes.activeCount(this.ctx.o.minNodes) >= this.ctx.o.minNodes)
+      this.startRound(round, this.nextAttempt);
     else this.armWaitDeadline();
   }
 
