@@ -156,7 +156,7 @@ export class Coordinator implements CoordinatorHandler {
 
   async submitUpdate(request: SubmitUpdateRequest, peer: PeerIdentity): Promise<SubmitUpdateResponse> {
     const node = this.nodes.require(peer, 'SubmitUpdate');
-    node.lastSeenUnixMs = this.clock.now();
+    this.nodes.touch(node);
     const p = this.rounds.phase;
     const answer = (accepted: boolean, reason = '') =>
       create(SubmitUpdateResponseSchema, { accepted, reason });
@@ -216,7 +216,7 @@ export class Coordinator implements CoordinatorHandler {
 
   async submitSecAgg(request: SubmitSecAggRequest, peer: PeerIdentity): Promise<SubmitSecAggResponse> {
     const node = this.nodes.require(peer, 'SubmitSecAgg');
-    node.lastSeenUnixMs = this.clock.now();
+    this.nodes.touch(node);
     const p = this.rounds.phase;
     const answer = (accepted: boolean, reason = '') =>
       create(SubmitSecAggResponseSchema, { accepted, reason });
@@ -247,7 +247,7 @@ export class Coordinator implements CoordinatorHandler {
     peer: PeerIdentity,
   ): Promise<SubmitEvaluationResponse> {
     const node = this.nodes.require(peer, 'SubmitEvaluation');
-    node.lastSeenUnixMs = this.clock.now();
+    this.nodes.touch(node);
     const p = this.rounds.phase;
     const no = (reason: string) =>
       create(SubmitEvaluationResponseSchema, { accepted: false, reason: printable(reason) });
@@ -291,7 +291,7 @@ export class Coordinator implements CoordinatorHandler {
   }
 
   private markLeft(node: NodeRecord, reason: string): void {
-    node.left = true;
+    this.nodes.markLeft(node);
     this.emit({ kind: 'left', node: node.id, reason });
     this.rounds.maybeCloseRound();
     const p = this.rounds.phase;

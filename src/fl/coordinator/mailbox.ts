@@ -38,7 +38,7 @@ export class TaskMailbox {
    * (at most the largest hold), its task then or a wait answer.
    */
   async poll(node: NodeRecord, waitMs: number): Promise<GetTaskResponse> {
-    node.lastSeenUnixMs = this.clock.now();
+    this.nodes.touch(node);
     const immediate = this.taskFor(node.id);
     if (immediate) return immediate;
     if (this.rounds.phase.kind === 'failed') return this.waitResponse(node.id);
@@ -63,7 +63,7 @@ export class TaskMailbox {
         this.waiters.add(waiter);
         cancel = this.clock.setTimer(hold, waiter.wake);
       });
-      node.lastSeenUnixMs = this.clock.now();
+      this.nodes.touch(node);
     }
     return this.taskFor(node.id) ?? this.waitResponse(node.id);
   }

