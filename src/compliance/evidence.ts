@@ -91,6 +91,17 @@ export interface RunEvidence {
   readonly seeded?: boolean;
 }
 
+/**
+ * One organisation's part of a ledger shared by several (the service's): its accounts are `account` and the paths
+ * below it, its datasets are named `<datasetPrefix>…` (the service names them `org.name`).
+ */
+export interface EvidenceScope {
+  /** The organisation's root account, e.g. 'acme'. */
+  readonly account: string;
+  /** The start of its datasets' names, e.g. 'acme.'. */
+  readonly datasetPrefix: string;
+}
+
 /** Everything a report is built from. Fill it from the ledger; the report adds no facts of its own. */
 export interface ComplianceEvidence {
   /** ISO 8601 time the evidence was gathered (the report's date). */
@@ -103,4 +114,9 @@ export interface ComplianceEvidence {
   /** A Safe Harbor check of a dataset file (safeHarborCheck), when one was run. */
   readonly safeHarbor?: SafeHarborResult;
   readonly run?: RunEvidence;
+  /**
+   * Present when the evidence is one organisation's part of a shared ledger: accounts, spends, datasets and
+   * refusals are that part's; the audit log's verification (size, head, verified) is about the whole log.
+   */
+  readonly scope?: EvidenceScope;
 }

@@ -155,6 +155,11 @@ function controlsSection(r: ComplianceReport): string {
 ${table(['id', 'reference', 'title', 'status', 'evidence', 'a person must still decide'], rows)}</section>`;
 }
 
+function scopeNote(r: ComplianceReport): string {
+  if (r.scope === undefined) return '';
+  return `<p class="note" id="scope" data-scope="${h(r.scope.account)}">${h(r.scope.note)}</p>`;
+}
+
 /**
  * Renders a report as a self-contained HTML page (inline CSS, no script, no external resources).
  *
@@ -169,7 +174,7 @@ export function renderHtml(report: ComplianceReport): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>${h(title)}</title><style>${CSS}</style></head>
 <body><header><h1>${h(title)}</h1>
-<p class="meta">Evidence of ${h(report.generatedAt)}; ledger ${h(report.ledger.dialect)} at <code>${h(report.ledger.location)}</code>; report format v${report.version}.</p></header>
+<p class="meta">Evidence of ${h(report.generatedAt)}; ledger ${h(report.ledger.dialect)} at <code>${h(report.ledger.location)}</code>; report format v${report.version}.</p>${scopeNote(report)}</header>
 <main>${summarySection(report)}${privacySection(report)}${utilitySection(report)}${auditSection(report)}${datasetsSection(report)}${safeHarborSection(report)}${controlsSection(report)}</main>
 </body></html>
 `;

@@ -28,6 +28,7 @@ export type {
   AuditEvidence,
   ComplianceEvidence,
   DatasetEvidence,
+  EvidenceScope,
   RunEvidence,
   SpendEvidence,
   UtilityEvidence,

@@ -16,6 +16,7 @@ import type {
   AuditEvidence,
   ComplianceEvidence,
   DatasetEvidence,
+  EvidenceScope,
   RunEvidence,
   UtilityEvidence,
 } from './evidence.js';
@@ -55,6 +56,11 @@ export interface ComplianceReport {
   /** The evidence's time. */
   readonly generatedAt: string;
   readonly ledger: ComplianceEvidence['ledger'];
+  /**
+   * Present only for one organisation's report from a shared ledger: its records alone are in the report, and
+   * `note` says what is about the whole log.
+   */
+  readonly scope?: EvidenceScope & { readonly note: string };
   readonly summary: ReportSummary;
   readonly privacy: {
     readonly accounts: readonly AccountEvidence[];
@@ -137,6 +143,15 @@ function summarise(
   };
 }
 
+/** What a scoped report covers, and what in it is about the whole shared log. */
+function scopeNote(scope: EvidenceScope): string {
+  return (
+    `Only the records of ${scope.account}: its budget accounts (${scope.account} and below), their spends, its ` +
+    `datasets (${scope.datasetPrefix}*) and the refusals filed under them. The audit log is shared by every ` +
+    'organisation of the ledger: its verification, size and signed head are about the whole log.'
+  );
+}
+
 /**
  * Maps evidence to one regulation's controls.
  *
@@ -189,6 +204,9 @@ export function buildReport(evidence: ComplianceEvidence, regulation: Regulation
     regulationName: NAMES[regulation],
     generatedAt: evidence.generatedAt,
     ledger: evidence.ledger,
+    ...(evidence.scope === undefined
+      ? {}
+      : { scope: { ...evidence.scope, note: scopeNote(evidence.scope) } }),
     summary: summarise(regulation, evidence, controls),
     privacy: {
       accounts: evidence.accounts,

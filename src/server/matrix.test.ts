@@ -112,6 +112,7 @@ const FIXTURES: Record<string, () => Promise<Call>> = {
   'GET /v1/audit/entries/:seq': async () => ({ url: '/v1/audit/entries/0' }),
   'GET /v1/audit/verify': async () => ({ url: '/v1/audit/verify' }),
   'GET /v1/audit/export': async () => ({ url: '/v1/audit/export' }),
+  'GET /v1/reports/:regulation': async () => ({ url: '/v1/reports/gdpr' }),
   'POST /v1/privacy/epsilon': async () => ({
     url: '/v1/privacy/epsilon',
     body: { release: { kind: 'gaussian', sigma: 2 }, delta: 1e-5 },

@@ -25,6 +25,7 @@ import { jobRoutes } from '../routes/jobs.js';
 import { ledgerRoutes } from '../routes/ledger.js';
 import { opsRoutes } from '../routes/ops.js';
 import { privacyRoutes } from '../routes/privacy.js';
+import { reportRoutes } from '../routes/reports.js';
 import { webhookRoutes } from '../routes/webhooks.js';
 import { Identity } from '../store/identity.js';
 import { JobStore } from '../store/jobs.js';
@@ -217,6 +218,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
     identityRoutes(app, ctx);
     ledgerRoutes(app, ctx);
     privacyRoutes(app);
+    reportRoutes(app, ctx);
     jobRoutes(app, ctx);
     const alerts = new Alerts(stores.sdb, ledger, stores.box);
     webhookRoutes(app, alerts);
