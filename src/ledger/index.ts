@@ -53,7 +53,7 @@ export {
   projectExhaustion,
 } from './budget/planning.js';
 export type { BudgetVerification } from './budget/replay.js';
-export type { SpendOptions, SpendRecord } from './budget/spends.js';
+export type { SpendOptions, SpendPage, SpendRecord } from './budget/spends.js';
 export { type Dataset, type DatasetTerms, fingerprintFile } from './consent/datasets.js';
 export { DEFAULT_LEDGER_URL, type LedgerDatabase, openLedgerDatabase } from './store/database.js';
 export { migrateRacing } from './store/migrations.js';

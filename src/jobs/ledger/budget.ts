@@ -12,6 +12,7 @@ import {
   type Forecast,
   forecast,
   type Ledger,
+  type SpendPage,
   type SpendReceipt,
 } from '../../ledger/index.js';
 import type { JobContext, LedgerUse } from '../context.js';
@@ -71,11 +72,12 @@ export function runBudgetSpend(
 export function runBudgetShow(
   spec: BudgetShowSpec,
   ctx: LedgerJobContext,
+  page?: SpendPage,
 ): Promise<{ readonly status: AccountStatus; readonly spends: readonly SpendRecord[] }> {
   return ctx.ledger.use(
     async (l) => ({
       status: await l.status(spec.account, { naiveSum: true }),
-      spends: await l.spends(spec.account),
+      spends: await l.spends(spec.account, page),
     }),
     MUST_EXIST,
   );

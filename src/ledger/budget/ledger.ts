@@ -52,7 +52,7 @@ import type { Account, AccountStatus, SpendReceipt } from './accounts.js';
 import type { Alongside, LedgerContext, Log } from './context.js';
 import { accountIn, accountsIn, createAccount, statusIn } from './hierarchy.js';
 import { type BudgetVerification, verifyBudgetState } from './replay.js';
-import { refund, type SpendOptions, type SpendRecord, spend, spendsIn } from './spends.js';
+import { refund, type SpendOptions, type SpendPage, type SpendRecord, spend, spendsIn } from './spends.js';
 
 export type { JobRecord } from '../audit/lineage.js';
 
@@ -248,9 +248,14 @@ export class Ledger {
     return refund(this.ctx, id, reason, options);
   }
 
-  /** The spends of an account's subtree, oldest first. */
-  spends(path: string): Promise<SpendRecord[]> {
-    return spendsIn(this.store.db, path);
+  /**
+   * The spends of an account's subtree, oldest first; with `page`, only those after spend id `page.after`, at
+   * most `page.limit` of them (a caller pages through a long history with the last id it got).
+   * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for a page's `after` or `limit` that is not a
+   *   non-negative (limit: positive) integer
+   */
+  spends(path: string, page?: SpendPage): Promise<SpendRecord[]> {
+    return spendsIn(this.store.db, path, page);
   }
 
   /** Every account, by path. */

@@ -12,6 +12,7 @@ import {
   validateEvent,
 } from '../../accounting/index.js';
 import {
+  assertInteger,
   BudgetExceededError,
   ConfigError,
   ConsentError,
@@ -292,9 +293,26 @@ async function checkRefundable(
 }
 
 /** The spends of an account's subtree, oldest first. */
-export async function spendsIn(db: Kysely<LedgerSchema>, path: string): Promise<SpendRecord[]> {
+/** A page of spends: those after spend id `after`, at most `limit` of them. */
+export interface SpendPage {
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+export async function spendsIn(
+  db: Kysely<LedgerSchema>,
+  path: string,
+  page: SpendPage = {},
+): Promise<SpendRecord[]> {
   checkPath('Ledger.spends', path);
-  const rows = await db.selectFrom('spends').selectAll().where(inSubtree(path)).orderBy('id').execute();
+  if (page.after !== undefined)
+    assertInteger('Ledger.spends', 'after', page.after, 0, Number.MAX_SAFE_INTEGER);
+  if (page.limit !== undefined)
+    assertInteger('Ledger.spends', 'limit', page.limit, 1, Number.MAX_SAFE_INTEGER);
+  let query = db.selectFrom('spends').selectAll().where(inSubtree(path));
+  if (page.after !== undefined) query = query.where('id', '>', page.after);
+  if (page.limit !== undefined) query = query.limit(page.limit);
+  const rows = await query.orderBy('id').execute();
   return rows.map((r) => ({
     id: r.id,
     account: r.account,

@@ -27,6 +27,9 @@ import { orgAccount, scopedDataset } from '../jobs/kinds.js';
 
 const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/;
 const DatasetName = z.object({ name: z.string().regex(DATASET_NAME, "1-31 letters, digits, '_' or '-'") });
+/** The most spends one account read returns (the rest by `after`). */
+const SPENDS_PAGE_MAX = 1000;
+
 /** Uploaded datasets: 64 MiB at most per request. */
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
 
@@ -60,14 +63,33 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       config: { access: 'budget.read' },
       schema: {
         tags,
-        summary: "An account's status and spends",
+        summary:
+          "An account's status and its subtree's spends, oldest first, a page at a time (`next`: the `after` of the next page)",
         params: z.object({ '*': z.string().min(1).max(500) }),
+        querystring: z
+          .object({
+            after: z.coerce.number().int().min(0).optional(),
+            limit: z.coerce.number().int().min(1).max(SPENDS_PAGE_MAX).default(SPENDS_PAGE_MAX),
+          })
+          .strict(),
       },
     },
     async (req) => {
       const c = callerOf(req);
       const account = orgAccount(c.org, req.params['*'], 'account');
-      return runBudgetShow({ account }, { ledger: ledgerFor(ctx, c) });
+      const { after, limit } = req.query;
+      // one more than asked: whether there is a next page
+      const page = await runBudgetShow(
+        { account },
+        { ledger: ledgerFor(ctx, c) },
+        { ...(after !== undefined ? { after } : {}), limit: limit + 1 },
+      );
+      const spends = page.spends.slice(0, limit);
+      return {
+        status: page.status,
+        spends,
+        next: page.spends.length > limit ? (spends.at(-1)?.id ?? null) : null,
+      };
     },
   );
   r.post(
