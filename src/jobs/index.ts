@@ -95,6 +95,7 @@ export {
   nodeLedgerUrl,
   runNodeJob,
 } from './federation/node.js';
+export { type PrepaidCharge, type PrepaidPlan, prepaidPlan } from './federation/prepaid.js';
 export {
   runSimulationJob,
   type SimulationBudgetOptions,
@@ -103,6 +104,9 @@ export {
   simulationBudgets,
 } from './federation/simulate.js';
 export {
+  parseSimulateJobSpec,
+  type SimulateJobSpec,
+  SimulateLedgerSchema,
   type SimulateOptions,
   type SimulateOptionsInput,
   SimulateOptionsSchema,

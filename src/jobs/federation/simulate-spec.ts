@@ -5,6 +5,7 @@
  * same plan in full ({@link simulationPlanFromFile}).
  */
 import { z } from 'zod';
+import { ConfigError, checkSchema } from '../../core/index.js';
 import {
   type ByzantineSpec,
   type PersonalizationSpec,
@@ -12,6 +13,7 @@ import {
   parseSimulationData,
   type SimulationLocalPrivacy,
 } from '../../fl/index.js';
+import { accountPath, text } from '../fields.js';
 import type { parseSimulateFile } from './config.js';
 import type { SimulationPlan } from './simulate.js';
 
@@ -224,4 +226,41 @@ export function simulationPlanFromFile(file: ReturnType<typeof parseSimulateFile
     ...(file.budget ? { budget: file.budget } : {}),
     origin: 'file',
   };
+}
+
+/**
+ * Where a simulation run as a queued job (the HTTP service) charges its aggregate's central DP, paid in advance
+ * (prepaid.ts). `account` is optional here so that a missing one is refused by the caller with its own words.
+ */
+export const SimulateLedgerSchema = z
+  .object({
+    account: accountPath().optional(),
+    purpose: text('why the simulation is run (recorded with the spend)').optional(),
+  })
+  .strict();
+
+/** A simulation job's spec: the simulation options (as `veil simulate`'s flags name them) and `ledger`. */
+export interface SimulateJobSpec {
+  readonly options: SimulateOptions;
+  readonly ledger: z.output<typeof SimulateLedgerSchema> | undefined;
+}
+
+/**
+ * Parses a simulation job's spec: `ledger` ({@link SimulateLedgerSchema}) beside the options of
+ * {@link SimulateOptionsSchema}, every problem of both listed at once under its field.
+ * @throws {ConfigError} VEIL_CONFIG_INVALID
+ */
+export function parseSimulateJobSpec(raw: unknown, context = 'simulation spec'): SimulateJobSpec {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError([{ path: '(top level)', value: raw, allowed: 'an object' }], context);
+  const { ledger: rawLedger, ...rest } = raw as Record<string, unknown>;
+  const options = checkSchema(SimulateOptionsSchema, rest);
+  const ledger =
+    rawLedger === undefined
+      ? { data: undefined, issues: [] }
+      : checkSchema(SimulateLedgerSchema, rawLedger, { prefix: 'ledger' });
+  const issues = [...options.issues, ...ledger.issues];
+  if (!('data' in options) || !('data' in ledger) || issues.length > 0)
+    throw new ConfigError(issues, context);
+  return { options: options.data, ledger: ledger.data };
 }

@@ -21,8 +21,9 @@ import {
   simulationDataShape,
 } from '../../fl/index.js';
 import type { Ledger } from '../../ledger/index.js';
-import type { JobContext } from '../context.js';
+import { defaultCharge, type JobContext } from '../context.js';
 import { ledgerBudget } from './budget.js';
+import { type PrepaidCharge, prepaidPlan } from './prepaid.js';
 import { checkSimulationMemory, count, gib, memoryAvailable } from './simulate-memory.js';
 import { bytesPerRound, coordinatorJson } from './summary.js';
 
@@ -135,8 +136,11 @@ function stageReporter(
 }
 
 /**
- * Runs a simulated federation. With `charge`, every DP spend goes through `ctx.ledger` ({@link simulationBudgets});
- * without, spends live in memory and a `budget` section is refused (it would charge nothing). Before anything is
+ * Runs a simulated federation. With `charge` true (`veil simulate --db`), every DP spend goes through `ctx.ledger`
+ * as it happens ({@link simulationBudgets}); false, spends live in memory and a `budget` section is refused (it
+ * would charge nothing); a {@link PrepaidCharge} (the HTTP service), the aggregate's central DP of every planned
+ * round is paid at once through `ctx.pay`, after the data is loaded and before the federation starts, and each
+ * round is charged against that payment (prepaid.ts: local and distributed DP are refused). Before anything is
  * built, its memory is estimated and a plan that cannot fit is refused ({@link checkSimulationMemory}); while it
  * runs, it reports `progress` events (the nodes' data shards, their registration, each round's trained nodes),
  * and log lines for those of a run of more than 50 nodes that take a while.
@@ -146,12 +150,14 @@ function stageReporter(
 export async function runSimulationJob(
   plan: SimulationPlan,
   ctx: JobContext & {
-    readonly charge: boolean;
+    readonly charge: boolean | PrepaidCharge;
     readonly log: (line: string) => void;
     readonly onCoordinatorEvent?: (e: CoordinatorEvent) => void;
   },
 ): Promise<SimulationJobResult> {
   const verbose = plan.nodes > 50;
+  // a plan that cannot be paid in advance is refused before anything is built
+  const prepaid = typeof ctx.charge === 'object' ? prepaidPlan(plan, ctx.charge) : null;
   const estimate = checkSimulationMemory(plan, (nodes) => simulationDataShape(plan.data, nodes));
   if (verbose)
     ctx.log(
@@ -228,24 +234,40 @@ export async function runSimulationJob(
       ...(budgets?.nodeBudget ? { nodeBudget: budgets.nodeBudget } : {}),
       ...(budgets?.centralBudget ? { centralBudget: budgets.centralBudget } : {}),
     });
-  const r = ctx.charge
-    ? await ctx.ledger.use(async (ledger) => {
-        const budgets = await simulationBudgets(ledger, {
-          nodes: data.nodes.map((n) => n.name),
-          localPrivacy: plan.localPrivacy,
-          ...(plan.budget ? { central: plan.budget } : {}),
-        });
+  const chargedAsItGoes = () =>
+    ctx.ledger.use(async (ledger) => {
+      const budgets = await simulationBudgets(ledger, {
+        nodes: data.nodes.map((n) => n.name),
+        localPrivacy: plan.localPrivacy,
+        ...(plan.budget ? { central: plan.budget } : {}),
+      });
+      ctx.log(
+        `charging ${budgets.accounts.length} ledger account(s) in ${ledger.location.location}: ${budgets.accounts.slice(0, 5).join(', ')}${budgets.accounts.length > 5 ? ', …' : ''}`,
+      );
+      if (!plan.budget && (plan.federation.centralDp || plan.federation.secagg?.distributedDp))
         ctx.log(
-          `charging ${budgets.accounts.length} ledger account(s) in ${ledger.location.location}: ${budgets.accounts.slice(0, 5).join(', ')}${budgets.accounts.length > 5 ? ', …' : ''}`,
+          "note: the aggregate's DP events are reported but charged to no account (add a budget section to the config)",
         );
-        if (!plan.budget && (plan.federation.centralDp || plan.federation.secagg?.distributedDp))
-          ctx.log(
-            "note: the aggregate's DP events are reported but charged to no account (add a budget section to the config)",
-          );
-        return run(budgets);
-      })
-    : await run(null);
-  return { summary: simulationSummary(plan, r, data.description), run: r, description: data.description };
+      return run(budgets);
+    });
+  let r: SimulationResult;
+  let paid: { account: string; spend: number; rounds: number } | undefined;
+  if (prepaid) {
+    // the whole run's charge, once, before any node trains or any noise is drawn
+    const receipt = await ctx.ledger.use((ledger) => (ctx.pay ?? defaultCharge)(ledger, prepaid.request));
+    paid = { account: receipt.account, spend: receipt.id, rounds: prepaid.rounds };
+    ctx.progress({
+      kind: 'ledger',
+      message: `spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}": ${prepaid.rounds} rounds of central DP paid in advance`,
+    });
+    r = await run({ nodeBudget: undefined, centralBudget: prepaid.budget(), accounts: [receipt.account] });
+  } else r = ctx.charge ? await chargedAsItGoes() : await run(null);
+  const summary = simulationSummary(plan, r, data.description);
+  return {
+    summary: paid ? { ...summary, ledger: paid } : summary,
+    run: r,
+    description: data.description,
+  };
 }
 
 /** The JSON summary of a simulation (`veil simulate --json`). */

@@ -9,14 +9,19 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 import {
   type JobContext,
+  modelFitError,
+  parseSimulateJobSpec,
   parseSpec,
+  runSimulationJob,
   runSynthJob,
   runTrainJob,
   SynthSpecSchema,
+  simulationPlanFrom,
   type TrainSpec,
   TrainSpecSchema,
 } from '../../jobs/index.js';
 import { fingerprintFile } from '../../ledger/index.js';
+import { FASHION_MNIST_DIR } from '../../ml/index.js';
 import { HttpError } from '../../transport/index.js';
 
 /** What the service knows when it resolves a spec. */
@@ -180,8 +185,75 @@ const synth: JobKind = {
   },
 };
 
+/**
+ * A simulated federation (`veil simulate`, its options as the flags name them) on the built-in data, with
+ * central DP-FedAvg: the aggregate's events of every planned round are one charge on `ledger.account`, reserved
+ * at submission and paid before the federation starts (src/jobs/federation/prepaid.ts). What one reservation on
+ * one account cannot cover exactly is refused: each node's local DP (an account per node, spent as far as each
+ * node gets) and distributed DP (its event depends on the nodes that survive each round); a simulation without
+ * DP would spend nothing, and every job the service runs is charged.
+ */
+const simulate: JobKind = {
+  name: 'simulate',
+  resolve(raw, r) {
+    const { options, ledger } = parseSimulateJobSpec(raw);
+    if (ledger?.account === undefined)
+      throw new HttpError(
+        400,
+        'budget_required',
+        'ledger.account: a simulation run by the service charges its central DP to an account of the organisation, reserved at submission',
+      );
+    const account = orgAccount(r.org, ledger.account, 'ledger.account');
+    if (options.localEpsilon !== undefined)
+      throw new HttpError(
+        400,
+        'invalid_field',
+        "localEpsilon: not served: each node's local DP charges the node's own account as far as the node gets, which the one reservation made at submission cannot cover; use centralNoise (central DP, charged to ledger.account)",
+      );
+    if (options.distributedNoise !== undefined)
+      throw new HttpError(
+        400,
+        'invalid_field',
+        "distributedNoise: not served: distributed DP's charge depends on how many nodes survive each round, so it cannot be reserved exactly at submission; use centralNoise without secure aggregation",
+      );
+    if (options.centralNoise === undefined)
+      throw new HttpError(
+        400,
+        'budget_required',
+        'centralNoise: a simulation run by the service is differentially private (central DP-FedAvg with this noise multiplier), its charge reserved at submission',
+      );
+    if (options.data === 'fashion-mnist' && !existsSync(FASHION_MNIST_DIR))
+      throw new HttpError(
+        400,
+        'data_unavailable',
+        'data: Fashion-MNIST is not installed on this service (it is read from a local copy, never downloaded); use hospitals or synthetic',
+      );
+    const input = structuredClone(raw) as Raw;
+    (input['ledger'] as Raw)['account'] = account;
+    return input;
+  },
+  async run(spec, ctx) {
+    const { options, ledger } = parseSimulateJobSpec(spec);
+    if (ledger?.account === undefined)
+      throw new HttpError(400, 'budget_required', 'ledger.account: the account the simulation is charged to');
+    const plan = simulationPlanFrom(options);
+    const { summary } = await runSimulationJob(plan, {
+      ...ctx,
+      charge: {
+        account: ledger.account,
+        ...(ledger.purpose === undefined ? {} : { purpose: ledger.purpose }),
+      },
+      log: (message) => ctx.progress({ kind: 'note', message }),
+    }).catch((err: unknown) => {
+      throw modelFitError(err, undefined, 'model', options.model, 'simulation spec');
+    });
+    // the simulation writes no file: its result is the summary (the global model stays in the service)
+    return { summary: withoutPaths(summary), ledger: summary['ledger'] ?? null, files: [] };
+  },
+};
+
 /** The kinds the service runs, by name. */
-export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train, synth });
+export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train, synth, simulate });
 
 /** A kind by name. @throws {HttpError} 400 unknown_kind */
 export function jobKind(name: string): JobKind {
