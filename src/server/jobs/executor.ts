@@ -3,12 +3,10 @@
  * stored for the API's event stream, its charge answered from the reservation, its timeout and cancellation
  * enforced by stopping the thread, and its outcome settled once by the job store (refund or keep).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { JobEvent } from '../../jobs/index.js';
 import type { JobStore, RunOutcome } from '../store/jobs.js';
 import type { ServiceJobTable } from '../store/schema.js';
+import { startJobThread, type ThreadPool } from './pool.js';
 import { errorOf, type ParentMessage, type ThreadInput, type ThreadMessage } from './thread.js';
 
 export interface ExecuteOptions {
@@ -22,16 +20,8 @@ export interface ExecuteOptions {
   /** Told of each event and of the end (metrics, alerts). */
   readonly onEvent?: (jobId: string, event: JobEvent) => void;
   readonly onEnd?: (row: ServiceJobTable, outcome: RunOutcome) => void;
-}
-
-/** Starts the thread, from the built JavaScript or, in a source checkout, through tsx (as the clean room's fit). */
-function startThread(input: ThreadInput): Worker {
-  const js = new URL('./thread.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: input });
-  const source = JSON.stringify(new URL('./thread.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const boot = `import(${tsx}).then((m) => { m.register(); return import(${source}); })`;
-  return new Worker(boot, { eval: true, workerData: input });
+  /** Warm threads to run the job in (default: a thread started for it). */
+  readonly threads?: ThreadPool;
 }
 
 /** Events stored per second at most for the chatty kinds (a training step each few milliseconds). */
@@ -49,7 +39,8 @@ export async function executeJob(row: ServiceJobTable, o: ExecuteOptions): Promi
     ledgerUrl: o.ledgerUrl,
     actor: row.actor,
   };
-  const thread = startThread(input);
+  const thread = o.threads ? o.threads.take() : startJobThread();
+  thread.postMessage({ type: 'run', input } satisfies ParentMessage);
   let writes = Promise.resolve();
   const store = (event: JobEvent) => {
     writes = writes.then(() => o.store.appendEvent(row.id, event)).catch(() => {});

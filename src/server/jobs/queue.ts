@@ -30,6 +30,7 @@ import { randomId } from '../auth/keys.js';
 import type { JobStore, RunOutcome } from '../store/jobs.js';
 import type { ServiceJobTable } from '../store/schema.js';
 import { executeJob } from './executor.js';
+import { threadPool } from './pool.js';
 
 /** The pg-boss queue the service's jobs go through. */
 export const JOB_QUEUE = 'veil-jobs';
@@ -148,6 +149,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   const boss = await startBoss(o.ledgerUrl, { supervise: true, max: slots + 2 });
   const dispatcher = dispatcherOf(boss, false);
   const shutdown = new AbortController();
+  const threads = threadPool(slots);
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
 
@@ -169,6 +171,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
       owner,
       leaseSeconds,
       shutdown: shutdown.signal,
+      threads,
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
       onEnd: (r, outcome) => {
         log(`${r.id} ${outcome.kind}${outcome.kind === 'failed' ? ` ${outcome.code}` : ''}`);
@@ -263,6 +266,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
           shutdown.abort();
           await all();
         }
+        await threads.close();
         // handlers have answered their messages (released jobs re-sent); then pg-boss closes its pool
         await boss.stop({ graceful: true, timeout: 2000, close: true });
       })();

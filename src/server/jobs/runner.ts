@@ -9,6 +9,7 @@ import { randomId } from '../auth/keys.js';
 import type { JobStore, RunOutcome } from '../store/jobs.js';
 import type { ServiceJobTable } from '../store/schema.js';
 import { executeJob } from './executor.js';
+import { threadPool } from './pool.js';
 
 export interface RunnerOptions {
   readonly store: JobStore;
@@ -40,6 +41,7 @@ export function startRunner(o: RunnerOptions): JobRunner {
   const slots = o.slots ?? 2;
   const leaseSeconds = o.leaseSeconds ?? 30;
   const shutdown = new AbortController();
+  const threads = threadPool(slots);
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +60,7 @@ export function startRunner(o: RunnerOptions): JobRunner {
           owner,
           leaseSeconds,
           shutdown: shutdown.signal,
+          threads,
           ...(o.onEvent ? { onEvent: o.onEvent } : {}),
           ...(o.onEnd ? { onEnd: o.onEnd } : {}),
         })
@@ -101,6 +104,7 @@ export function startRunner(o: RunnerOptions): JobRunner {
         shutdown.abort();
         await all;
       }
+      await threads.close();
     },
   };
 }

@@ -3,7 +3,7 @@
  * its events to the parent, and asks the parent for its charge (which the parent answers from the reservation made
  * at submission). A thread keeps the service's event loop free while a job computes, and can be stopped at once.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { VeilError } from '../../core/index.js';
 import { type ChargeRequest, type JobEvent, ledgerAt } from '../../jobs/index.js';
 import type { SpendReceipt } from '../../ledger/index.js';
@@ -25,8 +25,9 @@ export type ThreadMessage =
   | { readonly type: 'done'; readonly result: unknown }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly transient: boolean };
 
-/** Messages to the thread. */
+/** Messages to the thread: first the job to run, then the answers to its charges. */
 export type ParentMessage =
+  | { readonly type: 'run'; readonly input: ThreadInput }
   | { readonly type: 'charged'; readonly id: number; readonly receipt: SpendReceipt }
   | { readonly type: 'refused'; readonly id: number; readonly code: string; readonly message: string };
 
@@ -55,14 +56,26 @@ export function errorOf(err: unknown): { code: string; message: string; transien
   };
 }
 
+/**
+ * Waits for the job (a thread may be started ahead of it, pool.ts: by then the jobs layer is loaded), runs it,
+ * and ends: one job per thread.
+ */
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
-  const input = workerData as ThreadInput;
+  const input = await new Promise<ThreadInput>((resolve) => {
+    const first = (m: ParentMessage) => {
+      if (m.type !== 'run') return;
+      port.off('message', first);
+      resolve(m.input);
+    };
+    port.on('message', first);
+  });
   const kind = JOB_KINDS[input.kind];
   const pending = new Map<number, { resolve: (r: SpendReceipt) => void; reject: (e: Error) => void }>();
   let next = 1;
   port.on('message', (m: ParentMessage) => {
+    if (m.type === 'run') return;
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
