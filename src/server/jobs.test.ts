@@ -3,7 +3,9 @@
  * submission together with the job's row, consumed by the run, refunded when the job ends before using it; a
  * refused reservation queues nothing; the model comes back with its fingerprint; events are stored and streamed.
  */
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceSchema } from './store/schema.js';
 import { type Body, startTestService, type TestService } from './testing/service.js';
 
 const CSV = Buffer.from(
@@ -76,7 +78,32 @@ describe('service jobs (SQLite, in-process runner)', () => {
     const actions = audit.body.entries.map((e: Body) => `${e.action}/${e.actor}`);
     expect(actions).toContain('budget.spend/acme/analyst-2');
     expect(actions.some((a: string) => a.startsWith('job.complete/acme/analyst-2'))).toBe(true);
+    expect(actions).toContain('budget.use/acme/analyst-2'); // the run's use of the spend, in the log
     expect((await t.call(t.adminKey, 'GET', '/v1/audit/verify')).body.ok).toBe(true);
+
+    // an insider with write access to the database marks the used reservation unused and the job running, so
+    // that its end would refund a spend whose noise was drawn: the ledger refuses, and the spend stays
+    const db = t.service.context.ledger.database.db as unknown as Kysely<ServiceSchema>;
+    await db
+      .updateTable('service_jobs')
+      .set({ reservation: 'reserved', state: 'running', lease_owner: 'w_insider' })
+      .where('id', '=', sub.body.id)
+      .execute();
+    const row = await db
+      .selectFrom('service_jobs')
+      .selectAll()
+      .where('id', '=', sub.body.id)
+      .executeTakeFirstOrThrow();
+    await t.service.context.jobs.settle(
+      row,
+      { kind: 'failed', code: 'job_failed', message: 'made to fail', transient: false },
+      'w_insider',
+    );
+    const after = (await t.call(analyst, 'GET', `/v1/jobs/${sub.body.id}`)).body;
+    expect(after.state).toBe('failed');
+    expect(after.error.message).toMatch(/was used/);
+    const spends = (await t.call(analyst, 'GET', '/v1/accounts/acme/ml')).body.spends;
+    expect(spends.map((x: Body) => x.status)).toEqual(['granted']);
   }, 120_000);
 
   it('refuses a job its account cannot pay for: 409 budget_exceeded, nothing queued', async () => {

@@ -3,6 +3,7 @@ import { dpSgdEvent, gaussianEvent, RdpAccountant } from '../../accounting/index
 import {
   BudgetExceededError,
   ConfigError,
+  IntegrityError,
   InvalidParameterError,
   UnsupportedError,
 } from '../../core/index.js';
@@ -119,6 +120,37 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
       expect(spend).toMatchObject({ id: r.id, status: 'refunded' });
       await expect(ledger.refund(r.id, 'again')).rejects.toThrow(ConfigError);
       await expect(ledger.refund(99, 'unknown')).rejects.toThrow(ConfigError);
+    });
+
+    it('never refunds a spend marked used (audited budget.use), and uses a spend once', async () => {
+      const { ledger } = await open();
+      await ledger.createAccount({ path: 'acme', epsilon: 10, delta: 1e-5 });
+      const r = await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'a job' });
+      const spent = (await ledger.status('acme')).epsilonSpent;
+      // a failing alongside write rolls the mark back with it
+      await expect(
+        ledger.markUsed(r.id, {
+          alongside: async () => {
+            throw new Error('lease lost');
+          },
+        }),
+      ).rejects.toThrow('lease lost');
+      expect((await ledger.auditEntries()).some((e) => e.action === 'budget.use')).toBe(false);
+      await ledger.markUsed(r.id);
+      const use = (await ledger.auditEntries()).filter((e) => e.action === 'budget.use');
+      expect(use).toHaveLength(1);
+      expect(use[0]).toMatchObject({ account: 'acme', outcome: 'used', detail: { spendId: r.id } });
+      await expect(ledger.refund(r.id, 'the job failed')).rejects.toThrow(IntegrityError);
+      await expect(ledger.refund(r.id, 'the job failed')).rejects.toThrow(/was used/);
+      expect((await ledger.status('acme')).epsilonSpent).toBe(spent);
+      expect((await ledger.spends('acme'))[0]).toMatchObject({ status: 'granted' });
+      await expect(ledger.markUsed(r.id)).rejects.toThrow(/already used/);
+      // a refunded spend cannot be used; an unknown one neither
+      const other = await ledger.spend('acme', [gaussianEvent({ sigma: 2 })], { purpose: 'b job' });
+      await ledger.refund(other.id, 'never ran');
+      await expect(ledger.markUsed(other.id)).rejects.toThrow(ConfigError);
+      await expect(ledger.markUsed(999)).rejects.toThrow(ConfigError);
+      expect((await ledger.verifyAudit()).ok).toBe(true);
     });
 
     it('refuses bad input with what is allowed, and stores nothing', async () => {

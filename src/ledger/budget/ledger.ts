@@ -52,7 +52,15 @@ import type { Account, AccountStatus, SpendReceipt } from './accounts.js';
 import type { Alongside, LedgerContext, Log } from './context.js';
 import { accountIn, accountsIn, createAccount, statusIn } from './hierarchy.js';
 import { type BudgetVerification, verifyBudgetState } from './replay.js';
-import { refund, type SpendOptions, type SpendPage, type SpendRecord, spend, spendsIn } from './spends.js';
+import {
+  markUsed,
+  refund,
+  type SpendOptions,
+  type SpendPage,
+  type SpendRecord,
+  spend,
+  spendsIn,
+} from './spends.js';
 
 export type { JobRecord } from '../audit/lineage.js';
 
@@ -246,6 +254,17 @@ export class Ledger {
    */
   refund(id: number, reason: string, options: { readonly alongside?: Alongside } = {}): Promise<void> {
     return refund(this.ctx, id, reason, options);
+  }
+
+  /**
+   * Marks a granted spend used: its events are about to run, so it can never be refunded (audited as
+   * `budget.use`; {@link refund} refuses a used spend whatever else says otherwise). `alongside` writes commit in
+   * the same transaction.
+   * @throws {ConfigError} for an unknown or refunded spend
+   * @throws {IntegrityError} for a spend already used (a spend's events run once)
+   */
+  markUsed(id: number, options: { readonly alongside?: Alongside } = {}): Promise<void> {
+    return markUsed(this.ctx, id, options);
   }
 
   /**

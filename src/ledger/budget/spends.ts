@@ -255,6 +255,54 @@ export async function refund(
 }
 
 /**
+ * Records that a granted spend is being used: its events are about to run (noise may be drawn from now on), so it
+ * can never be refunded. The mark is an audit entry (`budget.use`), which {@link refund} reads: a job's own
+ * bookkeeping (the service's job table) edited to say the spend was never used cannot free its budget.
+ * @throws {ConfigError} for an unknown or refunded spend
+ * @throws {IntegrityError} `details.check` 'budget-state' for a spend already used
+ */
+export async function markUsed(
+  ctx: LedgerContext,
+  id: number,
+  options: { readonly alongside?: Alongside } = {},
+): Promise<void> {
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new InvalidParameterError({ fn: 'Ledger.markUsed', param: 'id', value: id, allowed: 'a spend id' });
+  }
+  await ctx.write(async (trx, log) => {
+    const row = await trx
+      .selectFrom('spends')
+      .select(['status', 'account', 'purpose'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row?.status !== 'granted') {
+      throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget use');
+    }
+    const uses = await trx
+      .selectFrom('audit_entries')
+      .select(['seq', 'detail'])
+      .where('account', '=', row.account)
+      .where('action', '=', 'budget.use')
+      .execute();
+    const earlier = uses.find((u) => (JSON.parse(u.detail) as { spendId?: unknown }).spendId === id);
+    if (earlier) {
+      throw new IntegrityError(
+        `spend ${id} on "${row.account}" was already used (audit entry ${earlier.seq}): a spend's events run once; nothing was recorded`,
+        { check: 'budget-state', spendId: id, account: row.account },
+      );
+    }
+    await log({
+      action: 'budget.use',
+      account: row.account,
+      purpose: row.purpose,
+      outcome: 'used',
+      detail: { spendId: id },
+    });
+    await options.alongside?.(trx, {});
+  });
+}
+
+/**
  * A refund gives back what the spend's row says it spent: the row must be the spend the log granted (same account
  * and events) and not refunded since, or an edited row (events made larger, a refunded spend set back to granted)
  * would free budget. Reads the account's budget entries (an index on account), each checked against its own leaf
@@ -271,17 +319,25 @@ async function checkRefundable(
     .selectFrom('audit_entries')
     .selectAll()
     .where('account', '=', account)
-    .where('action', 'in', ['budget.spend', 'budget.refund'])
-    .where('outcome', 'in', ['granted', 'refunded'])
+    .where('action', 'in', ['budget.spend', 'budget.refund', 'budget.use'])
+    .where('outcome', 'in', ['granted', 'refunded', 'used'])
     .orderBy('seq')
     .execute();
   let granted = false;
   let refunded = false;
+  let used = false;
   for (const r of rows) {
     if ((JSON.parse(r.detail) as { spendId?: unknown }).spendId !== id) continue;
     if (hex(leafHash(entryBytes(r))) !== r.leaf_hash) continue;
     if (r.action === 'budget.spend') granted = r.events === events;
+    else if (r.action === 'budget.use') used = true;
     else refunded = true;
+  }
+  if (used) {
+    throw new IntegrityError(
+      `spend ${id} on "${account}" was used (audit entry budget.use: its events ran, noise may have been drawn) and can never be refunded; nothing was refunded`,
+      { check: 'budget-state', spendId: id, account },
+    );
   }
   if (!granted || refunded) {
     throw new IntegrityError(

@@ -6,6 +6,7 @@
  * re-queued when its budget was not yet used, failed when it was. Every query names the organisation.
  */
 import type { Kysely } from 'kysely';
+import { IntegrityError } from '../../core/index.js';
 import type { ChargeRequest, JobEvent } from '../../jobs/index.js';
 import type { Ledger, SpendReceipt } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
@@ -325,7 +326,8 @@ export class JobStore {
 
   /**
    * The run's charge: it must be the one reserved at submission (same account, events, purpose and dataset).
-   * Marks the reservation consumed before answering, so that a crash from here on keeps the spend.
+   * Marks the reservation consumed before answering, so that a crash from here on keeps the spend, and the spend
+   * used in the ledger's audit log (`budget.use`) in the same transaction, so that no later refund can free it.
    * @throws {HttpError} 409 plan_changed when the run asks for something else (nothing is consumed)
    */
   async consume(id: string, owner: string, request: ChargeRequest): Promise<SpendReceipt> {
@@ -339,15 +341,22 @@ export class JobStore {
         'plan_changed',
         'the run asks for a different charge than the one reserved at submission (its data or parameters changed); nothing was trained',
       );
-    const r = await this.db
-      .updateTable('service_jobs')
-      .set({ reservation: 'consumed' })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .where('reservation', '=', 'reserved')
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1)
-      throw new HttpError(409, 'lease_lost', 'the job is no longer held by this worker');
+    const spendId = row.spend_id;
+    // the spend is marked used in the audit log in the same transaction: from here on the ledger itself refuses
+    // to refund it, whatever this table says later (an edited `reservation` cannot free the budget)
+    await this.ledger.as(row.actor).markUsed(spendId, {
+      alongside: async (trx: Kysely<ServiceSchema>) => {
+        const r = await trx
+          .updateTable('service_jobs')
+          .set({ reservation: 'consumed' })
+          .where('id', '=', id)
+          .where('lease_owner', '=', owner)
+          .where('reservation', '=', 'reserved')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1)
+          throw new HttpError(409, 'lease_lost', 'the job is no longer held by this worker');
+      },
+    });
     return {
       id: row.spend_id,
       account: row.spend_account,
@@ -396,12 +405,25 @@ export class JobStore {
         final.state === 'succeeded'
           ? 'the job finished without using its reservation'
           : `job ${fresh.id} ${final.state} before using its budget`;
-      await this.ledger.as(fresh.actor).refund(fresh.spend_id, reason, {
-        alongside: async (trx: Kysely<ServiceSchema>) => {
-          await finishIn(trx, fresh, final, 'refunded');
-        },
-      });
-      return;
+      try {
+        await this.ledger.as(fresh.actor).refund(fresh.spend_id, reason, {
+          alongside: async (trx: Kysely<ServiceSchema>) => {
+            await finishIn(trx, fresh, final, 'refunded');
+          },
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        // the ledger refuses the refund: its audit log says the spend was used (this table was edited to say
+        // otherwise) or the spend's row differs from what the log granted. The job ends keeping the spend.
+        await this.ledger.database.writeTransaction((t) =>
+          finishIn(t as unknown as Kysely<ServiceSchema>, fresh, {
+            state: 'failed',
+            error: { code: err.code, message: err.message },
+          }),
+        );
+        return;
+      }
     }
     await this.ledger.database.writeTransaction((t) =>
       finishIn(t as unknown as Kysely<ServiceSchema>, fresh, final),
