@@ -89,6 +89,11 @@ export {
   runCoordinatorJob,
 } from './federation/coordinator.js';
 export {
+  type CoordinatorJobSpec,
+  CoordinatorLedgerSchema,
+  parseCoordinatorJobSpec,
+} from './federation/coordinator-spec.js';
+export {
   DEFAULT_NODE_ACCOUNT,
   loadNodeData,
   type NodeJobResult,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/index.js';
 import { initCa, issueCertificate } from '../../transport/index.js';
-import { type LedgerAccess, ledgerAt } from '../context.js';
+import { type ChargeRequest, type LedgerAccess, ledgerAt } from '../context.js';
 import { type CoordinatorFile, parseCoordinatorFile } from './config.js';
 import {
   type CoordinatorJobHooks,
@@ -124,6 +124,88 @@ describe('runCoordinatorJob', () => {
     await expect(runCoordinatorJob(other, {}, context(ledger, []))).rejects.toThrow(
       /the limits of ledger account fed \(epsilon 2/,
     );
+  });
+});
+
+describe('runCoordinatorJob paid in advance (the service)', () => {
+  const centralDp = { noiseMultiplier: 4, clipping: { kind: 'fixed', clipNorm: 1 } };
+  /** Runs the job with a `pay` that records the request and stops the run there (as the service's planning). */
+  async function planned(file: CoordinatorFile, options: Parameters<typeof runCoordinatorJob>[1]) {
+    const lines: string[] = [];
+    const requests: ChargeRequest[] = [];
+    const run = runCoordinatorJob(file, options, {
+      ...context(ledgerAt('sqlite::memory:'), lines),
+      pay: async (_ledger, request) => {
+        requests.push(request);
+        throw new Error('planned');
+      },
+    });
+    const error = await run.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    return { error, requests, lines };
+  }
+
+  it('pays every planned round at once before it listens: stopped at the payment, nothing is bound or written', async () => {
+    const file = config('prepaid', {
+      output: 'model',
+      federation: { population: 2, rounds: 3, centralDp },
+    });
+    const { error, requests, lines } = await planned(file, {
+      prepaid: { account: 'org/fed', purpose: 'research' },
+    });
+    expect((error as Error).message).toBe('planned');
+    expect(requests).toEqual([
+      {
+        account: 'org/fed',
+        purpose: 'research',
+        events: [
+          { kind: 'self-composed', count: 3, event: { kind: 'gaussian', sigma: 4, l2Sensitivity: 1 } },
+        ],
+      },
+    ]);
+    expect(lines.join('\n')).not.toMatch(/listening/);
+    expect(readdirSync(join(dir, 'prepaid'))).toEqual([]); // no checkpoint, no model
+    // without a purpose: the federation's model and rounds
+    const other = await planned(
+      config('prepaid-purpose', { federation: { population: 2, rounds: 3, centralDp } }),
+      {
+        prepaid: { account: 'org/fed' },
+      },
+    );
+    expect(other.requests[0]?.purpose).toMatch(/^federation [0-9a-f]{12}, aggregate: 3 rounds of central DP/);
+  });
+
+  it('refuses before paying what cannot be paid in advance, and TLS files that would stop the server', async () => {
+    let n = 0;
+    const refused = async (extra: Record<string, unknown>, options = {}) => {
+      const { error, requests } = await planned(config(`refused-${++n}`, extra), {
+        prepaid: { account: 'org/fed' },
+        ...options,
+      });
+      expect(requests).toEqual([]);
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).issues.map((i) => i.path);
+    };
+    const federation = { population: 3, minNodes: 3, centralDp };
+    expect(await refused({ federation: { population: 3 } })).toEqual(['federation.centralDp']);
+    expect(
+      await refused({
+        federation: {
+          population: 3,
+          minNodes: 3,
+          secureAggregation: 'secagg',
+          secagg: { distributedDp: { noiseMultiplier: 1 } },
+        },
+      }),
+    ).toEqual(['federation.secagg.distributedDp', 'federation.centralDp']);
+    expect(await refused({ federation, budget: { epsilon: 2, delta: 1e-5 } })).toEqual(['budget']);
+    expect(await refused({ federation }, { resume: true })).toEqual(['resume']);
+    expect(await refused({ federation, tls: { ...tls, cert: join(dir, 'missing.crt') } })).toEqual([
+      'tls.cert',
+    ]);
+    expect(await refused({ federation, tls: { ...tls, key: tls.ca } })).toEqual(['tls']);
   });
 });
 

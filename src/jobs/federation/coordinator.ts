@@ -6,9 +6,14 @@
  * An existing checkpoint is never overwritten silently: without `resume` the job refuses to start, before it
  * opens anything; with it, the federation continues after the last completed round and no round is charged
  * twice.
+ *
+ * Paid in advance (`prepaid`, the HTTP service's way), the job pays every planned round's central DP through
+ * `ctx.pay` before it listens: a planning run that stops at the payment has bound no port and touched nothing.
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { create } from '@bufbuild/protobuf';
 import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
 import {
@@ -17,6 +22,7 @@ import {
   type CoordinatorSummary,
   configHash,
   coordinatorOptionsFrom,
+  type FederationConfig,
   federationModel,
   fileCheckpointStore,
   flattenParams,
@@ -35,10 +41,11 @@ import {
   SyntheticSamplesService,
   startCoordinatorServer,
 } from '../../transport/index.js';
-import type { JobContext } from '../context.js';
+import { defaultCharge, type JobContext } from '../context.js';
 import { modelFitError, withoutPrefix } from '../input-errors.js';
 import { ledgerBudget } from './budget.js';
 import type { CoordinatorFile } from './config.js';
+import { type PrepaidCharge, type PrepaidPlan, prepaidPlan } from './prepaid.js';
 
 /** The ledger of a coordinator's budget: `budget.db`, else `ledger.db` beside its checkpoint. */
 export function coordinatorLedgerUrl(file: Pick<CoordinatorFile, 'budget' | 'checkpoint'>): string {
@@ -53,6 +60,13 @@ export interface CoordinatorJobOptions {
   readonly secureAggregation?: 'none' | 'secagg' | 'secagg+';
   /** The configuration file's path, for messages. */
   readonly configPath?: string;
+  /**
+   * Pay the aggregate's central DP of every planned round at once, through `ctx.pay`, before the server listens
+   * (the HTTP service: prepaid.ts); each round is then charged against that payment. Refused with a `budget`
+   * section, with `resume`, and for a federation whose charge cannot be known in advance (no central DP,
+   * distributed DP).
+   */
+  readonly prepaid?: PrepaidCharge;
 }
 
 /** What the face supplies besides the {@link JobContext}. */
@@ -76,6 +90,8 @@ export interface CoordinatorJobResult {
   readonly savedModel: string | null;
   /** The ledger and account the aggregate's DP was charged to (null: reported, charged to no budget). */
   readonly ledger: { readonly url: string; readonly account: string } | null;
+  /** What was paid in advance ({@link CoordinatorJobOptions.prepaid}): the spend and the rounds it covers. */
+  readonly paid: { readonly account: string; readonly spend: number; readonly rounds: number } | null;
   readonly seeded: boolean;
   /** The nodes' synthetic samples kept (null: the config collects none). */
   readonly samples: readonly SampleRecord[] | null;
@@ -102,6 +118,8 @@ export async function runCoordinatorJob(
       : file.federation,
   );
   const { model, spec } = federationModel(federation, file.task.inputShape, file.task.numClasses);
+  // a federation paid in advance whose charge cannot be known now is refused before anything is opened
+  const prepaid = options.prepaid ? prepaidFederation(file, federation, model.specSha256, options) : null;
   refuseToOverwrite(file, options.resume === true, source);
   const seeded = ctx.seed !== undefined;
   const shared = seeded ? null : csprng();
@@ -112,7 +130,7 @@ export async function runCoordinatorJob(
   } catch (err) {
     throw modelFitError(err, file.task.inputShape, 'federation.model', federation.model, source);
   }
-  if (!file.budget && (federation.centralDp || federation.secagg?.distributedDp))
+  if (!file.budget && !prepaid && (federation.centralDp || federation.secagg?.distributedDp))
     ctx.log(
       'note: the DP events of the aggregate are reported but charged to no budget (add a budget section to charge a ledger account)',
     );
@@ -214,20 +232,36 @@ export async function runCoordinatorJob(
     }
   };
 
+  let paid: CoordinatorJobResult['paid'] = null;
+  const payInAdvance = async (plan: PrepaidPlan): Promise<CoordinatorSummary> => {
+    // every check that can fail before the server listens, then the whole run's charge, once: nothing is bound,
+    // no node has joined and no noise is drawn before the payment (a planning run stops at it)
+    checkServerTls(file);
+    const receipt = await ctx.ledger.use((ledger) => (ctx.pay ?? defaultCharge)(ledger, plan.request));
+    paid = { account: receipt.account, spend: receipt.id, rounds: plan.rounds };
+    ctx.progress({
+      kind: 'ledger',
+      message: `spend ${receipt.id} granted on ${receipt.account} for "${receipt.purpose}": ${plan.rounds} rounds of central DP paid in advance`,
+    });
+    return serve(plan.budget());
+  };
+
   const central = file.budget;
-  const summary = central
-    ? await ctx.ledger.use(async (ledger) => {
-        const opened = await ledgerBudget(ledger, {
-          account: central.account,
-          epsilon: central.epsilon,
-          delta: central.delta,
-          accountant: central.accountant,
-          purpose: (label) => `federation ${model.specSha256.slice(0, 12)}: ${label}`,
-        });
-        for (const n of opened.notes) ctx.log(n);
-        return serve(opened.budget);
-      })
-    : await serve(null);
+  const summary = prepaid
+    ? await payInAdvance(prepaid)
+    : central
+      ? await ctx.ledger.use(async (ledger) => {
+          const opened = await ledgerBudget(ledger, {
+            account: central.account,
+            epsilon: central.epsilon,
+            delta: central.delta,
+            accountant: central.accountant,
+            purpose: (label) => `federation ${model.specSha256.slice(0, 12)}: ${label}`,
+          });
+          for (const n of opened.notes) ctx.log(n);
+          return serve(opened.budget);
+        })
+      : await serve(null);
 
   let savedModel: string | null = null;
   if (summary.status === 'finished' && file.output) {
@@ -259,9 +293,122 @@ export async function runCoordinatorJob(
     modelSha256: model.specSha256,
     savedModel,
     ledger: central ? { url: ctx.ledger.url, account: central.account } : null,
+    paid,
     seeded,
     samples: collector ? collector.records : null,
   };
+}
+
+/** What a coordinator paid in advance pays: its plan, or a refusal of what cannot be known before the run. */
+function prepaidFederation(
+  file: CoordinatorFile,
+  federation: FederationConfig,
+  specSha256: string,
+  options: CoordinatorJobOptions,
+): PrepaidPlan {
+  const charge = options.prepaid!;
+  if (options.resume)
+    throw new ConfigError(
+      [
+        {
+          path: 'resume',
+          value: true,
+          allowed: 'absent when the charge is paid in advance: every planned round is paid at the start',
+        },
+      ],
+      'federation paid in advance',
+    );
+  return prepaidPlan(
+    {
+      federation,
+      // each node's local DP is the node's own (charged to its own ledger): nothing of it is the coordinator's
+      localPrivacy: { kind: 'non-private' },
+      ...(file.budget ? { budget: file.budget } : {}),
+      origin: 'file',
+      subject: 'federation',
+    },
+    {
+      account: charge.account,
+      purpose:
+        charge.purpose ??
+        `federation ${specSha256.slice(0, 12)}, aggregate: ${federation.rounds} rounds of central DP (paid in advance)`,
+    },
+  );
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const ANY_EKU = '2.5.29.37.0';
+
+/**
+ * Reads the server's TLS files, checks that the certificate may serve TLS and builds a TLS context of them (the
+ * key must be the certificate's), so that a missing or mismatched file is refused before anything is paid; the
+ * server checks them in full when it starts (a CRL's signature and currency too).
+ * The refusal names the file, not where it lives.
+ * @throws {ConfigError} at `tls.<field>`
+ */
+function checkServerTls(file: CoordinatorFile): void {
+  const fields = [
+    ['cert', file.tls.cert],
+    ['key', file.tls.key],
+    ['ca', file.tls.ca],
+    ...(file.tls.crl ? [['crl', file.tls.crl] as const] : []),
+  ] as const;
+  const pem: Record<string, string> = {};
+  for (const [field, path] of fields) {
+    try {
+      pem[field] = readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      throw new ConfigError(
+        [
+          {
+            path: `tls.${field}`,
+            value: basename(path),
+            allowed: `a PEM file the coordinator can read (${typeof code === 'string' ? code : 'unreadable'})`,
+          },
+        ],
+        'coordinator TLS',
+      );
+    }
+  }
+  let usages: readonly string[] | undefined;
+  try {
+    usages = new X509Certificate(pem['cert'] ?? '').keyUsage;
+  } catch {
+    usages = undefined; // not a certificate: the TLS context below says so
+  }
+  // the server's own rule (src/transport/grpc/material.ts): an extended key usage must allow serverAuth (or any)
+  if (usages !== undefined && !usages.some((u) => u === SERVER_AUTH || u === ANY_EKU))
+    throw new ConfigError(
+      [
+        {
+          path: 'tls.cert',
+          value: basename(file.tls.cert),
+          allowed:
+            "a coordinator (server) certificate, with extended key usage serverAuth (a node's certificate allows only clientAuth); issue one with `veil certs issue --role coordinator`",
+        },
+      ],
+      'coordinator TLS',
+    );
+  try {
+    createSecureContext({
+      cert: pem['cert'],
+      key: pem['key'],
+      ca: pem['ca'],
+      ...(pem['crl'] === undefined ? {} : { crl: pem['crl'] }),
+    });
+  } catch (err) {
+    throw new ConfigError(
+      [
+        {
+          path: 'tls',
+          value: fields.map(([, p]) => basename(p)),
+          allowed: `a PEM certificate, its private key, the CA (and its CRL) that TLS accepts (${(err as { code?: unknown }).code ?? (err as Error).message})`,
+        },
+      ],
+      'coordinator TLS',
+    );
+  }
 }
 
 /** The samples service of a coordinator that collects none: it says so before a node spends anything. */

@@ -1,8 +1,9 @@
 /**
- * A simulation paid in advance: the HTTP service's way, where a job's charge is one spend on one account,
- * reserved at submission. The aggregate's central-DP event of every planned round is charged at once, as one
- * self-composed event, through the job's `pay` before the federation starts; the coordinator then charges each
- * round against what was paid, and a round the payment does not cover is refused (never charged elsewhere).
+ * A federation (simulated, or a coordinator job) paid in advance: the HTTP service's way, where a job's charge
+ * is one spend on one account, reserved at submission. The aggregate's central-DP event of every planned round
+ * is charged at once, as one self-composed event, through the job's `pay` before the federation starts; the
+ * coordinator then charges each round against what was paid, and a round the payment does not cover is refused
+ * (never charged elsewhere).
  *
  * Only what can be known exactly before the run is served: central DP-FedAvg (each round's event is fixed by the
  * noise multiplier and the selection). Each node's local DP charges the node's own account (many accounts, spent
@@ -28,9 +29,11 @@ export interface PrepaidPlanInput {
   readonly localPrivacy: SimulationLocalPrivacy;
   readonly budget?: unknown;
   readonly origin?: 'flags' | 'file';
+  /** What is paid for, as refusals name it (default `simulation`; a coordinator job's is `federation`). */
+  readonly subject?: string;
 }
 
-/** Where a prepaid simulation charges its aggregate's budget. */
+/** Where a prepaid federation charges its aggregate's budget. */
 export interface PrepaidCharge {
   /** The one account the whole run's central DP is charged to. */
   readonly account: string;
@@ -54,6 +57,7 @@ export interface PrepaidPlan {
 export function prepaidPlan(plan: PrepaidPlanInput, charge: PrepaidCharge): PrepaidPlan {
   const f = plan.federation;
   const flags = plan.origin !== 'file';
+  const subject = plan.subject ?? 'simulation';
   const issues: ConfigIssue[] = [];
   const refuse = (flag: string, key: string, value: unknown, allowed: string) =>
     issues.push({ path: flags ? flag : key, value, allowed });
@@ -76,7 +80,7 @@ export function prepaidPlan(plan: PrepaidPlanInput, charge: PrepaidCharge): Prep
       'centralNoise',
       'federation.centralDp',
       undefined,
-      'central DP (a noise multiplier): a simulation paid in advance is differentially private and charges its aggregate',
+      `central DP (a noise multiplier): a ${subject} paid in advance is differentially private and charges its aggregate`,
     );
   if (plan.budget)
     refuse(
@@ -85,7 +89,7 @@ export function prepaidPlan(plan: PrepaidPlanInput, charge: PrepaidCharge): Prep
       'set',
       'absent when the charge is paid in advance (the account is named with the payment)',
     );
-  if (issues.length > 0) throw new ConfigError(issues, 'simulation paid in advance');
+  if (issues.length > 0) throw new ConfigError(issues, `${subject} paid in advance`);
   const strategy = buildStrategy(f) as Partial<ServerDpStrategy>;
   const roundEvent = strategy.roundEvent;
   if (!roundEvent) throw new InternalError('a federation with central DP built a strategy without its event');

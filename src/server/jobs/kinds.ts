@@ -6,87 +6,35 @@
  * submission.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, normalize } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import {
-  type JobContext,
-  modelFitError,
-  parseSimulateJobSpec,
   parseSpec,
-  runSimulationJob,
   runSynthJob,
   runTrainJob,
   SynthSpecSchema,
-  simulationPlanFrom,
   type TrainSpec,
   TrainSpecSchema,
 } from '../../jobs/index.js';
 import { fingerprintFile } from '../../ledger/index.js';
-import { FASHION_MNIST_DIR } from '../../ml/index.js';
 import { HttpError } from '../../transport/index.js';
+import { coordinator, simulate } from './federation-kinds.js';
+import {
+  insideOrgDir,
+  type JobKind,
+  obj,
+  orgAccount,
+  type Raw,
+  scopedDataset,
+  withoutPaths,
+} from './kind-support.js';
 
-/** What the service knows when it resolves a spec. */
-export interface ResolveContext {
-  readonly org: string;
-  /** The organisation's data directory (uploaded datasets live here). */
-  readonly orgDir: string;
-  /** Where this job's outputs go. */
-  readonly resultDir: string;
-}
-
-export interface JobKind {
-  readonly name: string;
-  /** The request's spec (already shape-checked by the route) → the spec the job runs, JSON-safe. */
-  resolve(raw: unknown, r: ResolveContext): unknown;
-  /** Runs the job (in a worker thread) and returns its JSON result. */
-  run(spec: unknown, ctx: JobContext): Promise<unknown>;
-}
-
-/**
- * A file name the caller gives: relative, inside the organisation's directory, no `..`, no hidden parts.
- * @throws {HttpError} 400 invalid_path
- */
-export function insideOrgDir(orgDir: string, name: unknown, field: string): string {
-  if (
-    typeof name !== 'string' ||
-    name.length === 0 ||
-    name.length > 200 ||
-    isAbsolute(name) ||
-    name.includes('\0')
-  )
-    throw new HttpError(
-      400,
-      'invalid_path',
-      `${field}: a file name relative to the organisation's data directory`,
-    );
-  const parts = normalize(name).split(/[\\/]/);
-  if (parts.some((p) => p === '..' || p.startsWith('.')))
-    throw new HttpError(
-      400,
-      'invalid_path',
-      `${field}: no '..' or hidden parts: files are read only inside the organisation's data directory`,
-    );
-  return join(orgDir, ...parts);
-}
-
-/** An account of the organisation: its root or below. @throws {HttpError} 403 foreign_account */
-export function orgAccount(org: string, account: string, field: string): string {
-  if (account !== org && !account.startsWith(`${org}/`))
-    throw new HttpError(
-      403,
-      'foreign_account',
-      `${field}: the organisation's accounts are ${org} and ${org}/…`,
-    );
-  return account;
-}
-
-/** The ledger's name of an organisation's dataset: `org.name` (dataset names have no '/'). */
-export function scopedDataset(org: string, name: string): string {
-  return `${org}.${name}`;
-}
-
-type Raw = Record<string, unknown>;
-const obj = (v: unknown): Raw | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
+export {
+  insideOrgDir,
+  type JobKind,
+  orgAccount,
+  type ResolveContext,
+  scopedDataset,
+} from './kind-support.js';
 
 const train: JobKind = {
   name: 'train',
@@ -132,15 +80,6 @@ const train: JobKind = {
   },
 };
 
-/** The service's paths stay in the service: a summary's absolute paths become file names. */
-function withoutPaths(value: unknown): unknown {
-  if (typeof value === 'string') return isAbsolute(value) ? basename(value) : value;
-  if (Array.isArray(value)) return value.map(withoutPaths);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutPaths(v)]));
-  return value;
-}
-
 const synth: JobKind = {
   name: 'synth',
   resolve(raw, r) {
@@ -185,75 +124,13 @@ const synth: JobKind = {
   },
 };
 
-/**
- * A simulated federation (`veil simulate`, its options as the flags name them) on the built-in data, with
- * central DP-FedAvg: the aggregate's events of every planned round are one charge on `ledger.account`, reserved
- * at submission and paid before the federation starts (src/jobs/federation/prepaid.ts). What one reservation on
- * one account cannot cover exactly is refused: each node's local DP (an account per node, spent as far as each
- * node gets) and distributed DP (its event depends on the nodes that survive each round); a simulation without
- * DP would spend nothing, and every job the service runs is charged.
- */
-const simulate: JobKind = {
-  name: 'simulate',
-  resolve(raw, r) {
-    const { options, ledger } = parseSimulateJobSpec(raw);
-    if (ledger?.account === undefined)
-      throw new HttpError(
-        400,
-        'budget_required',
-        'ledger.account: a simulation run by the service charges its central DP to an account of the organisation, reserved at submission',
-      );
-    const account = orgAccount(r.org, ledger.account, 'ledger.account');
-    if (options.localEpsilon !== undefined)
-      throw new HttpError(
-        400,
-        'invalid_field',
-        "localEpsilon: not served: each node's local DP charges the node's own account as far as the node gets, which the one reservation made at submission cannot cover; use centralNoise (central DP, charged to ledger.account)",
-      );
-    if (options.distributedNoise !== undefined)
-      throw new HttpError(
-        400,
-        'invalid_field',
-        "distributedNoise: not served: distributed DP's charge depends on how many nodes survive each round, so it cannot be reserved exactly at submission; use centralNoise without secure aggregation",
-      );
-    if (options.centralNoise === undefined)
-      throw new HttpError(
-        400,
-        'budget_required',
-        'centralNoise: a simulation run by the service is differentially private (central DP-FedAvg with this noise multiplier), its charge reserved at submission',
-      );
-    if (options.data === 'fashion-mnist' && !existsSync(FASHION_MNIST_DIR))
-      throw new HttpError(
-        400,
-        'data_unavailable',
-        'data: Fashion-MNIST is not installed on this service (it is read from a local copy, never downloaded); use hospitals or synthetic',
-      );
-    const input = structuredClone(raw) as Raw;
-    (input['ledger'] as Raw)['account'] = account;
-    return input;
-  },
-  async run(spec, ctx) {
-    const { options, ledger } = parseSimulateJobSpec(spec);
-    if (ledger?.account === undefined)
-      throw new HttpError(400, 'budget_required', 'ledger.account: the account the simulation is charged to');
-    const plan = simulationPlanFrom(options);
-    const { summary } = await runSimulationJob(plan, {
-      ...ctx,
-      charge: {
-        account: ledger.account,
-        ...(ledger.purpose === undefined ? {} : { purpose: ledger.purpose }),
-      },
-      log: (message) => ctx.progress({ kind: 'note', message }),
-    }).catch((err: unknown) => {
-      throw modelFitError(err, undefined, 'model', options.model, 'simulation spec');
-    });
-    // the simulation writes no file: its result is the summary (the global model stays in the service)
-    return { summary: withoutPaths(summary), ledger: summary['ledger'] ?? null, files: [] };
-  },
-};
-
 /** The kinds the service runs, by name. */
-export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({ train, synth, simulate });
+export const JOB_KINDS: Readonly<Record<string, JobKind>> = Object.freeze({
+  train,
+  synth,
+  simulate,
+  coordinator,
+});
 
 /** A kind by name. @throws {HttpError} 400 unknown_kind */
 export function jobKind(name: string): JobKind {
