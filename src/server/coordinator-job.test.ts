@@ -123,7 +123,7 @@ const spendsOf = async (account: string) =>
   (await t.call(analyst, 'GET', `/v1/accounts/${account}`)).body.spends as Body[];
 
 beforeAll(async () => {
-  t = await startTestService({ leaseSeconds: 3 });
+  t = await startTestService({ leaseSeconds: 3, coordinatorPorts: [1024, 65535] });
   outside = mkdtempSync(join(tmpdir(), 'veil-coordinator-job-'));
   const caDir = join(outside, 'ca');
   const ca = await initCa({ dir: caDir, name: 'veil-test-ca', validDays: 2 });
@@ -269,6 +269,7 @@ describe('a coordinator job through the service', () => {
         'distributedDp',
       ],
       [spec({ listen: { host: '127.0.0.1', port: 0 } }), 400, 'invalid_field', 'listen.port'],
+      [spec({ listen: { host: '127.0.0.1', port: 80 } }), 400, 'invalid_field', 'not among the ports'],
       [spec({ listen: undefined }), 400, 'invalid_field', 'listen.port'],
       [spec({ listen: { host: '127.0.0.1', port: 70_000 } }), 400, 'invalid_input', 'listen.port'],
       [spec({ colour: 'blue' }), 400, 'invalid_input', 'colour'],

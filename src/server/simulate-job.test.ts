@@ -127,6 +127,17 @@ describe('a simulation job through the service', () => {
     expect(await jobCount()).toBe(jobs);
   }, 60_000);
 
+  it('refuses coordinator jobs on a service whose operator allowed no ports: 403 kind_not_enabled', async () => {
+    const jobs = await jobCount();
+    const r = await t.call(analyst, 'POST', '/v1/jobs', {
+      kind: 'coordinator',
+      spec: { listen: { host: '127.0.0.1', port: 7443 }, ledger: { account: 'acme/sim' } },
+    });
+    expect([r.status, r.body.error?.code]).toEqual([403, 'kind_not_enabled']);
+    expect(r.body.error.message).toContain('--coordinator-ports');
+    expect(await jobCount()).toBe(jobs);
+  });
+
   it('cancels a queued simulation and refunds its reservation', async () => {
     await t.service.runner?.stop(0); // nothing picks it up
     const sub = await t.call(analyst, 'POST', '/v1/jobs', { kind: 'simulate', spec: simSpec() });

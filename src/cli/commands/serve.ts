@@ -22,6 +22,26 @@ function parseListen(text: string | undefined): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
+/** `--coordinator-ports`: one port (`7443`) or an inclusive range (`7443-7450`) within 1..65535. */
+export function parsePortRange(text: string | undefined): readonly [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
+  const from = m ? Number(m[1]) : Number.NaN;
+  const to = m ? Number(m[2] ?? m[1]) : Number.NaN;
+  if (!(from >= 1 && to <= 65535 && from <= to))
+    throw new ConfigError(
+      [
+        {
+          path: '--coordinator-ports',
+          value: text,
+          allowed: 'a port or an inclusive range FROM-TO within 1..65535, FROM <= TO, e.g. 7443-7450',
+        },
+      ],
+      CONTEXT,
+    );
+  return [from, to];
+}
+
 function positiveInt(flag: string, text: string | undefined, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -63,7 +83,7 @@ export async function adminInitCommand(flags: { org?: string; db?: string }): Pr
   }
 }
 
-/** `veil serve [--db URL] [--listen HOST:PORT] [--tls-cert F --tls-key F] [--data-dir D] [--oidc-issuer U --oidc-audience A] [--slots N] [--no-jobs]`. */
+/** `veil serve [--db URL] [--listen HOST:PORT] [--tls-cert F --tls-key F] [--data-dir D] [--oidc-issuer U --oidc-audience A] [--slots N] [--rate-limit N] [--coordinator-ports FROM-TO] [--no-jobs]`. */
 export async function serveCommand(
   flags: {
     db?: string;
@@ -76,6 +96,7 @@ export async function serveCommand(
     slots?: string;
     jobs?: boolean;
     rateLimit?: string;
+    coordinatorPorts?: string;
   },
   _global: GlobalOptions,
   io: Io,
@@ -88,6 +109,7 @@ export async function serveCommand(
       : undefined;
   const slots = positiveInt('--slots', flags.slots, 64);
   const rateLimit = positiveInt('--rate-limit', flags.rateLimit, 10_000_000);
+  const coordinatorPorts = parsePortRange(flags.coordinatorPorts);
   const log = (line: string) => io.stderr(`veil serve: ${line}\n`);
   const serving = await serve({
     db,
@@ -99,6 +121,7 @@ export async function serveCommand(
     ...(oidc ? { oidc } : {}),
     ...(slots === undefined ? {} : { slots }),
     ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(coordinatorPorts === undefined ? {} : { coordinatorPorts }),
     ...(flags.jobs === false ? { runJobs: false } : {}),
     log: (line) => io.stderr(`${JSON.stringify(line)}\n`),
   });

@@ -24,6 +24,10 @@ export function register(program: Command, { run }: Actions): void {
     .option('--oidc-audience <aud>', 'the audience those tokens must carry')
     .option('--slots <n>', 'jobs run at once in this process (default 2)')
     .option('--rate-limit <n>', 'requests per minute per credential (default 1200)')
+    .option(
+      '--coordinator-ports <from-to>',
+      'ports coordinator jobs may listen on, e.g. 7443-7450 (default: coordinator jobs refused)',
+    )
     .option('--no-jobs', 'do not run jobs here (veil worker processes run them)')
     .action(run(serveCommand));
   const admin = program.command('admin').description('administration of the Veil service');

@@ -33,6 +33,11 @@ export interface ServiceContext {
   readonly dataDir: string;
   readonly oidc: OidcVerifier | null;
   /**
+   * The ports coordinator jobs may listen on (`veil serve --coordinator-ports`, inclusive), or null: coordinator
+   * jobs are not enabled (a job that listens opens a port on the service's machine: the operator decides which).
+   */
+  readonly coordinatorPorts: readonly [number, number] | null;
+  /**
    * Tells the queue a job was submitted: wakes the in-process runner (SQLite), or sends the job's message to the
    * workers' queue (PostgreSQL, jobs/queue.ts). A failed send loses nothing: the workers' sweep finds the job.
    */

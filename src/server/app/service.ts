@@ -44,6 +44,8 @@ export interface ServiceOptions {
   /** Run queued jobs in this process (default: true on SQLite, false on PostgreSQL where `veil worker`s run them). */
   readonly runJobs?: boolean;
   /** Jobs run at once by the in-process runner (default 2). */
+  /** Ports coordinator jobs may listen on, inclusive (default: none, coordinator jobs refused). */
+  readonly coordinatorPorts?: readonly [number, number];
   readonly slots?: number;
   /** Requests per minute per credential (or address, unauthenticated) before 429 (default 1200). */
   readonly rateLimit?: number;
@@ -140,6 +142,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       jobs,
       dataDir: o.dataDir ?? defaultDataDir(o.db),
       oidc,
+      coordinatorPorts: o.coordinatorPorts ?? null,
       dispatch: async (job) => {
         runner?.wake();
         await dispatcher?.send(job);

@@ -117,6 +117,13 @@ function pathHider(paths: readonly string[]): (text: string) => string {
 export const coordinator: JobKind = {
   name: 'coordinator',
   resolve(raw, r) {
+    const ports = r.coordinatorPorts ?? null;
+    if (ports === null)
+      throw new HttpError(
+        403,
+        'kind_not_enabled',
+        "kind: coordinator jobs listen on a port of the service's machine and are off until the operator allows ports (veil serve --coordinator-ports FROM-TO)",
+      );
     const input = structuredClone(raw) as Raw;
     for (const [field, why] of Object.entries(COORDINATOR_REFUSED))
       if (input[field] !== undefined) throw new HttpError(400, 'invalid_field', `${field}: ${why}`);
@@ -140,11 +147,18 @@ export const coordinator: JobKind = {
         'budget_required',
         "federation.centralDp: a coordinator run by the service is differentially private (central DP-FedAvg), its charge reserved at submission; local DP at the nodes is the nodes' own and charges nothing here",
       );
+    const [from, to] = ports;
     if (file.listen.port === 0 || obj(input['listen'])?.['port'] === undefined)
       throw new HttpError(
         400,
         'invalid_field',
-        'listen.port: the port the coordinator listens on, an integer in 1..65535 (nodes must know where to dial; no default, no port 0)',
+        `listen.port: the port the coordinator listens on, an integer in ${from}..${to} (the ports this service allows; nodes must know where to dial: no default, no port 0)`,
+      );
+    if (file.listen.port < from || file.listen.port > to)
+      throw new HttpError(
+        400,
+        'invalid_field',
+        `listen.port: ${file.listen.port} is not among the ports this service allows coordinators (${from}..${to})`,
       );
     const tls = obj(input['tls']) as Raw;
     for (const field of ['cert', 'key', 'ca', 'crl'] as const)

@@ -14,6 +14,8 @@ export interface ResolveContext {
   readonly orgDir: string;
   /** Where this job's outputs go. */
   readonly resultDir: string;
+  /** The ports coordinator jobs may listen on (inclusive), or null when the operator enabled none. */
+  readonly coordinatorPorts?: readonly [number, number] | null;
 }
 
 export interface JobKind {

@@ -48,7 +48,12 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       const c = callerOf(req);
       const kind = jobKind(req.body.kind);
       const resultDir = join(orgDir(ctx, c.org), 'results', randomId('r_', 12));
-      const spec = kind.resolve(req.body.spec, { org: c.org, orgDir: orgDir(ctx, c.org), resultDir });
+      const spec = kind.resolve(req.body.spec, {
+        org: c.org,
+        orgDir: orgDir(ctx, c.org),
+        resultDir,
+        coordinatorPorts: ctx.coordinatorPorts,
+      });
       const charge = await planCharge(kind, spec, ctx, c);
       const job = await ctx.jobs.submit(c, {
         kind: kind.name,
