@@ -3,6 +3,7 @@
  * where organisations' files live, the queue to tell of a submission, and the registry of routes with their
  * permissions (the role matrix test reads it).
  */
+
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { type LedgerAccess, sharedLedger } from '../../jobs/index.js';
@@ -10,6 +11,7 @@ import type { Ledger } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import type { OidcVerifier } from '../auth/oidc.js';
 import type { Permission } from '../auth/permissions.js';
+import type { ThreadPool } from '../jobs/pool.js';
 import type { DispatchedJob } from '../jobs/queue.js';
 import type { Caller, Identity } from '../store/identity.js';
 import type { JobStore } from '../store/jobs.js';
@@ -37,6 +39,8 @@ export interface ServiceContext {
    * jobs are not enabled (a job that listens opens a port on the service's machine: the operator decides which).
    */
   readonly coordinatorPorts: readonly [number, number] | null;
+  /** Warm threads that plan submissions off the API's event loop (jobs/plan.ts planInThread). */
+  readonly planThreads: ThreadPool;
   /**
    * Tells the queue a job was submitted: wakes the in-process runner (SQLite), or sends the job's message to the
    * workers' queue (PostgreSQL, jobs/queue.ts). A failed send loses nothing: the workers' sweep finds the job.

@@ -16,6 +16,7 @@ import { Ledger } from '../../ledger/index.js';
 import { createHttpServer, HttpError } from '../../transport/index.js';
 import { newPepper, randomId } from '../auth/keys.js';
 import { createOidcVerifier, type OidcConfig } from '../auth/oidc.js';
+import { threadPool } from '../jobs/pool.js';
 import { type JobDispatcher, openDispatcher } from '../jobs/queue.js';
 import { type JobRunner, startRunner } from '../jobs/runner.js';
 import { Alerts } from '../ops/alerts.js';
@@ -89,6 +90,9 @@ export interface VeilService {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Warm threads kept for planning submissions (from the first submission on). */
+const PLAN_THREADS = 2;
+
 /** Opens the ledger and the service's stores (migrating them), without the HTTP app. */
 export async function openStores(db: string, options: { box?: SecretBox; auditKeyFile?: string } = {}) {
   const ledger = await Ledger.open(db, {
@@ -143,6 +147,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       dataDir: o.dataDir ?? defaultDataDir(o.db),
       oidc,
       coordinatorPorts: o.coordinatorPorts ?? null,
+      planThreads: threadPool(PLAN_THREADS),
       dispatch: async (job) => {
         runner?.wake();
         await dispatcher?.send(job);
@@ -247,6 +252,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
           await runner?.stop(graceMs);
           await dispatcher?.close();
           await app.close();
+          await ctx.planThreads.close();
           await ledger.close();
         })();
         return closing;

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { VeilError } from '../../core/index.js';
 import { type ChargeRequest, type JobEvent, ledgerAt } from '../../jobs/index.js';
 import type { SpendReceipt } from '../../ledger/index.js';
-import { HttpError } from '../../transport/index.js';
+import { errorReply, HttpError } from '../../transport/index.js';
 import { JOB_KINDS } from './kinds.js';
 
 /** What the parent gives the thread. */
@@ -16,14 +16,27 @@ export interface ThreadInput {
   readonly spec: unknown;
   readonly ledgerUrl: string;
   readonly actor: string;
+  /**
+   * `plan`: run the job only up to its charge, send the charge (`planned`) and stop there (the parent ends the
+   * thread): how a submission learns what to reserve without computing in the API's event loop (plan.ts).
+   */
+  readonly mode?: 'run' | 'plan';
 }
 
 /** Messages from the thread. */
 export type ThreadMessage =
   | { readonly type: 'event'; readonly event: JobEvent }
   | { readonly type: 'charge'; readonly id: number; readonly request: ChargeRequest }
+  | { readonly type: 'planned'; readonly request: ChargeRequest }
   | { readonly type: 'done'; readonly result: unknown }
-  | { readonly type: 'error'; readonly code: string; readonly message: string; readonly transient: boolean };
+  | {
+      readonly type: 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly transient: boolean;
+      /** The HTTP answer the error maps to (status, code, message): a plan's refusal reaches its caller as is. */
+      readonly reply?: { readonly status: number; readonly code: string; readonly message: string };
+    };
 
 /** Messages to the thread: first the job to run, then the answers to its charges. */
 export type ParentMessage =
@@ -91,6 +104,11 @@ async function main(): Promise<void> {
       progress: (event) => send({ type: 'event', event }),
       pay: (_ledger, request) =>
         new Promise<SpendReceipt>((resolve, reject) => {
+          if (input.mode === 'plan') {
+            // the plan is known: the parent ends this thread; nothing past the charge runs
+            send({ type: 'planned', request });
+            return;
+          }
           const id = next++;
           pending.set(id, { resolve, reject });
           send({ type: 'charge', id, request });
@@ -98,7 +116,17 @@ async function main(): Promise<void> {
     });
     send({ type: 'done', result });
   } catch (err) {
-    send({ type: 'error', ...errorOf(err) });
+    if (input.mode === 'plan') {
+      const { status, body } = errorReply(err);
+      const internal = status >= 500;
+      send({
+        type: 'error',
+        ...errorOf(err),
+        reply: { status, ...body.error },
+        // an internal failure's own message stays on the server: the parent logs it, the caller sees `internal`
+        ...(internal ? { message: err instanceof Error ? (err.stack ?? err.message) : String(err) } : {}),
+      });
+    } else send({ type: 'error', ...errorOf(err) });
   }
 }
 

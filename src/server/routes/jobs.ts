@@ -12,7 +12,7 @@ import { HttpError } from '../../transport/index.js';
 import { callerOf, orgDir, type ServiceContext } from '../app/context.js';
 import { randomId } from '../auth/keys.js';
 import { JOB_KINDS, jobKind } from '../jobs/kinds.js';
-import { planCharge } from '../jobs/plan.js';
+import { planInThread } from '../jobs/plan.js';
 import { JOB_STATES } from '../store/jobs.js';
 
 const Id = z.object({ id: z.string().regex(/^j_[0-9a-f]{20}$/, 'a job id (j_ and 20 hex digits)') });
@@ -54,7 +54,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ServiceContext): void {
         resultDir,
         coordinatorPorts: ctx.coordinatorPorts,
       });
-      const charge = await planCharge(kind, spec, ctx, c);
+      const charge = await planInThread(kind, spec, ctx, c, ctx.planThreads);
       const job = await ctx.jobs.submit(c, {
         kind: kind.name,
         spec,
