@@ -667,6 +667,30 @@ describe('Coordinator: leaving', () => {
     expect(r.task.case).not.toBe('train');
   });
 
+  it("answers an expelled node's held poll at once, and never hands it the final model", async () => {
+    const { coordinator } = setup({ minNodes: 2, startAfterNodes: 3, rounds: 1, evaluateEvery: 0 });
+    await register(coordinator, 'a', 'b', 'c');
+    await submit(coordinator, 'c', 1, [1, 1, 1, 1]);
+    let answer: GetTaskResponse | undefined;
+    const held = poll(coordinator, 'c', 60_000).then((r) => {
+      answer = r;
+    });
+    await flush();
+    expect(answer).toBeUndefined(); // c answered its round: its poll is held
+    coordinator.expel('c', 'its certificate was revoked');
+    await held;
+    expect(answer!.task.case).toBe('wait');
+    await submit(coordinator, 'a', 1, [1, 1, 1, 1]);
+    await submit(coordinator, 'b', 1, [1, 1, 1, 1]);
+    for (const id of ['a', 'b'])
+      await evaluation(coordinator, id, { round: 1, numExamples: 10n, accuracy: 0.5, loss: 1 });
+    expect(coordinator.status().phase).toBe('done');
+    expect((await poll(coordinator, 'a')).task.case).toBe('finished');
+    const late = await poll(coordinator, 'c');
+    expect(late.task.case).toBe('wait');
+    expect(waitReason(late)).toMatch(/finished without this node/);
+  });
+
   it('closes an evaluation when the last node it waits for leaves', async () => {
     const { coordinator } = setup({ minNodes: 2, rounds: 1 });
     await register(coordinator, 'a', 'b');

@@ -292,6 +292,8 @@ export class Coordinator implements CoordinatorHandler {
 
   private markLeft(node: NodeRecord, reason: string): void {
     this.nodes.markLeft(node);
+    // its held poll is answered now (nothing to do): an expelled node's next call meets its revocation
+    this.mailbox.wake(node.id);
     this.emit({ kind: 'left', node: node.id, reason });
     this.rounds.maybeCloseRound();
     const p = this.rounds.phase;

@@ -23,6 +23,8 @@ export interface RoundView {
 export class TaskMailbox {
   /** The held polls: each one's node and how to answer it now. */
   private readonly waiters = new Set<{ readonly id: string; readonly wake: () => void }>();
+  /** The held polls by node (a node leaving wakes its own without a scan of every held poll). */
+  private readonly byNode = new Map<string, Set<() => void>>();
   private readonly finishedDelivered = new Set<string>();
 
   constructor(
@@ -56,11 +58,17 @@ export class TaskMailbox {
           id: node.id,
           wake: () => {
             this.waiters.delete(waiter);
+            const own = this.byNode.get(node.id);
+            own?.delete(waiter.wake);
+            if (own?.size === 0) this.byNode.delete(node.id);
             cancel();
             resolve();
           },
         };
         this.waiters.add(waiter);
+        const own = this.byNode.get(node.id) ?? new Set<() => void>();
+        own.add(waiter.wake);
+        this.byNode.set(node.id, own);
         cancel = this.clock.setTimer(hold, waiter.wake);
       });
       this.nodes.touch(node);
@@ -77,6 +85,11 @@ export class TaskMailbox {
     for (const waiter of [...this.waiters]) if (this.hasWork(waiter.id)) waiter.wake();
   }
 
+  /** Answers the held polls of node `id` now, whatever the phase (the node left or was expelled). */
+  wake(id: string): void {
+    for (const wake of [...(this.byNode.get(id) ?? [])]) wake();
+  }
+
   /** Whether every node still in the federation has fetched the final model. */
   allHaveFinalModel(): boolean {
     return this.nodes.all().every((n) => n.left || this.finishedDelivered.has(n.id));
@@ -85,11 +98,12 @@ export class TaskMailbox {
   /** The task a node has in the current phase, or null. */
   private taskFor(id: string): GetTaskResponse | null {
     const p = this.rounds.phase;
+    // a node that left (or was expelled: its certificate revoked) gets nothing more, the final model included
+    if (this.nodes.get(id)?.left) return null;
     if (p.kind === 'done') {
       this.finishedDelivered.add(id);
       return p.task;
     }
-    if (this.nodes.get(id)?.left) return null;
     if (p.kind === 'training' && p.secure && p.secure.currentStage !== 'advertise') {
       const task = p.secure.taskFor(id);
       if (task) p.secure.countDownload(id, task);
@@ -110,8 +124,8 @@ export class TaskMailbox {
   /** Whether a held poll of node `id` should be answered now: {@link taskFor} would give a task, or it is over. */
   private hasWork(id: string): boolean {
     const p = this.rounds.phase;
-    if (p.kind === 'done' || p.kind === 'failed') return true;
     if (this.nodes.get(id)?.left) return false;
+    if (p.kind === 'done' || p.kind === 'failed') return true;
     // a secure round's stages ask the selected nodes that have not answered: the node learns which from its task
     if (p.kind === 'training') return p.selected.has(id) && (p.secure !== null || !hasAnswered(p, id));
     if (p.kind === 'evaluating') return p.asked.has(id) && !p.results.has(id);
@@ -133,6 +147,8 @@ export class TaskMailbox {
     else if (p.kind === 'evaluating') reason = `evaluation of round ${p.round} in progress`;
     else if (p.kind === 'charging') reason = `round ${p.round}: charging its privacy events`;
     else if (p.kind === 'failed') reason = `the federation failed: ${p.reason}`;
+    else if (p.kind === 'done')
+      reason = 'the federation finished without this node (it left or was expelled)';
     else reason = '';
     return create(GetTaskResponseSchema, {
       task: { case: 'wait', value: { retryAfterMs: p.kind === 'failed' ? 60_000 : 200, reason } },
