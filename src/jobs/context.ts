@@ -85,6 +85,8 @@ export interface LedgerAtOptions {
   readonly name?: string;
   /** Who acts in the audit log (default: $VEIL_ACTOR, else the OS user). */
   readonly actor?: string;
+  /** The audit signing key file (default: the ledger's, $VEIL_AUDIT_KEY_FILE or beside a SQLite file). */
+  readonly auditKeyFile?: string;
 }
 
 const LEDGER_URLS =
@@ -110,11 +112,21 @@ const OPEN_FAILURES = new Set([
  * directory, a file that is not SQLite, no permission), is a configuration problem named as the user wrote it.
  * @throws {ConfigError} at `name`
  */
-async function openLedger(url: string, create: boolean, name: string, actor?: string): Promise<Ledger> {
+async function openLedger(
+  url: string,
+  create: boolean,
+  name: string,
+  actor?: string,
+  auditKeyFile?: string,
+): Promise<Ledger> {
   if (!/^postgres(ql)?:\/\/./.test(url) && !/^sqlite:./.test(url))
     throw new ConfigError([{ path: name, value: url, allowed: LEDGER_URLS }], 'ledger');
   try {
-    return await Ledger.open(url, { create, ...(actor === undefined ? {} : { actor }) });
+    return await Ledger.open(url, {
+      create,
+      ...(actor === undefined ? {} : { actor }),
+      ...(auditKeyFile === undefined ? {} : { auditKeyFile }),
+    });
   } catch (err) {
     if (err instanceof ConfigError)
       throw new ConfigError(
@@ -136,7 +148,7 @@ export function ledgerAt(url: string, options: LedgerAtOptions = {}): LedgerAcce
   return {
     url,
     async use(body, use = {}) {
-      const ledger = await openLedger(url, use.create ?? true, name, options.actor);
+      const ledger = await openLedger(url, use.create ?? true, name, options.actor, options.auditKeyFile);
       try {
         return await body(ledger);
       } finally {

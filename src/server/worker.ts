@@ -58,6 +58,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ owner: string }> {
     const worker = await startQueueWorker({
       store: stores.jobs,
       ledgerUrl: o.db,
+      auditKeyFile: o.auditKeyFile,
       ...(o.slots === undefined ? {} : { slots: o.slots }),
       ...(o.leaseSeconds === undefined ? {} : { leaseSeconds: o.leaseSeconds }),
       ...(o.perOrgLimit === undefined ? {} : { perOrgLimit: o.perOrgLimit }),

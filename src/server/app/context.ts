@@ -29,6 +29,8 @@ export interface RouteEntry {
 export interface ServiceContext {
   readonly ledger: Ledger;
   readonly ledgerUrl: string;
+  /** The audit signing key file the ledger was opened with, for the job threads' own ledger handles. */
+  readonly auditKeyFile?: string;
   readonly identity: Identity;
   readonly jobs: JobStore;
   /** Organisations' files: `<dataDir>/<org>/` (uploaded datasets), `<dataDir>/<org>/results/<job>/`. */

@@ -142,6 +142,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
     const ctx: ServiceContext = {
       ledger,
       ledgerUrl: o.db,
+      ...(o.auditKeyFile ? { auditKeyFile: o.auditKeyFile } : {}),
       identity,
       jobs,
       dataDir: o.dataDir ?? defaultDataDir(o.db),
@@ -236,6 +237,7 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
       runner = startRunner({
         store: jobs,
         ledgerUrl: o.db,
+        auditKeyFile: o.auditKeyFile,
         ...(o.slots === undefined ? {} : { slots: o.slots }),
         ...(leaseSeconds === undefined ? {} : { leaseSeconds }),
       });

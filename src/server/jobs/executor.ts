@@ -12,6 +12,8 @@ import { errorOf, type ParentMessage, type ThreadInput, type ThreadMessage } fro
 export interface ExecuteOptions {
   readonly store: JobStore;
   readonly ledgerUrl: string;
+  /** The audit signing key file the job's ledger handle signs with (default: the ledger's own default). */
+  readonly auditKeyFile?: string | undefined;
   /** This worker's id (lease owner). */
   readonly owner: string;
   readonly leaseSeconds: number;
@@ -37,6 +39,7 @@ export async function executeJob(row: ServiceJobTable, o: ExecuteOptions): Promi
     kind: row.kind,
     spec: JSON.parse(row.spec),
     ledgerUrl: o.ledgerUrl,
+    ...(o.auditKeyFile === undefined ? {} : { auditKeyFile: o.auditKeyFile }),
     actor: row.actor,
   };
   const thread = o.threads ? o.threads.take() : startJobThread();

@@ -35,6 +35,7 @@ export function planInThread(
     kind: kind.name,
     spec,
     ledgerUrl: ctx.ledgerUrl,
+    ...(ctx.auditKeyFile === undefined ? {} : { auditKeyFile: ctx.auditKeyFile }),
     actor: caller.actor,
     mode: 'plan' as const,
   };

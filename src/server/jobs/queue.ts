@@ -111,6 +111,8 @@ export interface QueueWorkerOptions {
   readonly store: JobStore;
   /** The ledger's PostgreSQL URL (pg-boss's schema lives in the same database). */
   readonly ledgerUrl: string;
+  /** The audit signing key file (default: the ledger's own default). */
+  readonly auditKeyFile?: string | undefined;
   /** Jobs run at once (default 2): one pg-boss `work()` registration each. */
   readonly slots?: number;
   /** Running jobs per organisation at most, across all workers (default 2). */
@@ -168,6 +170,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
     const p = executeJob(row, {
       store: o.store,
       ledgerUrl: o.ledgerUrl,
+      auditKeyFile: o.auditKeyFile,
       owner,
       leaseSeconds,
       shutdown: shutdown.signal,

@@ -14,6 +14,8 @@ import { threadPool } from './pool.js';
 export interface RunnerOptions {
   readonly store: JobStore;
   readonly ledgerUrl: string;
+  /** The audit signing key file (default: the ledger's own default). */
+  readonly auditKeyFile?: string | undefined;
   /** Jobs run at once (default 2). */
   readonly slots?: number;
   /** Running jobs per organisation at most (default 2). */
@@ -57,6 +59,7 @@ export function startRunner(o: RunnerOptions): JobRunner {
         const run = executeJob(row, {
           store: o.store,
           ledgerUrl: o.ledgerUrl,
+          auditKeyFile: o.auditKeyFile,
           owner,
           leaseSeconds,
           shutdown: shutdown.signal,

@@ -15,6 +15,8 @@ export interface ThreadInput {
   readonly kind: string;
   readonly spec: unknown;
   readonly ledgerUrl: string;
+  /** The audit signing key file the service's ledger was opened with (default: the ledger's own default). */
+  readonly auditKeyFile?: string;
   readonly actor: string;
   /**
    * `plan`: run the job only up to its charge, send the charge (`planned`) and stop there (the parent ends the
@@ -99,7 +101,10 @@ async function main(): Promise<void> {
   try {
     if (!kind) throw new HttpError(400, 'unknown_kind', `no job kind ${input.kind}`);
     const result = await kind.run(input.spec, {
-      ledger: ledgerAt(input.ledgerUrl, { actor: input.actor }),
+      ledger: ledgerAt(input.ledgerUrl, {
+        actor: input.actor,
+        ...(input.auditKeyFile === undefined ? {} : { auditKeyFile: input.auditKeyFile }),
+      }),
       principal: input.actor,
       progress: (event) => send({ type: 'event', event }),
       pay: (_ledger, request) =>
