@@ -36,6 +36,11 @@ ALLOWED.jobs = [...PRODUCTS, ...ENGINES, ...PRIMITIVES];
 for (const face of ['cli', 'server']) ALLOWED[face] = ['jobs', ...PRODUCTS, ...ENGINES, ...PRIMITIVES];
 // the CLI starts the HTTP service (`veil serve`, `veil admin init`); the server never imports the CLI
 ALLOWED.cli.push('server');
+// the SDK of the HTTP API (veil/client): a face beside cli and server that speaks to the service over HTTP only.
+// Its models are the jobs layer's types, imported type-only (rule client-types-only: nothing of Veil, no package
+// and no Node module is loaded at run time); its tests start a real service through the server's face or testing
+// entry (rule client-tests).
+ALLOWED.client = ['jobs'];
 
 const MODULES = Object.keys(ALLOWED);
 
@@ -54,6 +59,9 @@ if (unknown.length > 0) {
   );
 }
 
+// The client's tests (src/client/*.test.ts) start a service: rule client-tests says what they may import.
+const CLIENT_TESTS = '^src/client/.*\\.test\\.ts$';
+
 const layerRules = MODULES.map((mod) => {
   const allowed = [mod, ...ALLOWED[mod]];
   const forbiddenTargets = MODULES.filter((m) => !allowed.includes(m));
@@ -61,7 +69,7 @@ const layerRules = MODULES.map((mod) => {
     name: `layers-${mod}`,
     comment: `${mod} may import only ${ALLOWED[mod].join(', ') || 'nothing from Veil'} (ARCHITECTURE.md layers)`,
     severity: 'error',
-    from: { path: `^src/${mod}/` },
+    from: mod === 'client' ? { path: '^src/client/', pathNot: CLIENT_TESTS } : { path: `^src/${mod}/` },
     to: { path: forbiddenTargets.length ? `^src/(${forbiddenTargets.join('|')})/` : '^$' },
   };
 });
@@ -79,8 +87,26 @@ module.exports = {
       name: 'module-face-only',
       severity: 'error',
       comment: 'import another module only through its index.ts, never a file deep inside it',
-      from: { path: '^src/([^/]+)/' },
+      from: { path: '^src/([^/]+)/', pathNot: CLIENT_TESTS },
       to: { path: '^src/([^/]+)/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'client-types-only',
+      severity: 'error',
+      comment:
+        'veil/client runs wherever fetch does: at run time it loads only its own files; what it takes from the ' +
+        'jobs layer (and zod) are types, imported with `import type`, erased when compiled',
+      from: { path: '^src/client/', pathNot: CLIENT_TESTS },
+      to: { pathNot: '^src/client/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'client-tests',
+      severity: 'error',
+      comment:
+        "the client's tests use the service as its users do: through a module's index.ts, or the server's " +
+        'testing entry to start one (testing.ts, _testing.ts, testing/)',
+      from: { path: CLIENT_TESTS },
+      to: { path: '^src/', pathNot: ['^src/client/', '^src/[^/]+/index\\.ts$', TESTING_ENTRY] },
     },
     {
       name: 'tests-through-faces',

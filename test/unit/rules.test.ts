@@ -181,6 +181,18 @@ describe('import rules (dependency-cruiser)', () => {
     expect(r.output).toMatch(/src\/zzz is not in the table of allowed imports/);
   });
 
+  it('lets veil/client take only types from outside its folder, naming the rule and the file', () => {
+    const r = cruise(['core', 'jobs', 'client'], {
+      'src/client/models.ts': "import type { x } from '../jobs/index.js';\nexport type X = typeof x;\n",
+      'src/client/http.ts':
+        "import { readFileSync } from 'node:fs';\nimport { x } from '../jobs/index.js';\nconsole.log(x, readFileSync);\n",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/client-types-only: src\/client\/http\.ts → src\/jobs\/index\.ts/);
+    expect(r.output).toMatch(/client-types-only: src\/client\/http\.ts → (node:)?fs/);
+    expect(r.output).not.toMatch(/src\/client\/models\.ts/);
+  });
+
   // bench/ and test/ use src/ as its users do: through src/<module>/index.ts, or the module's testing entry
   const inner = {
     'src/ledger/index.ts': "export { total } from './store/totals.js';\n",
