@@ -134,6 +134,8 @@ export { RpcError, type RpcErrorInit, type RpcStatus } from './grpc/errors.js';
 export {
   type ClientTlsOptions,
   DEFAULT_MAX_MESSAGE_BYTES,
+  type LoadedServerTls,
+  loadServerTls,
   type RevocationOptions,
   type ServerTlsOptions,
 } from './grpc/material.js';

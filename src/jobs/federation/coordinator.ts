@@ -10,10 +10,8 @@
  * Paid in advance (`prepaid`, the HTTP service's way), the job pays every planned round's central DP through
  * `ctx.pay` before it listens: a planning run that stops at the payment has bound no port and touched nothing.
  */
-import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import { dirname, join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { ConfigError, csprng, type Rng, seededRng } from '../../core/index.js';
 import {
@@ -37,6 +35,8 @@ import { encodeTable } from '../../synth/index.js';
 import {
   GetSampleTermsResponseSchema,
   hostService,
+  loadServerTls,
+  type ServerTlsOptions,
   SubmitSamplesResponseSchema,
   SyntheticSamplesService,
   startCoordinatorServer,
@@ -168,19 +168,13 @@ export async function runCoordinatorJob(
         ],
         host: file.listen.host,
         port: file.listen.port,
-        tls: {
-          cert: { path: file.tls.cert },
-          key: { path: file.tls.key },
-          ca: { path: file.tls.ca },
-          ...(file.tls.crl ? { crl: { path: file.tls.crl } } : {}),
-          ...(file.tls.revokedSerials ? { revokedSerials: file.tls.revokedSerials } : {}),
-        },
+        tls: serverTls(file),
         onInternalError: (error, context) =>
           ctx.log(
             `internal error in ${context.rpc} from ${context.peer.id}: ${(error as Error)?.message ?? String(error)}`,
           ),
       }).catch((err: unknown) => {
-        throw withoutPrefix(err, 'startCoordinatorServer', source);
+        throw withoutPrefix(err, SERVER_FN, source);
       });
       ctx.log(`listening on https://${file.listen.host}:${server.port} (${federation.rounds} rounds)`);
       ctx.log(`model spec SHA-256 ${model.specSha256} (nodes may pin it as expectedModelSha256)`);
@@ -236,7 +230,9 @@ export async function runCoordinatorJob(
   const payInAdvance = async (plan: PrepaidPlan): Promise<CoordinatorSummary> => {
     // every check that can fail before the server listens, then the whole run's charge, once: nothing is bound,
     // no node has joined and no noise is drawn before the payment (a planning run stops at it)
-    checkServerTls(file);
+    await loadServerTls(SERVER_FN, serverTls(file)).catch((err: unknown) => {
+      throw withoutPrefix(err, SERVER_FN, source);
+    });
     const receipt = await ctx.ledger.use((ledger) => (ctx.pay ?? defaultCharge)(ledger, plan.request));
     paid = { account: receipt.account, spend: receipt.id, rounds: plan.rounds };
     ctx.progress({
@@ -336,79 +332,18 @@ function prepaidFederation(
   );
 }
 
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const ANY_EKU = '2.5.29.37.0';
+/** The function whose name prefixes the server's option errors (removed: the config's fields are named as is). */
+const SERVER_FN = 'startCoordinatorServer';
 
-/**
- * Reads the server's TLS files, checks that the certificate may serve TLS and builds a TLS context of them (the
- * key must be the certificate's), so that a missing or mismatched file is refused before anything is paid; the
- * server checks them in full when it starts (a CRL's signature and currency too).
- * The refusal names the file, not where it lives.
- * @throws {ConfigError} at `tls.<field>`
- */
-function checkServerTls(file: CoordinatorFile): void {
-  const fields = [
-    ['cert', file.tls.cert],
-    ['key', file.tls.key],
-    ['ca', file.tls.ca],
-    ...(file.tls.crl ? [['crl', file.tls.crl] as const] : []),
-  ] as const;
-  const pem: Record<string, string> = {};
-  for (const [field, path] of fields) {
-    try {
-      pem[field] = readFileSync(path, 'utf8');
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      throw new ConfigError(
-        [
-          {
-            path: `tls.${field}`,
-            value: basename(path),
-            allowed: `a PEM file the coordinator can read (${typeof code === 'string' ? code : 'unreadable'})`,
-          },
-        ],
-        'coordinator TLS',
-      );
-    }
-  }
-  let usages: readonly string[] | undefined;
-  try {
-    usages = new X509Certificate(pem['cert'] ?? '').keyUsage;
-  } catch {
-    usages = undefined; // not a certificate: the TLS context below says so
-  }
-  // the server's own rule (src/transport/grpc/material.ts): an extended key usage must allow serverAuth (or any)
-  if (usages !== undefined && !usages.some((u) => u === SERVER_AUTH || u === ANY_EKU))
-    throw new ConfigError(
-      [
-        {
-          path: 'tls.cert',
-          value: basename(file.tls.cert),
-          allowed:
-            "a coordinator (server) certificate, with extended key usage serverAuth (a node's certificate allows only clientAuth); issue one with `veil certs issue --role coordinator`",
-        },
-      ],
-      'coordinator TLS',
-    );
-  try {
-    createSecureContext({
-      cert: pem['cert'],
-      key: pem['key'],
-      ca: pem['ca'],
-      ...(pem['crl'] === undefined ? {} : { crl: pem['crl'] }),
-    });
-  } catch (err) {
-    throw new ConfigError(
-      [
-        {
-          path: 'tls',
-          value: fields.map(([, p]) => basename(p)),
-          allowed: `a PEM certificate, its private key, the CA (and its CRL) that TLS accepts (${(err as { code?: unknown }).code ?? (err as Error).message})`,
-        },
-      ],
-      'coordinator TLS',
-    );
-  }
+/** The coordinator server's TLS material, as the configuration names it. */
+function serverTls(file: CoordinatorFile): ServerTlsOptions {
+  return {
+    cert: { path: file.tls.cert },
+    key: { path: file.tls.key },
+    ca: { path: file.tls.ca },
+    ...(file.tls.crl ? { crl: { path: file.tls.crl } } : {}),
+    ...(file.tls.revokedSerials ? { revokedSerials: file.tls.revokedSerials } : {}),
+  };
 }
 
 /** The samples service of a coordinator that collects none: it says so before a node spends anything. */
