@@ -21,10 +21,8 @@ export interface RoundView {
 
 /** The coordinator's side of GetTask. */
 export class TaskMailbox {
-  /** The held polls: each one's node and how to answer it now. */
-  private readonly waiters = new Set<{ readonly id: string; readonly wake: () => void }>();
-  /** The held polls by node (a node leaving wakes its own without a scan of every held poll). */
-  private readonly byNode = new Map<string, Set<() => void>>();
+  /** The held polls, by node: how to answer each now. */
+  private readonly held = new Map<string, Set<() => void>>();
   private readonly finishedDelivered = new Set<string>();
 
   constructor(
@@ -54,22 +52,16 @@ export class TaskMailbox {
     if (hold > 0) {
       await new Promise<void>((resolve) => {
         let cancel: () => void = () => {};
-        const waiter = {
-          id: node.id,
-          wake: () => {
-            this.waiters.delete(waiter);
-            const own = this.byNode.get(node.id);
-            own?.delete(waiter.wake);
-            if (own?.size === 0) this.byNode.delete(node.id);
-            cancel();
-            resolve();
-          },
+        const own = this.held.get(node.id) ?? new Set<() => void>();
+        const wake = () => {
+          own.delete(wake);
+          if (own.size === 0 && this.held.get(node.id) === own) this.held.delete(node.id);
+          cancel();
+          resolve();
         };
-        this.waiters.add(waiter);
-        const own = this.byNode.get(node.id) ?? new Set<() => void>();
-        own.add(waiter.wake);
-        this.byNode.set(node.id, own);
-        cancel = this.clock.setTimer(hold, waiter.wake);
+        own.add(wake);
+        this.held.set(node.id, own);
+        cancel = this.clock.setTimer(hold, wake);
       });
       this.nodes.touch(node);
     }
@@ -82,12 +74,12 @@ export class TaskMailbox {
    * round, waking all of them made every node poll again at once at each change of phase, for nothing.
    */
   wakeAll(): void {
-    for (const waiter of [...this.waiters]) if (this.hasWork(waiter.id)) waiter.wake();
+    for (const [id, own] of [...this.held]) if (this.hasWork(id)) for (const wake of [...own]) wake();
   }
 
   /** Answers the held polls of node `id` now, whatever the phase (the node left or was expelled). */
   wake(id: string): void {
-    for (const wake of [...(this.byNode.get(id) ?? [])]) wake();
+    for (const wake of [...(this.held.get(id) ?? [])]) wake();
   }
 
   /** Whether every node still in the federation has fetched the final model. */
