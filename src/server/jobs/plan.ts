@@ -13,13 +13,24 @@ import type { JobKind } from './kinds.js';
 import type { ThreadPool } from './pool.js';
 import type { ParentMessage, ThreadMessage } from './thread.js';
 
+/** How long a submission's planning may take by default (it reads the job's data once). */
+export const PLAN_TIMEOUT_MS = 120_000;
+
+export interface PlanOptions {
+  /** Where a failure that is Veil's is logged (default: stderr). */
+  readonly log?: (line: string) => void;
+  /** How long planning may take (default {@link PLAN_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
+}
+
 /**
  * Runs `kind` on `spec` until it asks to be paid, and returns what it asked for. The run is in a job thread (a
  * warm one from `threads`, thread.ts's `plan` mode): the job reads its data and calibrates its plan there, so a
  * submission does not hold the API's event loop (about 140 ms for a small CSV, more for a large one) and
  * submissions are planned side by side. The thread stops at the charge and is ended. A refusal keeps its HTTP
- * status, code and message; a failure that is Veil's is logged with `log` and answered as `internal`.
+ * status, code and message; a failure that is Veil's is logged and answered as `internal`.
  * @throws {HttpError} what the job refused before its charge (bad data, consent refused: 4xx for the caller)
+ * @throws {HttpError} 503 planning_timeout when planning takes longer than `options.timeoutMs`
  * @throws {InternalError} when the job ends without asking, or its thread stops
  */
 export function planInThread(
@@ -28,8 +39,10 @@ export function planInThread(
   ctx: ServiceContext,
   caller: Caller,
   threads: ThreadPool,
-  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  options: PlanOptions = {},
 ): Promise<ChargeRequest> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const timeoutMs = options.timeoutMs ?? PLAN_TIMEOUT_MS;
   const thread = threads.take();
   const input = {
     kind: kind.name,
@@ -40,6 +53,7 @@ export function planInThread(
     mode: 'plan' as const,
   };
   thread.postMessage({ type: 'run', input } satisfies ParentMessage);
+  let timer: NodeJS.Timeout | undefined;
   return new Promise<ChargeRequest>((resolve, reject) => {
     thread.on('message', (m: ThreadMessage) => {
       if (m.type === 'planned') resolve(m.request);
@@ -55,7 +69,20 @@ export function planInThread(
     });
     thread.on('error', (err) => reject(err));
     thread.on('exit', () => reject(new InternalError(`the ${kind.name} job's planning thread stopped`)));
+    // a submission never waits forever: the thread is ended and nothing is reserved
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(
+            503,
+            'planning_timeout',
+            `planning the ${kind.name} job (reading its data to compute its charge) took over ${Math.round(timeoutMs / 1000)} s: nothing was reserved or queued`,
+          ),
+        ),
+      timeoutMs,
+    );
   }).finally(() => {
+    clearTimeout(timer);
     void thread.terminate();
   });
 }

@@ -26,7 +26,7 @@ const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
 export function reportRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  // one Chromium at a time: each PDF launches a browser (1-3 s, a few hundred MB)
+  // one Chromium at a time: each PDF launches a browser (5-8 s here, a few hundred MB)
   let printing: Promise<unknown> = Promise.resolve();
   r.get(
     '/v1/reports/:regulation',
