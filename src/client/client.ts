@@ -303,7 +303,17 @@ export function createClient(options: ClientOptions): VeilClient {
       }),
     registerDataset: (input, o) => post('/v1/datasets', input, o),
 
-    auditEntries: (q) => get('/v1/audit/entries', q, { from: q?.from, limit: q?.limit }),
+    auditEntries: (q) =>
+      get('/v1/audit/entries', q, {
+        from: q?.from,
+        before: q?.before,
+        limit: q?.limit,
+        order: q?.order,
+        action: q?.action,
+        outcome: q?.outcome,
+        account: q?.account,
+        dataset: q?.dataset,
+      }),
     async *allAuditEntries(o) {
       let from = o?.from ?? 0;
       const limit = o?.pageSize ?? 100;

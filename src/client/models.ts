@@ -49,6 +49,8 @@ export interface Me {
   readonly via: 'api-key' | 'oidc';
   /** The key's permissions when it is limited to some; null for all of the role's. */
   readonly scopes: readonly string[] | null;
+  /** What this credential may do: the role's permissions, narrowed to the key's scopes. */
+  readonly permissions: readonly string[];
 }
 
 /** `GET /v1/org`. */
@@ -169,8 +171,22 @@ export interface AuditPage {
 
 /** Paging of `GET /v1/audit/entries`: entries from sequence number `from`, at most `limit` (1 – 1,000). */
 export interface AuditPageQuery {
+  /** Entries from this sequence number on (default 0). */
   readonly from?: number;
+  /** Entries before this sequence number only (to page back through a newest-first timeline). */
+  readonly before?: number;
+  /** 1 – 1,000 (default 100). */
   readonly limit?: number;
+  /** `desc`: newest first (default `asc`). */
+  readonly order?: 'asc' | 'desc';
+  /** An action (`budget.spend`), or a prefix ending in '.' (`budget.`). */
+  readonly action?: string;
+  /** `granted`, `refused`, `failed`, … */
+  readonly outcome?: string;
+  /** An account of the organisation: entries about it and the accounts below it. */
+  readonly account?: string;
+  /** Entries naming this dataset. */
+  readonly dataset?: string;
 }
 
 /** `GET /v1/audit/entries/:seq`. */
@@ -214,7 +230,14 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelle
 export const FINAL_JOB_STATES: readonly JobState[] = Object.freeze(['succeeded', 'failed', 'cancelled']);
 
 export type TrainJobSpec = z.input<typeof TrainSpecSchema>;
-export type SynthJobSpec = z.input<typeof SynthSpecSchema>;
+/**
+ * A synthesis job's spec: `veil synth`'s, with `data` a file of the organisation and the domain inline; the outputs
+ * are the service's (`out`, `save` and `force` are refused).
+ */
+export type SynthJobSpec = Omit<z.input<typeof SynthSpecSchema>, 'out' | 'save' | 'force' | 'domain'> & {
+  /** Every column's domain: `{"age": 91, …}` or the richer form a domain file holds. */
+  readonly domain: Readonly<Record<string, unknown>>;
+};
 export type SimulateJobSpec = z.input<typeof SimulateOptionsSchema> & {
   readonly ledger: z.input<typeof SimulateLedgerSchema>;
 };

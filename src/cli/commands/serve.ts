@@ -83,7 +83,7 @@ export async function adminInitCommand(flags: { org?: string; db?: string }): Pr
   }
 }
 
-/** `veil serve [--db URL] [--listen HOST:PORT] [--tls-cert F --tls-key F] [--data-dir D] [--oidc-issuer U --oidc-audience A] [--slots N] [--rate-limit N] [--coordinator-ports FROM-TO] [--no-jobs]`. */
+/** `veil serve [--db URL] [--listen HOST:PORT] [--tls-cert F --tls-key F] [--data-dir D] [--oidc-issuer U --oidc-audience A [--oidc-client-id C]] [--slots N] [--rate-limit N] [--coordinator-ports FROM-TO] [--no-jobs]`. */
 export async function serveCommand(
   flags: {
     db?: string;
@@ -93,6 +93,7 @@ export async function serveCommand(
     dataDir?: string;
     oidcIssuer?: string;
     oidcAudience?: string;
+    oidcClientId?: string;
     slots?: string;
     jobs?: boolean;
     rateLimit?: string;
@@ -107,6 +108,19 @@ export async function serveCommand(
     flags.oidcIssuer || flags.oidcAudience
       ? parseOidcConfig({ issuer: flags.oidcIssuer, audience: flags.oidcAudience })
       : undefined;
+  if (flags.oidcClientId !== undefined && (!oidc || !/^[\x21-\x7e]{1,200}$/.test(flags.oidcClientId)))
+    throw new ConfigError(
+      [
+        {
+          path: '--oidc-client-id',
+          value: flags.oidcClientId,
+          allowed: oidc
+            ? '1 to 200 printable characters without spaces'
+            : 'only with --oidc-issuer and --oidc-audience',
+        },
+      ],
+      CONTEXT,
+    );
   const slots = positiveInt('--slots', flags.slots, 64);
   const rateLimit = positiveInt('--rate-limit', flags.rateLimit, 10_000_000);
   const coordinatorPorts = parsePortRange(flags.coordinatorPorts);
@@ -119,6 +133,7 @@ export async function serveCommand(
     ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}),
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(oidc ? { oidc } : {}),
+    ...(flags.oidcClientId ? { oidcClientId: flags.oidcClientId } : {}),
     ...(slots === undefined ? {} : { slots }),
     ...(rateLimit === undefined ? {} : { rateLimit }),
     ...(coordinatorPorts === undefined ? {} : { coordinatorPorts }),
@@ -127,7 +142,7 @@ export async function serveCommand(
   });
   const box = serving.service.context;
   log(
-    `listening on ${serving.url} (API description ${serving.url}/openapi.json, reference ${serving.url}/docs)`,
+    `listening on ${serving.url} (dashboard ${serving.url}/, API description ${serving.url}/openapi.json, reference ${serving.url}/docs)`,
   );
   log(
     `ledger ${db}; data directory ${box.dataDir}; jobs ${serving.service.runner ? `run here (${slots ?? 2} slots)` : 'run by veil worker processes'}`,

@@ -22,6 +22,7 @@ export function register(program: Command, { run }: Actions): void {
     )
     .option('--oidc-issuer <url>', 'accept OIDC bearer tokens (JWT) from this issuer')
     .option('--oidc-audience <aud>', 'the audience those tokens must carry')
+    .option('--oidc-client-id <id>', "the dashboard's public client at the issuer: sign-in with PKCE")
     .option('--slots <n>', 'jobs run at once in this process (default 2)')
     .option('--rate-limit <n>', 'requests per minute per credential (default 1200)')
     .option(

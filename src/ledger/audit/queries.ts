@@ -18,6 +18,12 @@ export interface AuditQuery {
   /** Entries naming this dataset (its lineage). */
   readonly dataset?: string;
   readonly outcome?: string;
+  /** Entries of this action, or of every action under it when it ends with '.' (`budget.`). */
+  readonly action?: string;
+  /** Entries before this sequence number only. */
+  readonly before?: number;
+  /** `desc`: newest first (a timeline's order; with `before` to page back). Default `asc`. */
+  readonly order?: 'asc' | 'desc';
 }
 
 /** Audit entries of `path` and its descendants (the byte-order range ['path/', 'path0'), as for spends). */
@@ -53,8 +59,19 @@ export async function leafHashes(db: Kysely<LedgerSchema>, size: number): Promis
 
 /** Entries, oldest first, filtered by `query`. */
 export async function auditEntriesIn(db: Kysely<LedgerSchema>, query: AuditQuery): Promise<AuditEntry[]> {
-  let q = db.selectFrom('audit_entries').selectAll().orderBy('seq');
+  let q = db
+    .selectFrom('audit_entries')
+    .selectAll()
+    .orderBy('seq', query.order ?? 'asc');
   if (query.from !== undefined) q = q.where('seq', '>=', query.from);
+  if (query.before !== undefined) q = q.where('seq', '<', query.before);
+  if (query.action !== undefined) {
+    const action = query.action;
+    // a prefix as a byte-order range (LIKE would read '_' in action names as a wildcard)
+    q = action.endsWith('.')
+      ? q.where((eb) => eb.and([eb('action', '>=', action), eb('action', '<', `${action.slice(0, -1)}/`)]))
+      : q.where('action', '=', action);
+  }
   if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
   if (query.account !== undefined) q = q.where(inAccountSubtree(query.account));
   if (query.dataset === undefined) {

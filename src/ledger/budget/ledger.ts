@@ -336,7 +336,10 @@ export class Ledger {
 
   // ---- the audit log ----
 
-  /** Audit entries, oldest first, optionally from `from`, at most `limit`, filtered by account, dataset or outcome. */
+  /**
+   * Audit entries, oldest first (or newest first with `order: 'desc'`), from `from` and before `before`, at most
+   * `limit`, filtered by account, dataset, outcome or action.
+   */
   auditEntries(query: AuditQuery = {}): Promise<AuditEntry[]> {
     return auditEntriesIn(this.store.db, query);
   }

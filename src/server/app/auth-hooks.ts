@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route (auth-hooks.ts). */
     access?: Access;
+    /** `web`: a file of the dashboard (app/web.ts), not an API route. */
+    face?: 'web';
   }
 }
 
@@ -85,6 +87,11 @@ async function authenticate(ctx: ServiceContext, request: FastifyRequest): Promi
   throw new HttpError(401, 'invalid_token', 'the bearer token is neither a Veil API key nor a JWT');
 }
 
+/** 'a' or 'an' before a role's name. */
+export function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
 /** Whether `caller` may use `permission`: its role holds it and, for a scoped key, the scopes include it. */
 export function allowed(caller: Caller, permission: Permission): boolean {
   return roleHolds(caller.role, permission) && (caller.scopes === null || caller.scopes.includes(permission));
@@ -104,6 +111,7 @@ export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
     const access = route.config?.access;
     const url = route.url;
     if (url.startsWith('/docs')) return; // the reference page's assets: public, read-only
+    if (route.config?.face === 'web') return; // the dashboard's files (app/web.ts): public, no API of their own
     if (access === undefined)
       throw new Error(`route ${route.method} ${url} declares no access (config.access)`);
     for (const method of [route.method].flat()) {
@@ -150,7 +158,7 @@ export function installAuth(app: FastifyInstance, ctx: ServiceContext): void {
       throw new HttpError(
         403,
         'forbidden',
-        `a ${caller.role}${caller.scopes ? ' key limited to its scopes' : ''} may not ${access}`,
+        `${article(caller.role)} ${caller.role}${caller.scopes ? ' key limited to its scopes' : ''} may not ${access}`,
       );
     }
   });

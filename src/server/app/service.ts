@@ -35,6 +35,7 @@ import type { ServiceSchema } from '../store/schema.js';
 import { boxFromEnvironment, resealSecrets, type SecretBox, serviceSecret } from '../store/secrets.js';
 import { installAuth } from './auth-hooks.js';
 import type { ServiceContext } from './context.js';
+import { type WebOptions, webRoutes } from './web.js';
 
 export interface ServiceOptions {
   /** The ledger's URL (`sqlite:PATH` or `postgres://…`). */
@@ -63,6 +64,13 @@ export interface ServiceOptions {
   readonly leaseSeconds?: number;
   /** How often alerts are looked for and sent, ms (default 2000). */
   readonly alertIntervalMs?: number;
+  /**
+   * The dashboard at `/` (default: the built bundle in web/dist, or a page saying how to build it); `false`: none.
+   * Its sign-in page offers OIDC when `oidcClientId` is set too.
+   */
+  readonly web?: Omit<WebOptions, 'oidc'> | false;
+  /** The dashboard's public OIDC client at `oidc.issuer` (authorization code with PKCE). */
+  readonly oidcClientId?: string;
 }
 
 /** The lease length from `VEIL_JOB_LEASE_SECONDS` (whole seconds, 1 to 3600), or undefined. @throws {ConfigError} */
@@ -231,6 +239,14 @@ export async function openVeilService(o: ServiceOptions): Promise<VeilService> {
     jobRoutes(app, ctx);
     const alerts = new Alerts(stores.sdb, ledger, stores.box);
     webhookRoutes(app, alerts);
+    if (o.web !== false)
+      webRoutes(app, {
+        ...(o.web ?? {}),
+        oidc:
+          o.oidc && o.oidcClientId
+            ? { issuer: o.oidc.issuer, audience: o.oidc.audience, clientId: o.oidcClientId }
+            : null,
+      });
     await app.ready();
     const stopAlerts = alerts.start(o.alertIntervalMs ?? 2000);
     if (runJobs)

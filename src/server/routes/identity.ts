@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf, type ServiceContext } from '../app/context.js';
-import { PERMISSION_NAMES, ROLES } from '../auth/permissions.js';
+import { PERMISSION_NAMES, permissionsOf, ROLES } from '../auth/permissions.js';
 
 const Id = z.object({ id: z.string().min(1).max(64) });
 
@@ -21,6 +21,8 @@ export function identityRoutes(app: FastifyInstance, ctx: ServiceContext): void 
         role: c.role,
         via: c.via,
         scopes: c.scopes,
+        // what this credential may do: the role's permissions, narrowed to the key's scopes (the dashboard hides the rest)
+        permissions: permissionsOf(c.role).filter((p) => c.scopes === null || c.scopes.includes(p)),
       };
     },
   );

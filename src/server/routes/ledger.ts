@@ -241,21 +241,40 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       config: { access: 'audit.read' },
       schema: {
         tags: atags,
-        summary: "The organisation's audit entries, oldest first",
+        summary:
+          "The organisation's audit entries, oldest first (`order=desc`: newest first, `before` to page back), filtered by action (`budget.` for a prefix), outcome, account or dataset",
         querystring: z
           .object({
             from: z.coerce.number().int().min(0).default(0),
+            before: z.coerce.number().int().min(0).optional(),
             limit: z.coerce.number().int().min(1).max(1000).default(100),
+            order: z.enum(['asc', 'desc']).default('asc'),
+            action: z
+              .string()
+              .regex(/^[a-z][a-z0-9_.-]{0,63}$/, { error: 'an action name, or a prefix ending in "."' })
+              .optional(),
+            outcome: z
+              .string()
+              .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'an outcome, e.g. granted, refused, failed' })
+              .optional(),
+            account: z.string().min(1).max(500).optional(),
+            dataset: z.string().min(1).max(200).optional(),
           })
           .strict(),
       },
     },
     async (req) => {
       const org = callerOf(req).org;
+      const q = req.query;
       const entries = await ctx.ledger.auditEntries({
-        account: org,
-        from: req.query.from,
-        limit: req.query.limit,
+        account: q.account === undefined ? org : orgAccount(org, q.account, 'account'),
+        from: q.from,
+        limit: q.limit,
+        order: q.order,
+        ...(q.before === undefined ? {} : { before: q.before }),
+        ...(q.action === undefined ? {} : { action: q.action }),
+        ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+        ...(q.dataset === undefined ? {} : { dataset: q.dataset }),
       });
       return { entries, head: await ctx.ledger.auditHead() };
     },

@@ -315,7 +315,7 @@ export class Identity {
       throw new HttpError(
         403,
         'scope_not_allowed',
-        `a ${p.role} does not hold ${beyond.join(', ')}: a key's scopes only narrow its role`,
+        `${/^[aeiou]/.test(p.role) ? 'an' : 'a'} ${p.role} does not hold ${beyond.join(', ')}: a key's scopes only narrow its role`,
       );
     if (input.expiresAt !== undefined && !(Date.parse(input.expiresAt) > Date.now()))
       throw new HttpError(400, 'invalid_expiry', 'expiresAt is an ISO-8601 time in the future');
