@@ -2,7 +2,9 @@
  * Test support: a real OpenID provider (npm `oidc-provider`) started in a child process on 127.0.0.1 (see
  * oidc-provider-process.ts), and access tokens from it obtained the way a client does: an HTTP POST of the
  * `client_credentials` grant with a resource indicator to its token endpoint. The tokens are JWTs whose `aud` is
- * the resource asked for and whose `sub` is the client id.
+ * the resource asked for and whose `sub` is the client id. Optionally also a public client for a browser's
+ * authorization-code flow with PKCE, signed in through oidc-provider's development login page (any login and
+ * password; the login is the `sub`), for the dashboard's end-to-end test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -33,6 +35,12 @@ export interface StartOidcProviderOptions {
   readonly clientId?: string;
   /** Access-token lifetime in seconds (default 300). */
   readonly ttlSeconds?: number;
+  /**
+   * A public client (no secret) for the authorization-code flow with PKCE to `redirectUri`, whose origin may call
+   * the token endpoint from a browser; turns on the provider's development sign-in pages, where any login and
+   * password sign in as the account named by the login.
+   */
+  readonly publicClient?: { readonly clientId: string; readonly redirectUri: string };
 }
 
 function waitForIssuer(child: ChildProcess): Promise<string> {
@@ -76,7 +84,15 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   // stdin is a pipe the child watches: if this process dies without close(), the child exits too.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', SCRIPT, clientId, clientSecret, String(ttlSeconds)],
+    [
+      '--import',
+      'tsx',
+      SCRIPT,
+      clientId,
+      clientSecret,
+      String(ttlSeconds),
+      ...(options.publicClient ? [options.publicClient.clientId, options.publicClient.redirectUri] : []),
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
