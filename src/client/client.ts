@@ -11,6 +11,7 @@ import {
   type AccountInput,
   type AccountPage,
   type AccountPageQuery,
+  type AccountStatuses,
   type AllocateInput,
   type Allocation,
   type ApiKey,
@@ -97,6 +98,11 @@ export interface VeilClient {
   revokeKey(id: string, o?: CallOptions): Promise<ApiKey>;
   // budgets
   listAccounts(o?: CallOptions): Promise<Account[]>;
+  /**
+   * The `limit` accounts nearest the organisation's root (by depth, then path) with their status, and how many
+   * accounts there are: one request for a dashboard's overview (`GET /v1/accounts?status=true&limit=N`).
+   */
+  accountStatuses(query?: { readonly limit?: number } & CallOptions): Promise<AccountStatuses>;
   createAccount(input: AccountInput, o?: CallOptions): Promise<Account>;
   /** One page of an account's status and its subtree's spends (`next`: the `after` of the next page). */
   getAccount(path: string, query?: AccountPageQuery & CallOptions): Promise<AccountPage>;
@@ -273,6 +279,7 @@ export function createClient(options: ClientOptions): VeilClient {
     revokeKey: (id, o) => post(`/v1/keys/${seg(id)}/revoke`, undefined, o),
 
     listAccounts: async (o) => (await get<{ accounts: Account[] }>('/v1/accounts', o)).accounts,
+    accountStatuses: (q) => get('/v1/accounts', q, { status: 'true', limit: q?.limit }),
     createAccount: (input, o) => post('/v1/accounts', input, o),
     getAccount: (path, q) =>
       get(`/v1/accounts/${accountPath(path)}`, q, { after: q?.after, limit: q?.limit }),

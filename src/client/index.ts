@@ -37,6 +37,7 @@ export {
   type AccountPage,
   type AccountPageQuery,
   type AccountStatus,
+  type AccountStatuses,
   type AlertKind,
   type AllocateInput,
   type Allocation,

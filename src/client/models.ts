@@ -126,6 +126,14 @@ export interface AccountPage {
 }
 
 /** Paging of `GET /v1/accounts/<path>`. */
+/** Accounts nearest the root with their status (`GET /v1/accounts?status=true&limit=N`). */
+export interface AccountStatuses {
+  /** How many accounts the organisation has. */
+  readonly total: number;
+  /** Root first, then by depth and path; at most `limit`. */
+  readonly statuses: readonly AccountStatus[];
+}
+
 export interface AccountPageQuery {
   /** Spends after this spend id. */
   readonly after?: number;

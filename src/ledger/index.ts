@@ -33,7 +33,7 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './audit/merkle.js';
-export { type AuditExport, type AuditQuery, verifyAuditExport } from './audit/queries.js';
+export { type AuditExport, type AuditQuery, type AuditScope, verifyAuditExport } from './audit/queries.js';
 export { RESERVED_AUDIT_PREFIXES, type SecurityEvent } from './audit/security-event.js';
 export type { Account, AccountStatus, SpendReceipt } from './budget/accounts.js';
 export type { Alongside, AlongsideFacts } from './budget/context.js';

@@ -63,3 +63,28 @@ describe('GET /v1/accounts/* pages', () => {
     expect(JSON.stringify(r.body)).toContain(field);
   });
 });
+
+describe('GET /v1/accounts?status=true: the accounts nearest the root with their status, in one request', () => {
+  it('gives the root first, then by depth and path, at most limit, with the total', async () => {
+    for (const account of ['acme/b', 'acme/a/deep'])
+      await t.call(t.adminKey, 'POST', '/v1/accounts', { account, epsilon: 1, delta: 1e-5 });
+    const r = await t.call(t.adminKey, 'GET', '/v1/accounts?status=true&limit=3');
+    expect(r.status).toBe(200);
+    expect(r.body.total).toBe(4);
+    expect(r.body.statuses.map((s: Body) => s.account.path)).toEqual(['acme', 'acme/a', 'acme/b']);
+    const a = r.body.statuses[1];
+    expect(a.spends).toBe(7);
+    expect(a.epsilonSpent).toBeGreaterThan(0);
+    expect(a.epsilonSpent).toBeCloseTo(
+      (await t.call(t.adminKey, 'GET', '/v1/accounts/acme/a?limit=1')).body.status.epsilonSpent,
+      12,
+    );
+    // without status, the list as before
+    expect((await t.call(t.adminKey, 'GET', '/v1/accounts')).body.accounts).toHaveLength(4);
+  });
+
+  it('refuses a limit out of range, naming it', async () => {
+    for (const q of ['status=true&limit=0', 'status=true&limit=101', 'status=yes', 'limit=5'])
+      expect((await t.call(t.adminKey, 'GET', `/v1/accounts?${q}`)).status, q).toBe(400);
+  });
+});

@@ -66,6 +66,11 @@ describe('service jobs (SQLite, in-process runner)', () => {
     expect(JSON.stringify(done.result)).not.toContain(t.dir); // no server paths in results
     const status = (await t.call(analyst, 'GET', '/v1/accounts/acme/ml')).body;
     expect(status.spends).toHaveLength(1); // reserved once, consumed, never charged again
+    // the spend's receipt as granted: one epsilon per account, as POST /v1/spends answers
+    const epsilonAfter = done.result.ledger.spend.epsilonAfter;
+    expect(Object.keys(epsilonAfter).sort()).toEqual(['acme', 'acme/ml']);
+    expect(epsilonAfter['acme/ml']).toBeCloseTo(status.status.epsilonSpent, 9);
+    expect(epsilonAfter['acme/ml']).toBeGreaterThan(0.5);
     const weights =
       done.result.files.find((f: { name: string }) => f.name.endsWith('.bin') || f.name !== 'model.json') ??
       done.result.files[0];

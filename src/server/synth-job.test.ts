@@ -3,6 +3,7 @@
  * organisation's directory, the charge reserved at submission and consumed once, the synthetic CSV and the model
  * returned with their fingerprints, no server path in the result.
  */
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Body, startTestService, type TestService } from './testing/service.js';
 
@@ -46,6 +47,16 @@ describe('a synthesis job through the service', () => {
     expect(job.spend.reservation).toBe('consumed');
     expect(job.result.files.map((f: Body) => f.name).sort()).toEqual(['synth-model.json', 'synthetic.csv']);
     expect(JSON.stringify(job.result)).not.toContain(t.dir);
+    expect(JSON.stringify(job.result)).not.toContain(tmpdir());
+    // the events name the files the job reads and writes by name, never by the service's paths
+    const events = (await t.call(analyst, 'GET', `/v1/jobs/${job.id}/events`)).body.events as Body[];
+    const messages = events.map((e) => String(e.event.message ?? ''));
+    expect(messages).toContain('reading people.csv over the domain domain.json');
+    for (const m of messages) {
+      expect(m).not.toContain(t.dir);
+      expect(m).not.toContain(tmpdir());
+    }
+    expect(JSON.stringify(events)).not.toContain(tmpdir());
     const csv = await t.call(analyst, 'GET', `/v1/jobs/${job.id}/files/synthetic.csv`);
     expect(csv.status, JSON.stringify(csv.body)).toBe(200);
     expect(String(csv.body).trim().split('\n')).toHaveLength(201);

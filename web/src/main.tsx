@@ -154,11 +154,14 @@ function App() {
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     (async () => {
+      // the stored session is checked while the sign-in configuration loads (one round trip, not two)
+      const callback = window.location.pathname === '/oidc-callback';
+      const resumed = callback ? Promise.resolve(null) : resume();
       const config = (await fetch('/ui-config.json')
         .then((r) => r.json())
         .catch(() => ({ oidc: null }))) as { oidc: UiOidc | null };
       setOidc(config.oidc);
-      if (window.location.pathname === '/oidc-callback') {
+      if (callback) {
         try {
           if (!config.oidc) throw new Error('this service is not configured for OIDC sign-in');
           const token = await finishOidc(config.oidc, window.location.search);
@@ -171,7 +174,7 @@ function App() {
         }
         return;
       }
-      setSession(await resume());
+      setSession(await resumed);
     })();
   }, []);
   if (session === undefined) return <p class="muted">Loading…</p>;

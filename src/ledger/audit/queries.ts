@@ -15,6 +15,11 @@ export interface AuditQuery {
   readonly limit?: number;
   /** Entries about this account or any account below it. */
   readonly account?: string;
+  /**
+   * One organisation's entries in a shared log: those about its account subtree, and those filed under no account
+   * that name a dataset of its namespace (`dataset.register`, `dataset.access`). With `account`, both apply.
+   */
+  readonly org?: AuditScope;
   /** Entries naming this dataset (its lineage). */
   readonly dataset?: string;
   readonly outcome?: string;
@@ -26,12 +31,44 @@ export interface AuditQuery {
   readonly order?: 'asc' | 'desc';
 }
 
+/** An organisation's part of a shared audit log (as a compliance report's scope). */
+export interface AuditScope {
+  /** Its root account: entries about it or below it. */
+  readonly account: string;
+  /** The start of its datasets' names (`acme.`, as the service names them `acme.<name>`); never empty. */
+  readonly datasetPrefix: string;
+}
+
 /** Audit entries of `path` and its descendants (the byte-order range ['path/', 'path0'), as for spends). */
 function inAccountSubtree(path: string) {
   return (eb: ExpressionBuilder<LedgerSchema, 'audit_entries'>) =>
     eb.or([
       eb('account', '=', path),
       eb.and([eb('account', '>=', `${path}/`), eb('account', '<', `${path}0`)]),
+    ]);
+}
+
+/**
+ * Entries of `scope`: its account subtree's, and those under no account whose dataset label starts with its
+ * prefix. The labels' range is ['acme.', 'acme/') ('/' follows '.'), so 'acme2.x' and 'acmeX.y' stay out; a job's
+ * labels are joined by ', ' and the first decides (a job's datasets are all of its organisation in the service).
+ * Both branches are index ranges (account, seq) and (dataset, seq).
+ * @throws {InvalidParameterError} for an empty account or dataset prefix (it would take in every entry)
+ */
+function inScope(scope: AuditScope) {
+  const { account, datasetPrefix: prefix } = scope;
+  if (account === '' || prefix === '')
+    throw new InvalidParameterError({
+      fn: 'auditEntriesIn',
+      param: 'org',
+      value: scope,
+      allowed: 'a root account and a non-empty start of dataset names',
+    });
+  const end = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+  return (eb: ExpressionBuilder<LedgerSchema, 'audit_entries'>) =>
+    eb.or([
+      inAccountSubtree(account)(eb),
+      eb.and([eb('account', 'is', null), eb('dataset', '>=', prefix), eb('dataset', '<', end)]),
     ]);
 }
 
@@ -74,6 +111,7 @@ export async function auditEntriesIn(db: Kysely<LedgerSchema>, query: AuditQuery
   }
   if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
   if (query.account !== undefined) q = q.where(inAccountSubtree(query.account));
+  if (query.org !== undefined) q = q.where(inScope(query.org));
   if (query.dataset === undefined) {
     if (query.limit !== undefined) q = q.limit(query.limit);
     return (await q.execute()).map(toEntry);

@@ -136,7 +136,8 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
         }),
       ).rejects.toThrow('lease lost');
       expect((await ledger.auditEntries()).some((e) => e.action === 'budget.use')).toBe(false);
-      await ledger.markUsed(r.id);
+      // the receipt of the spend as granted, epsilon per account included (a job run on a reserved spend)
+      expect(await ledger.markUsed(r.id)).toEqual(r);
       const use = (await ledger.auditEntries()).filter((e) => e.action === 'budget.use');
       expect(use).toHaveLength(1);
       expect(use[0]).toMatchObject({ account: 'acme', outcome: 'used', detail: { spendId: r.id } });
@@ -151,6 +152,47 @@ describe.each(testDialects().map((t) => [t.label, t] as const))(
       await expect(ledger.markUsed(other.id)).rejects.toThrow(ConfigError);
       await expect(ledger.markUsed(999)).rejects.toThrow(ConfigError);
       expect((await ledger.verifyAudit()).ok).toBe(true);
+    });
+
+    it("an organisation's view of the log: its accounts' entries and its datasets', nothing of a name that only starts like it", async () => {
+      const { ledger } = await open();
+      const fingerprint = `sha256:${'0'.repeat(64)}`;
+      for (const org of ['acme', 'acme2', 'acmeX', 'acme-b']) {
+        await ledger.createAccount({ path: org, epsilon: 10, delta: 1e-5 });
+        await ledger.createAccount({ path: `${org}/ml`, epsilon: 5, delta: 1e-5 });
+        await ledger.registerDataset({ name: `${org}.adult`, fingerprint, purposes: ['research'] });
+        await ledger.authorize(`${org}.adult`, 'research');
+        await ledger.spend(`${org}/ml`, [gaussianEvent({ sigma: 3 })], {
+          purpose: 'research',
+          dataset: `${org}.adult`,
+        });
+      }
+      const org = { account: 'acme', datasetPrefix: 'acme.' };
+      const seen = await ledger.auditEntries({ org });
+      expect(seen.map((e) => `${e.action} ${e.account ?? e.dataset?.split('@')[0]}`)).toEqual([
+        'account.create acme',
+        'account.create acme/ml',
+        'dataset.register acme.adult',
+        'dataset.access acme.adult',
+        'budget.spend acme/ml',
+      ]);
+      // with the other filters, newest first and paged back
+      expect(
+        (await ledger.auditEntries({ org, action: 'dataset.', order: 'desc' })).map((e) => e.action),
+      ).toEqual(['dataset.access', 'dataset.register']);
+      const last = seen.at(-1)!.seq;
+      expect((await ledger.auditEntries({ org, before: last, limit: 1, order: 'desc' }))[0]?.seq).toBe(
+        seen.at(-2)!.seq,
+      );
+      expect((await ledger.auditEntries({ org, dataset: 'acme.adult' })).map((e) => e.action)).toEqual([
+        'dataset.register',
+        'dataset.access',
+        'budget.spend',
+      ]);
+      expect(await ledger.auditEntries({ org, account: 'acme2' })).toEqual([]);
+      await expect(ledger.auditEntries({ org: { account: 'acme', datasetPrefix: '' } })).rejects.toThrow(
+        InvalidParameterError,
+      );
     });
 
     it('refuses bad input with what is allowed, and stores nothing', async () => {

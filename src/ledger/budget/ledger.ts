@@ -260,10 +260,11 @@ export class Ledger {
    * Marks a granted spend used: its events are about to run, so it can never be refunded (audited as
    * `budget.use`; {@link refund} refuses a used spend whatever else says otherwise). `alongside` writes commit in
    * the same transaction.
+   * @returns the spend's receipt as granted (what {@link spend} answered then, `epsilonAfter` included)
    * @throws {ConfigError} for an unknown or refunded spend
-   * @throws {IntegrityError} for a spend already used (a spend's events run once)
+   * @throws {IntegrityError} for a spend already used (a spend's events run once), or one the log never granted
    */
-  markUsed(id: number, options: { readonly alongside?: Alongside } = {}): Promise<void> {
+  markUsed(id: number, options: { readonly alongside?: Alongside } = {}): Promise<SpendReceipt> {
     return markUsed(this.ctx, id, options);
   }
 

@@ -258,33 +258,47 @@ export async function refund(
  * Records that a granted spend is being used: its events are about to run (noise may be drawn from now on), so it
  * can never be refunded. The mark is an audit entry (`budget.use`), which {@link refund} reads: a job's own
  * bookkeeping (the service's job table) edited to say the spend was never used cannot free its budget.
+ * @returns the spend's receipt as granted (its `epsilonAfter` from the grant's audit entry), for a job that runs
+ *   on a spend made earlier (the service reserves a job's charge at submission)
  * @throws {ConfigError} for an unknown or refunded spend
- * @throws {IntegrityError} `details.check` 'budget-state' for a spend already used
+ * @throws {IntegrityError} `details.check` 'budget-state' for a spend already used, or one the log never granted
  */
 export async function markUsed(
   ctx: LedgerContext,
   id: number,
   options: { readonly alongside?: Alongside } = {},
-): Promise<void> {
+): Promise<SpendReceipt> {
   if (!Number.isSafeInteger(id) || id < 1) {
     throw new InvalidParameterError({ fn: 'Ledger.markUsed', param: 'id', value: id, allowed: 'a spend id' });
   }
-  await ctx.write(async (trx, log) => {
+  return ctx.write(async (trx, log) => {
     const row = await trx
       .selectFrom('spends')
-      .select(['status', 'account', 'purpose'])
+      .select(['status', 'account', 'purpose', 'created_at'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (row?.status !== 'granted') {
       throw new ConfigError([{ path: 'spend', value: id, allowed: 'a granted spend' }], 'budget use');
     }
-    const uses = await trx
-      .selectFrom('audit_entries')
-      .select(['seq', 'detail'])
-      .where('account', '=', row.account)
-      .where('action', '=', 'budget.use')
-      .execute();
-    const earlier = uses.find((u) => (JSON.parse(u.detail) as { spendId?: unknown }).spendId === id);
+    const entries = (
+      await trx
+        .selectFrom('audit_entries')
+        .select(['seq', 'action', 'detail'])
+        .where('account', '=', row.account)
+        .where('action', 'in', ['budget.spend', 'budget.use'])
+        .where('outcome', 'in', ['granted', 'used'])
+        .execute()
+    )
+      .map((e) => ({ ...e, detail: JSON.parse(e.detail) as { spendId?: unknown; epsilonAfter?: unknown } }))
+      .filter((e) => e.detail.spendId === id);
+    const grant = entries.find((e) => e.action === 'budget.spend');
+    const earlier = entries.find((e) => e.action === 'budget.use');
+    if (!grant) {
+      throw new IntegrityError(
+        `spend ${id} on "${row.account}" is not a spend the audit log granted: the spends table was edited; nothing was recorded. Run \`veil audit verify\` for the full comparison`,
+        { check: 'budget-state', spendId: id, account: row.account },
+      );
+    }
     if (earlier) {
       throw new IntegrityError(
         `spend ${id} on "${row.account}" was already used (audit entry ${earlier.seq}): a spend's events run once; nothing was recorded`,
@@ -299,7 +313,22 @@ export async function markUsed(
       detail: { spendId: id },
     });
     await options.alongside?.(trx, {});
+    return {
+      id,
+      account: row.account,
+      purpose: row.purpose,
+      epsilonAfter: epsilonAfterOf(grant.detail.epsilonAfter),
+      createdAt: row.created_at,
+    };
   });
+}
+
+/** A grant entry's `epsilonAfter` (epsilon by account path), its numbers only. */
+function epsilonAfterOf(value: unknown): Record<string, number> {
+  if (value === null || typeof value !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((kv): kv is [string, number] => typeof kv[1] === 'number'),
+  );
 }
 
 /**

@@ -148,6 +148,17 @@ const migrations: Record<string, LedgerMigration> = {
         .execute();
     },
   },
+  '0005-audit-entries-dataset': {
+    // An organisation's view of a shared log takes the entries that name its datasets but no account
+    // (`dataset.register`, `dataset.access`; audit/queries.ts): a range on the label, served by this index.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('audit_entries_dataset')
+        .on('audit_entries')
+        .columns(['dataset', 'seq'])
+        .execute();
+    },
+  },
 };
 
 /**

@@ -69,14 +69,16 @@ describe('subtree event totals', () => {
     await ledger.spend('org', EVENTS[2]!, { purpose: 'p' });
     const before = await ledger.status('org');
     await ledger.close();
-    // roll the file back to the schema without totals (and without the budget digests that came after them)
+    // roll the file back to the schema without totals (and without the budget digests and the index that came
+    // after them)
     const db = new Database(file);
+    db.prepare('drop index audit_entries_dataset').run();
     db.prepare('drop table budget_digests').run();
     db.prepare('drop index audit_entries_account').run();
     db.prepare('drop table event_totals').run();
     db.prepare('drop table subtree_spends').run();
     db.prepare(
-      "delete from kysely_migration where name in ('0003-subtree-event-totals', '0004-budget-digests')",
+      "delete from kysely_migration where name in ('0003-subtree-event-totals', '0004-budget-digests', '0005-audit-entries-dataset')",
     ).run();
     db.close();
     const again = await Ledger.open(`sqlite:${file}`);

@@ -23,10 +23,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'dist/assets/index-abc123.js.map'), '{}');
   writeFileSync(join(dir, 'dist/favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   writeFileSync(join(dir, 'secret.txt'), 'not for the web');
-  built = await startTestService({
-    web: { dir: join(dir, 'dist') },
-    oidc: undefined,
-  });
+  built = await startTestService({ web: { dir: join(dir, 'dist') } });
   bare = await startTestService({ web: { dir: join(dir, 'none') } });
 }, 60_000);
 afterAll(async () => {

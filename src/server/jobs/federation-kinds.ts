@@ -3,7 +3,7 @@
  * (`coordinator`), each with central DP paid in advance as one reservation (src/jobs/federation/prepaid.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   coordinatorJson,
   coordinatorLine,
@@ -17,7 +17,15 @@ import {
 import { fingerprintFile } from '../../ledger/index.js';
 import { FASHION_MNIST_DIR, MODEL_FILE, WEIGHTS_FILE } from '../../ml/index.js';
 import { HttpError } from '../../transport/index.js';
-import { insideOrgDir, type JobKind, obj, orgAccount, type Raw, withoutPaths } from './kind-support.js';
+import {
+  insideOrgDir,
+  type JobKind,
+  obj,
+  orgAccount,
+  pathHider,
+  type Raw,
+  withoutPaths,
+} from './kind-support.js';
 
 /**
  * A simulated federation (`veil simulate`, its options as the flags name them) on the built-in data, with
@@ -97,12 +105,6 @@ const COORDINATOR_REFUSED: Readonly<Record<string, string>> = {
   synth:
     "not served: the nodes' synthetic samples would be kept in the service, outside the job's files; collect them with veil coordinator",
 };
-
-/** Text of a job without the service's paths in it: each known path named by its file name. */
-function pathHider(paths: readonly string[]): (text: string) => string {
-  const known = paths.filter((p) => p !== '').sort((a, b) => b.length - a.length);
-  return (text) => known.reduce((t, p) => t.split(p).join(basename(p)), text);
-}
 
 /**
  * A federation's coordinator (`veil coordinator`), its configuration given inline as JSON: the server listens

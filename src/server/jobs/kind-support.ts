@@ -4,7 +4,7 @@
  * and for what a result shows (no server paths).
  */
 import { basename, isAbsolute, join, normalize } from 'node:path';
-import type { JobContext } from '../../jobs/index.js';
+import type { JobContext, JobEvent } from '../../jobs/index.js';
 import { HttpError } from '../../transport/index.js';
 
 /** What the service knows when it resolves a spec. */
@@ -72,6 +72,24 @@ export function scopedDataset(org: string, name: string): string {
 export type Raw = Record<string, unknown>;
 export const obj = (v: unknown): Raw | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
+
+/** Text of a job without the service's paths in it: each known path named by its file name. */
+export function pathHider(paths: readonly string[]): (text: string) => string {
+  const known = paths.filter((p) => p !== '').sort((a, b) => b.length - a.length);
+  return (text) => known.reduce((t, p) => t.split(p).join(basename(p)), text);
+}
+
+/**
+ * `ctx` whose events and failures are told with `hide` applied: a job's messages name its files by the paths the
+ * service gave it (everyone with `jobs.read` reads the events, the caller the error).
+ */
+export function hidingPaths(ctx: JobContext, hide: (text: string) => string): JobContext {
+  return {
+    ...ctx,
+    progress: (event) =>
+      ctx.progress('message' in event ? ({ ...event, message: hide(event.message) } as JobEvent) : event),
+  };
+}
 
 /** The service's paths stay in the service: a summary's absolute paths become file names. */
 export function withoutPaths(value: unknown): unknown {

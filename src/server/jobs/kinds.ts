@@ -6,7 +6,7 @@
  * submission.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import {
   parseSpec,
   runSynthJob,
@@ -19,10 +19,12 @@ import { fingerprintFile } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import { coordinator, simulate } from './federation-kinds.js';
 import {
+  hidingPaths,
   insideOrgDir,
   type JobKind,
   obj,
   orgAccount,
+  pathHider,
   type Raw,
   scopedDataset,
   withoutPaths,
@@ -115,7 +117,19 @@ const synth: JobKind = {
   },
   async run(spec, ctx) {
     const parsed = parseSpec(SynthSpecSchema, spec, 'synthesis spec');
-    const { summary, ledger } = await runSynthJob(parsed, ctx);
+    // the job says which files it reads and writes: by name only, as the result does
+    const paths = [
+      parsed.data,
+      parsed.domain,
+      parsed.out,
+      ...(parsed.save === undefined ? [] : [parsed.save]),
+    ];
+    const hide = pathHider([...paths, ...paths.map((p) => dirname(p))]);
+    const { summary, ledger } = await runSynthJob(parsed, hidingPaths(ctx, hide)).catch((err: unknown) => {
+      // a failure's message goes to the caller: the service's paths stay in the service
+      if (err instanceof Error) err.message = hide(err.message);
+      throw err;
+    });
     const files = [];
     for (const f of [parsed.out, parsed.save])
       if (f !== undefined && existsSync(f))

@@ -20,7 +20,7 @@ import {
   runBudgetSpend,
   runDatasetRegister,
 } from '../../jobs/index.js';
-import { fingerprintFile } from '../../ledger/index.js';
+import { type AuditScope, fingerprintFile } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import { callerOf, ledgerFor, orgDir, type ServiceContext } from '../app/context.js';
 import { orgAccount, scopedDataset } from '../jobs/kinds.js';
@@ -29,20 +29,56 @@ const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/;
 const DatasetName = z.object({ name: z.string().regex(DATASET_NAME, "1-31 letters, digits, '_' or '-'") });
 /** The most spends one account read returns (the rest by `after`). */
 const SPENDS_PAGE_MAX = 1000;
+/** Accounts whose status one `GET /v1/accounts?status=true` composes: at most, and by default. */
+const ACCOUNT_STATUSES_MAX = 100;
+const ACCOUNT_STATUSES_DEFAULT = 20;
 
 /** Uploaded datasets: 64 MiB at most per request. */
 const UPLOAD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The organisation's part of the shared audit log: entries about its accounts, and those about its datasets
+ * (registration, access), which name the dataset (`org.name@sha256:…`) and no account.
+ */
+function orgScope(org: string): AuditScope {
+  return { account: org, datasetPrefix: scopedDataset(org, '') };
+}
 
 export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['budget'];
   r.get(
     '/v1/accounts',
-    { config: { access: 'budget.read' }, schema: { tags, summary: "The organisation's budget accounts" } },
+    {
+      config: { access: 'budget.read' },
+      schema: {
+        tags,
+        summary:
+          "The organisation's budget accounts, by path; with `status=true`, the `limit` accounts nearest the root (by depth, then path) with their status, and `total`",
+        querystring: z
+          .object({
+            status: z.enum(['true', 'false']).default('false'),
+            limit: z.coerce.number().int().min(1).max(ACCOUNT_STATUSES_MAX).optional(),
+          })
+          .strict()
+          .refine((q) => q.limit === undefined || q.status === 'true', {
+            error: 'limit is only taken with status=true',
+            path: ['limit'],
+          }),
+      },
+    },
     async (req) => {
       const org = callerOf(req).org;
-      const all = await ctx.ledger.accounts();
-      return { accounts: all.filter((a) => a.path === org || a.path.startsWith(`${org}/`)) };
+      const all = (await ctx.ledger.accounts()).filter((a) => a.path === org || a.path.startsWith(`${org}/`));
+      if (req.query.status !== 'true') return { accounts: all };
+      // an overview in one request: each status composes the account's subtree, so only the first `limit`
+      const depth = (path: string) => path.split('/').length;
+      const nearest = [...all]
+        .sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+        .slice(0, req.query.limit ?? ACCOUNT_STATUSES_DEFAULT);
+      const statuses = [];
+      for (const a of nearest) statuses.push(await ctx.ledger.status(a.path));
+      return { total: all.length, statuses };
     },
   );
   r.post(
@@ -267,14 +303,19 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       const org = callerOf(req).org;
       const q = req.query;
       const entries = await ctx.ledger.auditEntries({
-        account: q.account === undefined ? org : orgAccount(org, q.account, 'account'),
+        ...(q.account === undefined
+          ? { org: orgScope(org) }
+          : { account: orgAccount(org, q.account, 'account') }),
         from: q.from,
         limit: q.limit,
         order: q.order,
         ...(q.before === undefined ? {} : { before: q.before }),
         ...(q.action === undefined ? {} : { action: q.action }),
         ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
-        ...(q.dataset === undefined ? {} : { dataset: q.dataset }),
+        // a dataset's name as the organisation knows it (`adult`), or as the ledger does (`acme.adult`)
+        ...(q.dataset === undefined
+          ? {}
+          : { dataset: q.dataset.includes('.') ? q.dataset : scopedDataset(org, q.dataset) }),
       });
       return { entries, head: await ctx.ledger.auditHead() };
     },
@@ -291,7 +332,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     },
     async (req) => {
       const org = callerOf(req).org;
-      const [entry] = await ctx.ledger.auditEntries({ from: req.params.seq, limit: 1, account: org });
+      const [entry] = await ctx.ledger.auditEntries({ from: req.params.seq, limit: 1, org: orgScope(org) });
       if (entry?.seq !== req.params.seq) throw new HttpError(404, 'not_found', 'no such entry');
       return { entry, proof: await ctx.ledger.inclusionProof(entry.seq), head: await ctx.ledger.auditHead() };
     },
@@ -326,7 +367,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     },
     async (req) => {
       const org = callerOf(req).org;
-      const entries = await ctx.ledger.auditEntries({ account: org, limit: 1_000_000 });
+      const entries = await ctx.ledger.auditEntries({ org: orgScope(org), limit: 1_000_000 });
       return { entries, head: await ctx.ledger.auditHead(), publicKey: ctx.ledger.auditKey.publicKey };
     },
   );

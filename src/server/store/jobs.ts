@@ -344,7 +344,7 @@ export class JobStore {
     const spendId = row.spend_id;
     // the spend is marked used in the audit log in the same transaction: from here on the ledger itself refuses
     // to refund it, whatever this table says later (an edited `reservation` cannot free the budget)
-    await this.ledger.as(row.actor).markUsed(spendId, {
+    const receipt = await this.ledger.as(row.actor).markUsed(spendId, {
       alongside: async (trx: Kysely<ServiceSchema>) => {
         const r = await trx
           .updateTable('service_jobs')
@@ -357,14 +357,8 @@ export class JobStore {
           throw new HttpError(409, 'lease_lost', 'the job is no longer held by this worker');
       },
     });
-    return {
-      id: row.spend_id,
-      account: row.spend_account,
-      purpose: reserved.purpose,
-      epsilonAfter: {},
-      // the spend was granted in the transaction that inserted the job's row
-      createdAt: row.created_at,
-    };
+    // the spend as granted in the transaction that inserted the job's row (epsilon per account from its entry)
+    return receipt;
   }
 
   /**
