@@ -12,10 +12,20 @@ import { FederationPage } from './pages/federation.js';
 import { JobsPage } from './pages/jobs.js';
 import { OverviewPage } from './pages/overview.js';
 import { ReportsPage } from './pages/reports.js';
-import { href, type Location, PAGES, parseHash } from './routes.js';
+import { href, type Location, PAGES, type PageId, parseHash } from './routes.js';
 import { resume, type Session, signIn, signOut } from './session.js';
 import './style.css';
-import { ErrorBox } from './ui.js';
+import { ErrorBox, Forbidden } from './ui.js';
+
+const VIEWS: Record<PageId, (props: { session: Session; rest: string }) => preact.JSX.Element> = {
+  overview: OverviewPage,
+  budgets: BudgetsPage,
+  datasets: DatasetsPage,
+  jobs: JobsPage,
+  audit: AuditPage,
+  reports: ReportsPage,
+  federation: FederationPage,
+};
 
 function useLocation(): Location {
   const [loc, setLoc] = useState(() => parseHash(window.location.hash));
@@ -89,33 +99,16 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     body = <ErrorBox error={new Error(`There is no page at ${window.location.hash}.`)} title="Not found" />;
   else if (!session.can(page.permission))
     body = (
-      <div class="error" role="alert">
-        <strong>Not allowed</strong>
-        <p>
-          Your role, <code>{session.me.role}</code>, may not {page.needed} (permission{' '}
-          <code>{page.permission}</code>
-          ). Ask an administrator of {session.me.org} if you need it.
-        </p>
-      </div>
+      <Forbidden
+        role={session.me.role}
+        org={session.me.org}
+        needed={page.needed}
+        permission={page.permission}
+      />
     );
   else {
-    const props = { session, rest: loc.rest };
-    body =
-      page.id === 'overview' ? (
-        <OverviewPage {...props} />
-      ) : page.id === 'budgets' ? (
-        <BudgetsPage {...props} />
-      ) : page.id === 'datasets' ? (
-        <DatasetsPage {...props} />
-      ) : page.id === 'jobs' ? (
-        <JobsPage {...props} />
-      ) : page.id === 'audit' ? (
-        <AuditPage {...props} />
-      ) : page.id === 'reports' ? (
-        <ReportsPage {...props} />
-      ) : (
-        <FederationPage {...props} />
-      );
+    const View = VIEWS[page.id];
+    body = <View session={session} rest={loc.rest} />;
   }
   useEffect(() => {
     document.title = `${page?.label ?? 'Not found'} · Veil`;

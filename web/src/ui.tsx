@@ -57,6 +57,39 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   );
 }
 
+/** What a role may not do, and which permission it lacks. */
+export function Forbidden({
+  role,
+  org,
+  needed,
+  permission,
+}: {
+  role: string;
+  org: string;
+  needed: string;
+  permission: string;
+}) {
+  return (
+    <div class="error" role="alert">
+      <strong>Not allowed</strong>
+      <p>
+        Your role, <code>{role}</code>, may not {needed} (permission <code>{permission}</code>). Ask an
+        administrator of {org} if you need it.
+      </p>
+    </div>
+  );
+}
+
+/** Hands `data` to the browser as a download called `name`. */
+export function saveFile(data: Uint8Array | string, name: string, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(new Blob([data as BlobPart], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p class="muted" aria-live="polite">

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../../transport/index.js';
 import { parseApiKey } from '../auth/keys.js';
-import { type Permission, roleHolds } from '../auth/permissions.js';
+import { article, type Permission, roleHolds } from '../auth/permissions.js';
 import { type Caller, WrongSecret } from '../store/identity.js';
 import { type Access, callerOf, type ServiceContext, setCaller } from './context.js';
 
@@ -85,11 +85,6 @@ async function authenticate(ctx: ServiceContext, request: FastifyRequest): Promi
     return ctx.identity.callerForOidc(identity.issuer, identity.subject);
   }
   throw new HttpError(401, 'invalid_token', 'the bearer token is neither a Veil API key nor a JWT');
-}
-
-/** 'a' or 'an' before a role's name. */
-export function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
 /** Whether `caller` may use `permission`: its role holds it and, for a scoped key, the scopes include it. */

@@ -63,3 +63,8 @@ export function isRole(value: unknown): value is Role {
 export function isPermission(value: unknown): value is Permission {
   return typeof value === 'string' && Object.hasOwn(PERMISSIONS, value);
 }
+
+/** 'a' or 'an' before a role's name, for messages ("an analyst", "a data-steward"). */
+export function article(role: string): string {
+  return /^[aeiou]/i.test(role) ? 'an' : 'a';
+}

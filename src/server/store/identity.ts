@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Ledger } from '../../ledger/index.js';
 import { HttpError } from '../../transport/index.js';
 import { keyMatches, newApiKey, parseApiKey, randomId } from '../auth/keys.js';
-import { type Permission, type Role, roleHolds } from '../auth/permissions.js';
+import { article, type Permission, type Role, roleHolds } from '../auth/permissions.js';
 import {
   type ApiKeyView,
   type Caller,
@@ -315,7 +315,7 @@ export class Identity {
       throw new HttpError(
         403,
         'scope_not_allowed',
-        `${/^[aeiou]/.test(p.role) ? 'an' : 'a'} ${p.role} does not hold ${beyond.join(', ')}: a key's scopes only narrow its role`,
+        `${article(p.role)} ${p.role} does not hold ${beyond.join(', ')}: a key's scopes only narrow its role`,
       );
     if (input.expiresAt !== undefined && !(Date.parse(input.expiresAt) > Date.now()))
       throw new HttpError(400, 'invalid_expiry', 'expiresAt is an ISO-8601 time in the future');

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import type { AuditVerification } from 'veil/client';
 import { href } from '../routes.js';
 import type { Session } from '../session.js';
-import { Badge, Card, ErrorBox, Field, Loading, useLoad, when } from '../ui.js';
+import { Badge, Card, ErrorBox, Field, Loading, saveFile, useLoad, when } from '../ui.js';
 
 const PAGE = 50;
 const ACTIONS = ['', 'budget.', 'account.', 'dataset.', 'job.', 'server.', 'fl.', 'cleanroom.'];
@@ -60,12 +60,7 @@ function Verify({ session }: { session: Session }) {
 
 async function exportLog(session: Session) {
   const data = await session.client.exportAudit();
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `${session.me.org}-audit-export.json`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(JSON.stringify(data, null, 1), `${session.me.org}-audit-export.json`, 'application/json');
 }
 
 function Entry({ session, seq }: { session: Session; seq: number }) {

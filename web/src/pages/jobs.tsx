@@ -8,7 +8,20 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { isVeilApiError, type Job, type JobProgress, type JobState } from 'veil/client';
 import { href } from '../routes.js';
 import type { Session } from '../session.js';
-import { Badge, Card, Chart, ErrorBox, Field, fmt, JOB_TONE, Loading, useLoad, when } from '../ui.js';
+import {
+  Badge,
+  Card,
+  Chart,
+  ErrorBox,
+  Field,
+  Forbidden,
+  fmt,
+  JOB_TONE,
+  Loading,
+  saveFile,
+  useLoad,
+  when,
+} from '../ui.js';
 import { PrivacyCalculator } from './calculator.js';
 
 const STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -538,13 +551,7 @@ function progressOf(events: readonly JobProgress[]): { done: number; total: numb
 }
 
 async function download(session: Session, id: string, name: string) {
-  const file = await session.client.jobFile(id, name);
-  const url = URL.createObjectURL(new Blob([file.bytes as BlobPart]));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile((await session.client.jobFile(id, name)).bytes, name);
 }
 
 interface Summary {
@@ -762,13 +769,12 @@ export function JobsPage({ session, rest }: { session: Session; rest: string }) 
         session.can('jobs.submit') ? (
           <NewJob session={session} />
         ) : (
-          <div class="error" role="alert">
-            <strong>Not allowed</strong>
-            <p>
-              Your role, <code>{session.me.role}</code>, may not submit jobs (permission{' '}
-              <code>jobs.submit</code>).
-            </p>
-          </div>
+          <Forbidden
+            role={session.me.role}
+            org={session.me.org}
+            needed="submit jobs"
+            permission="jobs.submit"
+          />
         )
       ) : null}
       {rest !== '' && rest !== 'new' ? <JobView key={rest} session={session} id={rest} /> : null}

@@ -11,15 +11,14 @@ import { Badge, Card, ErrorBox, fmt, JOB_TONE, Loading, Meter, useLoad, when } f
 
 const SHOWN = 12;
 
-/** The root and the accounts nearest it with their status, in one request whatever the organisation's size. */
-async function loadBudgets(session: Session) {
-  const { total, statuses } = await session.client.accountStatuses({ limit: SHOWN + 1 });
-  return { total, statuses };
-}
-
 export function OverviewPage({ session }: { session: Session; rest: string }) {
   const { client, can } = session;
-  const budgets = useLoad(() => (can('budget.read') ? loadBudgets(session) : Promise.resolve(null)), []);
+  const budgets = useLoad(
+    () =>
+      // the root and the accounts nearest it with their status: one request whatever the organisation's size
+      can('budget.read') ? client.accountStatuses({ limit: SHOWN + 1 }) : Promise.resolve(null),
+    [],
+  );
   const jobs = useLoad(async () => {
     if (!can('jobs.read')) return null;
     const [running, queued, recent] = await Promise.all([

@@ -6,22 +6,13 @@
 import { useState } from 'preact/hooks';
 import type { Regulation } from 'veil/client';
 import type { Session } from '../session.js';
-import { Card, ErrorBox, Field } from '../ui.js';
+import { Card, ErrorBox, Field, saveFile } from '../ui.js';
 
 const REGULATIONS: readonly { id: Regulation; label: string }[] = [
   { id: 'gdpr', label: 'GDPR (EU)' },
   { id: 'hipaa', label: 'HIPAA (US health)' },
   { id: 'ccpa', label: 'CCPA (California)' },
 ];
-
-function save(bytes: Uint8Array | string, name: string, type: string) {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function ReportsPage({ session }: { session: Session; rest: string }) {
   const [regulation, setRegulation] = useState<Regulation>('gdpr');
@@ -77,7 +68,7 @@ export function ReportsPage({ session }: { session: Session; rest: string }) {
             disabled={busy !== ''}
             onClick={() =>
               act('pdf', async () =>
-                save(
+                saveFile(
                   await session.client.report(regulation, { format: 'pdf' }),
                   `${name}.pdf`,
                   'application/pdf',
@@ -93,7 +84,7 @@ export function ReportsPage({ session }: { session: Session; rest: string }) {
             disabled={busy !== ''}
             onClick={() =>
               act('json', async () =>
-                save(
+                saveFile(
                   JSON.stringify(await session.client.report(regulation), null, 1),
                   `${name}.json`,
                   'application/json',
