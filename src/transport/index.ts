@@ -10,6 +10,8 @@
  * ({@link startCoordinatorServer}, {@link createCoordinatorClient}, {@link createInMemoryClient}). Also here: a
  * development certificate authority and CRLs. Transport knows nothing of any protocol's logic: protocols are
  * bound to it by implementing a handler (e.g. {@link CoordinatorHandler}).
+ * The relay (relay/) carries a two-party channel (`send`, `recv`, `close`, `stats`) between two processes over
+ * the same gRPC/TLS transport: {@link createRelayHost} gives the server's end, {@link openRelayChannel} the client's.
  *
  * Also the HTTP plumbing of Veil's HTTP services (http/): {@link createHttpServer} (Fastify with safe access
  * logs, JSON errors with stable lower_snake codes, {@link HttpError}), {@link listen}, and signed requests between
@@ -111,6 +113,28 @@ export {
   WaitSchema,
 } from './gen/veil/v1/fl_pb.js';
 export {
+  type EndSessionRequest,
+  EndSessionRequestSchema,
+  type EndSessionResponse,
+  EndSessionResponseSchema,
+  file_veil_v1_relay,
+  type OpenSessionRequest,
+  OpenSessionRequestSchema,
+  type OpenSessionResponse,
+  OpenSessionResponseSchema,
+  type ReceiveMessagesRequest,
+  ReceiveMessagesRequestSchema,
+  type ReceiveMessagesResponse,
+  ReceiveMessagesResponseSchema,
+  type RelayMessage,
+  RelayMessageSchema,
+  RelayService,
+  type SendMessagesRequest,
+  SendMessagesRequestSchema,
+  type SendMessagesResponse,
+  SendMessagesResponseSchema,
+} from './gen/veil/v1/relay_pb.js';
+export {
   file_veil_v1_synth,
   type GetSampleTermsRequest,
   GetSampleTermsRequestSchema,
@@ -180,6 +204,20 @@ export {
   type InMemoryServiceClientOptions,
 } from './memory/client.js';
 export { type HostedService, type HostServiceOptions, hostService } from './registry.js';
+export { openRelayChannel, type RelayClientChannel, type RelayClientOptions } from './relay/client.js';
+export {
+  DEFAULT_RELAY_MAX_MESSAGE_BYTES,
+  DEFAULT_RELAY_TIMEOUT_MS,
+  type RelayChannel,
+  type RelayChannelStats,
+} from './relay/end.js';
+export {
+  createRelayHost,
+  type RelayAcceptOptions,
+  type RelayHost,
+  type RelayHostChannel,
+  type RelayHostOptions,
+} from './relay/host.js';
 export type {
   CallOptions,
   CoordinatorClient,
