@@ -81,7 +81,7 @@ class MemoryEnd implements Channel {
     this.counters.bytesSent += payload.byteLength + framing(tag);
     this.counters.messagesSent += 1;
     // a copy: the sender may reuse its buffer, as it could with a socket
-    this.other.deliver({ tag, payload: payload.slice() });
+    this.other.deliver({ tag, payload: new Uint8Array(payload) }); // a real copy, also of a Buffer (whose slice() is a view)
   }
 
   deliver(message: Message): void {

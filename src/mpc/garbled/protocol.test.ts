@@ -1,8 +1,8 @@
 /**
  * The garbler/evaluator protocol over the in-memory channel: outputs equal the references, both parties learn
  * the output (or only the evaluator), and deviations (another circuit, messages out of order, wrong sizes) are
- * ProtocolErrors. The OT here is an ideal correlated OT (a trusted function in the test), so these tests pin
- * the protocol's own logic; ./protocol-ot.test.ts runs it over the real OT extension.
+ * ProtocolErrors. The OT here is mostly an ideal correlated OT (a trusted function in the test), so these tests
+ * pin the protocol's own logic; the last group runs it over the real IKNP OT extension.
  */
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../core/index.js';
@@ -54,16 +54,17 @@ async function run(
       toEvaluator,
       c,
       bits.map((b, i) => (i === 0 ? b : undefined)),
-      s,
       { revealTo },
       seededRng('g'),
+      s,
     ),
     runEvaluator(
       toGarbler,
       c,
       bits.map((b, i) => (i === 0 ? undefined : b)),
-      r,
       { revealTo },
+      seededRng('e'),
+      r,
     ),
   ]);
   return { g, e, hex: e.outputs!.map((b) => bitsToHex(b, { msbFirst })) };
@@ -94,8 +95,8 @@ describe('runGarbler / runEvaluator', () => {
     const add = loadCircuit('adder64.txt');
     const sub = loadCircuit('sub64.txt');
     const results = await Promise.allSettled([
-      runGarbler(a, add, [new Uint8Array(64), undefined], s),
-      runEvaluator(b, sub, [undefined, new Uint8Array(64)], r),
+      runGarbler(a, add, [new Uint8Array(64), undefined], {}, seededRng('g'), s),
+      runEvaluator(b, sub, [undefined, new Uint8Array(64)], {}, seededRng('e'), r),
     ]);
     for (const x of results) expect(x.status === 'rejected' && String(x.reason)).toMatch(/another circuit/);
   });
@@ -104,7 +105,7 @@ describe('runGarbler / runEvaluator', () => {
     const [a, b] = memoryChannelPair({ peers: ['evaluator', 'garbler'] });
     const [s] = idealOt();
     const c = loadCircuit('adder64.txt');
-    const garbler = runGarbler(a, c, [new Uint8Array(64), undefined], s);
+    const garbler = runGarbler(a, c, [new Uint8Array(64), undefined], {}, seededRng('g'), s);
     b.send('gc.output', new Uint8Array(64)); // skips the hello
     await expect(garbler).rejects.toThrow(/gc.output message where gc.hello was expected/);
   });
@@ -115,7 +116,7 @@ describe('runGarbler / runEvaluator', () => {
     const labelsOnly = {
       receiveCorrelated: async (choices: Uint8Array) => new Uint8Array(16 * choices.length),
     };
-    const evaluator = runEvaluator(b, c, [undefined, new Uint8Array(64)], labelsOnly);
+    const evaluator = runEvaluator(b, c, [undefined, new Uint8Array(64)], {}, seededRng('e'), labelsOnly);
     const fake: Channel = a;
     const hello = await fake.recv('gc.hello');
     fake.send('gc.hello', hello);
@@ -128,14 +129,33 @@ describe('runGarbler / runEvaluator', () => {
     const c = loadCircuit('adder64.txt');
     const [a] = memoryChannelPair();
     const [s] = idealOt();
-    await expect(runGarbler(a, c, [new Uint8Array(63), undefined], s)).rejects.toThrow(
+    await expect(runGarbler(a, c, [new Uint8Array(63), undefined], {}, seededRng('g'), s)).rejects.toThrow(
       /input value 0 must be 64 bits/,
     );
-    await expect(runGarbler(a, c, [undefined, undefined], s)).rejects.toThrow(
+    await expect(runGarbler(a, c, [undefined, undefined], {}, seededRng('g'), s)).rejects.toThrow(
       /every input value the garbler holds/,
     );
-    await expect(runGarbler(a, c, [new Uint8Array(64)], s, { holders: ['garbler'] })).rejects.toThrow(
-      /holders/,
-    );
+    await expect(
+      runGarbler(a, c, [new Uint8Array(64)], { holders: ['garbler'] }, seededRng('g'), s),
+    ).rejects.toThrow(/holders/);
+  });
+});
+
+describe('over the real OT extension', () => {
+  it('evaluates AES-128 and the 64-bit comparison, with its own IKNP session', async () => {
+    const rng = seededRng('real ot');
+    for (const kase of CIRCUIT_CASES.filter((k) => k.file === 'aes_128.txt' || k.file === 'compare.txt')) {
+      const c = loadCircuit(kase.file);
+      const inputs = kase.randomInputs(rng);
+      const bits = inputs.map((h, i) => hexToBits(h, c.inputWidths[i]!, `input ${i}`));
+      const [toEvaluator, toGarbler] = memoryChannelPair({ peers: ['evaluator', 'garbler'] });
+      const [g, e] = await Promise.all([
+        runGarbler(toEvaluator, c, [bits[0], undefined], {}, seededRng('g2')),
+        runEvaluator(toGarbler, c, [undefined, bits[1]], {}, seededRng('e2')),
+      ]);
+      expect(e.outputs!.map((b) => bitsToHex(b))).toEqual(kase.reference(inputs));
+      expect(g.outputs).toEqual(e.outputs);
+      expect(g.bytes).toBe(e.bytes);
+    }
   });
 });

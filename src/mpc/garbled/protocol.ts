@@ -15,6 +15,8 @@
 import { createHash } from 'node:crypto';
 import { csprng, InvalidParameterError, ProtocolError, type Rng } from '../../core/index.js';
 import type { Channel } from '../channel.js';
+import { OtExtensionReceiver } from '../ot/extension-receiver.js';
+import { OtExtensionSender } from '../ot/extension-sender.js';
 import { type Circuit, checkInputs, GATE } from './circuit.js';
 import {
   activeLabels,
@@ -133,6 +135,8 @@ const bytesOf = (ch: Channel, before: ReturnType<Channel['stats']>) => {
 /**
  * The garbler's side of a run.
  * @param inputs per input value: its bits (wire order) for values this party holds, undefined for the others
+ * @param ot the correlated OT to use (default: an IKNP OT-extension session set up on `ch` after the hello,
+ *   when the evaluator has inputs)
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for inputs of the wrong width or bad roles
  * @throws {ProtocolError} VEIL_PROTOCOL_VIOLATION when the evaluator holds another circuit or roles, or deviates
  */
@@ -140,9 +144,9 @@ export async function runGarbler(
   ch: Channel,
   circuit: Circuit,
   inputs: readonly (Uint8Array | undefined)[],
-  ot: LabelOtSender,
   roles: GcRoles = {},
   rng: Rng = csprng(),
+  ot?: LabelOtSender,
 ): Promise<GcResult> {
   const holders = holdersOf('runGarbler', circuit, roles);
   checkOwnInputs('runGarbler', circuit, holders, 'garbler', inputs);
@@ -166,7 +170,8 @@ export async function runGarbler(
   const evaluatorWires = ownWires(circuit, holders, 'evaluator', []);
   const count = evaluatorWires.ranges.reduce((s, [f, t]) => s + t - f, 0);
   if (count > 0) {
-    const x0 = await ot.sendCorrelated(count, new Uint8Array(delta.buffer.slice(0)));
+    const sender = ot ?? (await OtExtensionSender.setup(ch, { rng, tag: 'gc.ot' }));
+    const x0 = await sender.sendCorrelated(count, new Uint8Array(delta.buffer.slice(0)));
     const words = new Int32Array(x0.buffer.slice(x0.byteOffset, x0.byteOffset + x0.byteLength));
     let k = 0;
     for (const [from, to] of evaluatorWires.ranges) {
@@ -209,6 +214,7 @@ export async function runGarbler(
 /**
  * The evaluator's side of a run.
  * @param inputs per input value: its bits for values this party holds, undefined for the others
+ * @param ot the correlated OT to use (default: an IKNP OT-extension session on `ch`, as the garbler's)
  * @throws {InvalidParameterError} VEIL_INVALID_PARAMETER for inputs of the wrong width or bad roles
  * @throws {ProtocolError} VEIL_PROTOCOL_VIOLATION when the garbler holds another circuit or roles, or sends
  *   messages of the wrong size or out of order
@@ -217,8 +223,9 @@ export async function runEvaluator(
   ch: Channel,
   circuit: Circuit,
   inputs: readonly (Uint8Array | undefined)[],
-  ot: LabelOtReceiver,
   roles: GcRoles = {},
+  rng: Rng = csprng(),
+  ot?: LabelOtReceiver,
 ): Promise<GcResult> {
   const holders = holdersOf('runEvaluator', circuit, roles);
   checkOwnInputs('runEvaluator', circuit, holders, 'evaluator', inputs);
@@ -239,7 +246,8 @@ export async function runEvaluator(
   const labels = new Int32Array(nIn * 4);
   const own = ownWires(circuit, holders, 'evaluator', inputs);
   if (own.bits.length > 0) {
-    const got = await ot.receiveCorrelated(own.bits);
+    const receiver = ot ?? (await OtExtensionReceiver.setup(ch, { rng, tag: 'gc.ot' }));
+    const got = await receiver.receiveCorrelated(own.bits);
     const words = new Int32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
     let k = 0;
     for (const [from, to] of own.ranges) {
