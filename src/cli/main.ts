@@ -14,6 +14,7 @@ import * as demo from './program/demo.js';
 import * as federation from './program/federation.js';
 import * as job from './program/job.js';
 import * as ledger from './program/ledger.js';
+import * as mpc from './program/mpc.js';
 import * as privacy from './program/privacy.js';
 import * as serve from './program/serve.js';
 import * as simulate from './program/simulate.js';
@@ -34,6 +35,7 @@ const COMMANDS = [
   certs,
   attest,
   cleanroom,
+  mpc,
   serve,
   job,
   worker,

@@ -171,6 +171,35 @@ export {
   ReportSpecSchema,
 } from './ledger/spec.js';
 export {
+  type GcPartySpec,
+  GcPartySpecSchema,
+  type GcRunResult,
+  type GcRunSpec,
+  GcRunSpecSchema,
+  loadCircuitFile,
+  runGcEvaluatorJob,
+  runGcGarblerJob,
+} from './mpc/gc.js';
+export { runGcInProcesses, runGcJob } from './mpc/gc-processes.js';
+export {
+  type PsiPartyResult,
+  type PsiPartySpec,
+  PsiPartySpecSchema,
+  type PsiRunResult,
+  type PsiRunSpec,
+  PsiRunSpecSchema,
+  runPsiJob,
+  runPsiPartyJob,
+} from './mpc/psi.js';
+export {
+  ephemeralPki,
+  joinOnce,
+  parseListen,
+  runVeilChild,
+  serveOnce,
+  type TlsFiles,
+} from './mpc/two-party.js';
+export {
   type PrivacyCalibrateResult,
   type PrivacyEpsilonResult,
   releaseEvent,
@@ -229,3 +258,12 @@ export {
   TrainSpecSchema,
 } from './train/spec.js';
 export { NOT_COVERED_BY_EPSILON, trainSummary } from './train/summary.js';
+export {
+  type ColumnEncoding,
+  loadParty,
+  type PartyData,
+  type PartySpec,
+  parsePartyFlag,
+} from './vertical/data.js';
+export { runVerticalTrainJob, type VerticalTrainResult, verticalPrivacy } from './vertical/run.js';
+export { type VerticalTrainSpec, VerticalTrainSpecSchema } from './vertical/spec.js';
