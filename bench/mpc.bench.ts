@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench -- mpc [--runs K] [--sections gc,ot,arith,psi,vertical,anchors] [--psi-sizes 10000,100000]
- *                          [--psi-processes] [--vertical-epochs E]`
+ *                          [--psi-process-sizes 10000,100000,1000000] [--vertical-epochs E]`
  *
  * Secure computation (issue 18), printed as one JSON object, everything in this process unless said:
  * - `gc`: garbled AES-128 (6,400 AND gates) end to end between a garbler and an evaluator over the in-memory
@@ -12,7 +12,9 @@
  * - `arith`: Beaver multiplications per second (10^6, dealer triples), a 1000 x 1000 secure matrix product
  *   (dealer matrix triple), secure comparisons per second with OT-made AND triples.
  * - `psi`: ECDH-PSI (curve25519, worker threads) for each size N (N x N, half overlapping), both parties in
- *   this process (`--psi-processes`: the two `veil psi` processes over mutual TLS).
+ *   this process; then `veil psi serve` and `veil psi join` as two processes over mutual TLS for each size of
+ *   `--psi-process-sizes` (default 10^4, 10^5; add 1000000 for the 10^6 case, about 5 minutes). The wall time
+ *   runs from the joining process's start (1.5 s after the server's) to both exiting.
  * - `vertical`: vertical logistic regression on UCI Adult (the issue's split: bank = label + columns 0-6,
  *   shop = columns 7-12, 10% of each side's rows dropped), one and two epochs, so an epoch's time and bytes
  *   are the difference; test accuracy against the same model in the clear.
@@ -23,7 +25,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csprng, seededRng } from '../src/core/index.js';
-import { ledgerAt, parseSpec, runVerticalTrainJob, VerticalTrainSpecSchema } from '../src/jobs/index.js';
+import {
+  ephemeralPki,
+  ledgerAt,
+  parseSpec,
+  runVeilChild,
+  runVerticalTrainJob,
+  VerticalTrainSpecSchema,
+} from '../src/jobs/index.js';
 import { loadCircuit } from '../src/mpc/garbled/testing/circuits.js';
 import {
   ArithParty,
@@ -54,6 +63,7 @@ const flag = (name: string, fallback: string) => {
 const runs = Number(flag('--runs', '5'));
 const sections = new Set(flag('--sections', 'gc,ot,arith,psi,vertical,anchors').split(','));
 const psiSizes = flag('--psi-sizes', '10000,100000').split(',').map(Number);
+const psiProcessSizes = flag('--psi-process-sizes', '10000,100000').split(',').filter(Boolean).map(Number);
 const verticalEpochs = Number(flag('--vertical-epochs', '1'));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -235,6 +245,79 @@ async function psiSection() {
   return out;
 }
 
+/** `veil psi serve` and `veil psi join` as two processes over mutual TLS, N x N with half in common. */
+async function psiProcessesSection() {
+  const out = [];
+  const pki = await ephemeralPki('left', 'right');
+  const dir = mkdtempSync(join(tmpdir(), 'veil-bench-psi-'));
+  try {
+    for (const size of psiProcessSizes) {
+      log(`psi over two processes: ${size} x ${size} ...`);
+      const l = join(dir, `left-${size}.csv`);
+      const r = join(dir, `right-${size}.csv`);
+      writeFileSync(l, `id\n${Array.from({ length: size }, (_, i) => `user-${i}`).join('\n')}\n`);
+      writeFileSync(r, `id\n${Array.from({ length: size }, (_, i) => `user-${i + size / 2}`).join('\n')}\n`);
+      const port = 17000 + (size % 1000);
+      const t0 = performance.now();
+      const serve = runVeilChild(
+        [
+          'psi',
+          'serve',
+          '--data',
+          l,
+          '--key',
+          'id',
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--tls-cert',
+          pki.server.cert,
+          '--tls-key',
+          pki.server.key,
+          '--tls-ca',
+          pki.server.ca,
+        ],
+        'serve',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const joinRun = runVeilChild(
+        [
+          'psi',
+          'join',
+          '--data',
+          r,
+          '--key',
+          'id',
+          '--connect',
+          `https://127.0.0.1:${port}`,
+          '--tls-cert',
+          pki.client.cert,
+          '--tls-key',
+          pki.client.key,
+          '--tls-ca',
+          pki.client.ca,
+        ],
+        'join',
+      );
+      const [a, b] = await Promise.all([serve.done, joinRun.done]);
+      const wallMs = performance.now() - t0 - 1500;
+      if (a['intersection'] !== size / 2 || b['intersection'] !== size / 2)
+        throw new Error(`psi ${size}: wrong intersection`);
+      out.push({
+        size,
+        wallMs: Math.round(wallMs),
+        serveMs: a['ms'],
+        joinMs: b['ms'],
+        intersection: a['intersection'],
+        bytes: a['bytes'],
+        transport: 'mutual-tls',
+      });
+    }
+  } finally {
+    pki.remove();
+  }
+  return out;
+}
+
 async function verticalSection() {
   log('vertical: Adult ...');
   const adult = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'adult');
@@ -296,6 +379,7 @@ if (sections.has('gc')) result['gc'] = await gcSection();
 if (sections.has('ot')) result['ot'] = await otSection();
 if (sections.has('arith')) result['arith'] = await arithSection();
 if (sections.has('psi')) result['psi'] = await psiSection();
+if (sections.has('psi') && psiProcessSizes.length > 0) result['psiProcesses'] = await psiProcessesSection();
 if (sections.has('vertical')) result['vertical'] = await verticalSection();
 if (sections.has('anchors')) {
   log('anchors: emp-wasm, psi.js ...');
