@@ -62,11 +62,20 @@ export function readPsiTable(file: string, key: string, field: string): PsiTable
   try {
     table = readCsvTable({ path: file }, 'psi');
   } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^[a-zA-Z]+: /, '') : String(err);
-    throw new ConfigError(
-      [{ path: field, value: file, allowed: `a readable CSV file with a header row (${reason})` }],
-      CONTEXT,
-    );
+    if (err instanceof InvalidParameterError)
+      throw new ConfigError([{ path: field, value: file, allowed: String(err.details.allowed) }], CONTEXT);
+    if (err instanceof ConfigError)
+      throw new ConfigError(
+        [
+          {
+            path: field,
+            value: file,
+            allowed: `a CSV file with a header row (${err.issues.map((i) => `${i.path}: ${i.allowed}`).join('; ')})`,
+          },
+        ],
+        CONTEXT,
+      );
+    throw err;
   }
   const at = table.header.indexOf(key);
   if (at < 0)

@@ -68,6 +68,19 @@ export async function serveOnce<T>(
     port: options.listen.port,
     tls: material(options.tls),
     services: [hostService(RelayService, relay.handler, { label: `${options.protocol} relay` })],
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES' || err?.code === 'EADDRNOTAVAIL')
+      throw new ConfigError(
+        [
+          {
+            path: 'listen',
+            value: `${options.listen.host}:${options.listen.port}`,
+            allowed: `an address this process may listen on (${err.code})`,
+          },
+        ],
+        'command-line flags',
+      );
+    throw err;
   });
   try {
     options.listening?.(server.url, server.port);

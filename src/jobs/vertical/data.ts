@@ -10,7 +10,7 @@
  * Each party's row vector has L2 norm at most sqrt(its number of columns) (one per column), which bounds a
  * row's gradient for differential privacy without clipping inside the secure computation.
  */
-import { ConfigError, type ConfigIssue } from '../../core/index.js';
+import { ConfigError, type ConfigIssue, InvalidParameterError } from '../../core/index.js';
 import { type ColumnDomain, type Domain, loadDomainFile, readCsvTable } from '../../ml/index.js';
 
 /** Categorical columns with at most this many categories are one-hot encoded; larger ones become numbers. */
@@ -200,13 +200,18 @@ function readTable(spec: PartySpec, context: string) {
   try {
     return readCsvTable({ path: spec.file }, 'loadParty');
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason =
+      err instanceof InvalidParameterError
+        ? String(err.details.allowed)
+        : err instanceof ConfigError
+          ? err.issues.map((i) => `${i.path}: ${i.allowed}`).join('; ')
+          : String(err);
     throw new ConfigError(
       [
         {
           path: `${spec.name}.file`,
           value: spec.file,
-          allowed: `a readable CSV file with a header (${reason})`,
+          allowed: `a CSV file with a header (${reason})`,
         },
       ],
       context,

@@ -63,6 +63,12 @@ export interface RelayClientOptions {
   readonly maxMessageBytes?: number;
   /** How long each poll asks the server to wait for a message, in ms (default 10 000; the server may cap it). */
   readonly pollWaitMs?: number;
+  /**
+   * How long a failing call (the server unreachable, a deadline) is retried before the channel fails, in ms
+   * (default the lower of timeoutMs and 30 000): a dead server is detected this soon even when a protocol
+   * waits minutes for the peer's next message.
+   */
+  readonly retryMs?: number;
   /** Draws the session id (default: the CSPRNG). */
   readonly rng?: Rng;
 }
@@ -107,6 +113,7 @@ class ClientEnd extends RelayEnd implements RelayClientChannel {
     private readonly rpc: GrpcServiceClient<typeof RelayService>,
     private readonly traffic: TrafficCounter,
     private readonly pollWaitMs: number,
+    private readonly retryMs: number,
   ) {
     super(peer, maxMessageBytes, timeoutMs);
     void this.poll();
@@ -155,7 +162,7 @@ class ClientEnd extends RelayEnd implements RelayClientChannel {
       await this.pumping;
       if (reason !== undefined && this.failure === undefined) {
         const request = create(EndSessionRequestSchema, { session: this.session, reason });
-        const ended = await retry(() => this.rpc.endSession(request), this.timeoutMs).catch(() => undefined);
+        const ended = await retry(() => this.rpc.endSession(request), this.retryMs).catch(() => undefined);
         if (ended) {
           this.traffic.sent += toBinary(EndSessionRequestSchema, request).length;
           this.traffic.received += toBinary(EndSessionResponseSchema, ended).length;
@@ -251,9 +258,9 @@ class ClientEnd extends RelayEnd implements RelayClientChannel {
     }
   }
 
-  /** `call`, again after a retryable failure (with backoff), until timeoutMs has passed since the first one. */
+  /** `call`, again after a retryable failure (with backoff), until retryMs has passed since the first one. */
   private retrying<T>(call: () => Promise<T>): Promise<T> {
-    return retry(call, this.timeoutMs, () => this.failure === undefined);
+    return retry(call, this.retryMs, () => this.failure === undefined);
   }
 }
 
@@ -304,7 +311,9 @@ export async function openRelayChannel(options: RelayClientOptions): Promise<Rel
   const timeoutMs = options.timeoutMs ?? DEFAULT_RELAY_TIMEOUT_MS;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_RELAY_MAX_MESSAGE_BYTES;
   const pollWaitMs = options.pollWaitMs ?? 10_000;
+  const retryMs = options.retryMs ?? Math.min(timeoutMs, 30_000);
   assertInteger(fn, 'timeoutMs', timeoutMs, 1, 2 ** 31 - 1);
+  assertInteger(fn, 'retryMs', retryMs, 1, 2 ** 31 - 1);
   assertInteger(fn, 'maxMessageBytes', maxMessageBytes, 1, 2 ** 31 - 1 - BATCH_OVERHEAD_BYTES);
   assertInteger(fn, 'pollWaitMs', pollWaitMs, 1, 600_000);
   if (!checkProtocol(options.protocol)) {
@@ -349,7 +358,7 @@ export async function openRelayChannel(options: RelayClientOptions): Promise<Rel
     traffic.received += toBinary(OpenSessionResponseSchema, opened).length;
     const limit = Math.min(maxMessageBytes, opened.maxMessageBytes || maxMessageBytes);
     const wait = Math.min(pollWaitMs, opened.maxWaitMs || pollWaitMs);
-    return new ClientEnd(peer, limit, timeoutMs, session, rpc, traffic, wait);
+    return new ClientEnd(peer, limit, timeoutMs, session, rpc, traffic, wait, retryMs);
   } catch (error) {
     await rpc.close();
     if (error instanceof ProtocolError) throw error;
