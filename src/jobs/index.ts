@@ -265,5 +265,13 @@ export {
   type PartySpec,
   parsePartyFlag,
 } from './vertical/data.js';
-export { runVerticalTrainJob, type VerticalTrainResult, verticalPrivacy } from './vertical/run.js';
-export { type VerticalTrainSpec, VerticalTrainSpecSchema } from './vertical/spec.js';
+export {
+  runVerticalParty,
+  runVerticalPartyOverNetwork,
+  type VerticalNetwork,
+  type VerticalPartyOutcome,
+  type VerticalPartySpec,
+} from './vertical/party.js';
+export { verticalPrivacy } from './vertical/privacy.js';
+export { runVerticalTrainJob, type VerticalTrainResult } from './vertical/run.js';
+export { VerticalPartySpecSchema, type VerticalTrainSpec, VerticalTrainSpecSchema } from './vertical/spec.js';

@@ -417,6 +417,7 @@ describe('veil psi serve / join', () => {
 });
 
 describe('veil vertical train on UCI Adult split by columns', () => {
+  let lastSplit: { intersection: number; testFrom: number } | undefined;
   it('trains across the bank and the shop as well as in the clear', async () => {
     const lines = readFileSync(join(ADULT, 'adult.csv'), 'utf8').trim().split('\n');
     const header = lines[0]!.split(',');
@@ -479,5 +480,70 @@ describe('veil vertical train on UCI Adult split by columns', () => {
     const plaintextAccuracy = summary['plaintextAccuracy'] as number;
     expect(testAccuracy).toBeGreaterThan(0.8);
     expect(Math.abs(testAccuracy - plaintextAccuracy)).toBeLessThanOrEqual(0.005);
+    lastSplit = { intersection, testFrom };
+  }, 240_000);
+
+  it('as two organisations: veil vertical serve (the bank) and join (the shop) over mutual TLS', async () => {
+    expect(lastSplit, 'needs the CSVs of the previous test').toBeDefined();
+    const { intersection, testFrom } = lastSplit!;
+    const common = [
+      '--key',
+      'id',
+      '--label',
+      'income>50K',
+      '--domain',
+      join(ADULT, 'adult-domain.json'),
+      '--test-from-row',
+      String(testFrom),
+      '--epochs',
+      '1',
+      '--json',
+    ];
+    const port = await freePort();
+    const bank = start([
+      'vertical',
+      'serve',
+      '--party',
+      'bank=bank.csv:age,workclass,fnlwgt,education-num,marital-status,occupation,relationship',
+      ...common,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      'pki/bank/bank.crt',
+      '--tls-key',
+      'pki/bank/bank.key',
+      '--tls-ca',
+      'pki/bank/ca.crt',
+    ]);
+    await waitFor(bank, /vertical: listening on/);
+    const shop = start([
+      'vertical',
+      'join',
+      '--party',
+      'shop=shop.csv:race,sex,capital-gain,capital-loss,hours-per-week,native-country',
+      ...common,
+      '--connect',
+      `https://localhost:${port}`,
+      '--tls-cert',
+      'pki/shop/shop.crt',
+      '--tls-key',
+      'pki/shop/shop.key',
+      '--tls-ca',
+      'pki/shop/ca.crt',
+    ]);
+    const [b, s] = await Promise.all([
+      within(bank, 200_000, 'vertical serve'),
+      within(shop, 200_000, 'vertical join'),
+    ]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
+    const bankOut = jsonOf(b);
+    const shopOut = jsonOf(s);
+    expect(bankOut).toMatchObject({ role: 0, holdsLabel: true, intersection, model: 'secret-shared' });
+    expect(shopOut).toMatchObject({ role: 1, holdsLabel: false, intersection, testAccuracy: null });
+    expect(bankOut['testAccuracy']).toBeGreaterThan(0.8);
+    process.stderr.write(
+      `vertical serve/join: bank test accuracy ${bankOut['testAccuracy']}, ${bankOut['bytes']} bytes\n`,
+    );
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { gcEvaluate, gcGarble, gcRun } from '../commands/gc.js';
 import { psiJoin, psiRun, psiServe } from '../commands/psi.js';
-import { verticalTrain } from '../commands/vertical.js';
+import { verticalJoin, verticalServe, verticalTrain } from '../commands/vertical.js';
 import type { Actions } from './actions.js';
 
 /** `veil gc`: secure two-party computation of a boolean circuit by garbling. */
@@ -126,6 +126,45 @@ export function register(program: Command, { run }: Actions): void {
     .option('--purpose <text>', 'why the data is used (recorded with the charge)')
     .option('--db <url>', 'the ledger (default sqlite:veil-data/veil.db)')
     .action(run(verticalTrain));
+  const verticalParty = (c: Command) =>
+    c
+      .option('--party <NAME=FILE:COLUMNS>', 'this party: its name, CSV file and feature columns')
+      .option('--key <column>', 'the identifier column both CSVs have')
+      .option('--label <column>', "the binary label (in exactly one party's CSV)")
+      .option('--domain <file>', 'a domain JSON declaring columns')
+      .option(
+        '--normalise <rule>',
+        'identifier normalisation (both parties alike): exact | trim (default) | trim-casefold',
+      )
+      .option(
+        '--test-from-row <n>',
+        "data rows of the label holder's CSV from n on are the test set (both parties alike)",
+      )
+      .option('--epochs <n>', 'epochs (both parties alike)')
+      .option('--batch-size <n>', 'rows per step (both parties alike)')
+      .option('--lr <x>', 'learning rate (both parties alike)')
+      .option('--l2 <x>', 'L2 penalty (both parties alike)')
+      .option('--epsilon <e>', 'differential privacy: the epsilon of the whole training (both parties alike)')
+      .option('--delta <d>', 'delta with --epsilon (both parties alike)')
+      .option('--reveal-model', 'reveal the trained weights (only when both parties ask)')
+      .option('--budget-account <path>', "this party's ledger account charged with --epsilon")
+      .option('--purpose <text>', 'why the data is used')
+      .option('--db <url>', "this party's ledger")
+      .option('--tls-cert <file>', "this party's certificate")
+      .option('--tls-key <file>', "this party's private key")
+      .option('--tls-ca <file>', "the CA certificate the other party's certificate chains to");
+  verticalParty(
+    vertical
+      .command('serve')
+      .description('one organisation of a vertical training on its own machine: listen for the other'),
+  )
+    .option('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7452')
+    .action(run(verticalServe));
+  verticalParty(
+    vertical.command('join').description('the other organisation: connect to the serving one and train'),
+  )
+    .option('--connect <url>', "the serving party's URL, https://HOST:PORT")
+    .action(run(verticalJoin));
 }
 
 /** Collects a repeatable option's values. */

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../ledger/index.js';
+import { memoryChannelPair } from '../../mpc/index.js';
 import { type JobContext, ledgerAt } from '../context.js';
 import { parseSpec } from '../spec.js';
+import { runVerticalParty } from './party.js';
 import { runVerticalTrainJob } from './run.js';
 import { VerticalTrainSpecSchema } from './spec.js';
 
@@ -150,5 +152,22 @@ describe('runVerticalTrainJob', () => {
     } finally {
       await ledger.close();
     }
+  });
+});
+
+describe('runVerticalParty: the two organisations must agree', () => {
+  it('refuses a peer whose training settings differ, naming both', async () => {
+    const { ctx } = await context('settings');
+    const [a, b] = memoryChannelPair({ peers: ['shop', 'bank'] });
+    const base = spec();
+    const { parties, ...shared } = base;
+    const results = await Promise.allSettled([
+      runVerticalParty({ ...shared, party: parties[1]! }, a, ctx),
+      runVerticalParty({ ...shared, epochs: 9, party: parties[0]! }, b, ctx),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(
+      /training settings differ.*"epochs":4.*"epochs":9/,
+    );
   });
 });

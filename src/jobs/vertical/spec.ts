@@ -48,3 +48,8 @@ export const VerticalTrainSpecSchema = z
 
 /** The parsed spec of `veil vertical train`. */
 export type VerticalTrainSpec = z.output<typeof VerticalTrainSpecSchema>;
+
+/** `veil vertical serve` / `join`: one party's CSV with the training settings both parties must share. */
+export const VerticalPartySpecSchema = VerticalTrainSpecSchema.omit({ parties: true }).extend({
+  party: PartySchema,
+});

@@ -17,6 +17,7 @@ import {
   assertLittleEndian,
   CHUNK_OTS,
   ColumnPrgs,
+  chosenChunk,
   KAPPA,
   packChoices,
   paddedWords,
@@ -83,21 +84,28 @@ export class OtExtensionReceiver {
         allowed: 'an integer in [1, 65536]',
       });
     const blocks = Math.ceil(length / 16);
-    const hashes = this.prepare(fn, choices, blocks);
+    const chunkOts = chosenChunk(length);
+    const hashes = this.prepare(fn, choices, blocks, chunkOts);
     const out = new Uint8Array(choices.length * length);
-    await this.finish(fn, choices.length, 2 * length, (y, n, offset) => {
-      const half = n * length;
-      for (let i = 0; i < n; i++) {
-        const mask = -choices[offset + i]! & 0xff;
-        const at = i * length;
-        const to = (offset + i) * length;
-        const hAt = (offset + i) * 16 * blocks;
-        for (let b = 0; b < length; b++) {
-          const y0 = y[at + b]!;
-          out[to + b] = y0 ^ (mask & (y0 ^ y[half + at + b]!)) ^ hashes[hAt + b]!;
+    await this.finish(
+      fn,
+      choices.length,
+      2 * length,
+      (y, n, offset) => {
+        const half = n * length;
+        for (let i = 0; i < n; i++) {
+          const mask = -choices[offset + i]! & 0xff;
+          const at = i * length;
+          const to = (offset + i) * length;
+          const hAt = (offset + i) * 16 * blocks;
+          for (let b = 0; b < length; b++) {
+            const y0 = y[at + b]!;
+            out[to + b] = y0 ^ (mask & (y0 ^ y[half + at + b]!)) ^ hashes[hAt + b]!;
+          }
         }
-      }
-    });
+      },
+      chunkOts,
+    );
     return out;
   }
 
@@ -186,12 +194,12 @@ export class OtExtensionReceiver {
   }
 
   /** Sends U for every chunk and returns H(i, t^i) (`blocks` blocks per OT). */
-  private prepare(fn: string, choices: Uint8Array, blocks: number): Uint8Array {
+  private prepare(fn: string, choices: Uint8Array, blocks: number, chunkOts = CHUNK_OTS): Uint8Array {
     this.assertAlive(fn);
     const n = choices.length;
     const hashes = new Uint8Array(n * 16 * blocks);
-    for (let offset = 0; offset < n; offset += CHUNK_OTS) {
-      const chunk = Math.min(CHUNK_OTS, n - offset);
+    for (let offset = 0; offset < n; offset += chunkOts) {
+      const chunk = Math.min(chunkOts, n - offset);
       const words = paddedWords(chunk);
       const r = packChoices(choices, offset, chunk, words);
       const { rows, u } = receiverMatrices(this.prg0, this.prg1, r, words);
@@ -208,11 +216,12 @@ export class OtExtensionReceiver {
     n: number,
     perOt: number,
     each: (y: Uint8Array, n: number, offset: number) => void,
+    chunkOts = CHUNK_OTS,
   ): Promise<void> {
     this.assertAlive(fn);
     try {
-      for (let offset = 0; offset < n; offset += CHUNK_OTS) {
-        const chunk = Math.min(CHUNK_OTS, n - offset);
+      for (let offset = 0; offset < n; offset += chunkOts) {
+        const chunk = Math.min(chunkOts, n - offset);
         each(await recvExact(this.ch, `${this.tag}.y`, chunk * perOt), chunk, offset);
       }
     } catch (error) {

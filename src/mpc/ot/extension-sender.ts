@@ -19,6 +19,7 @@ import {
   assertLittleEndian,
   CHUNK_OTS,
   ColumnPrgs,
+  chosenChunk,
   KAPPA,
   packChoices,
   paddedWords,
@@ -121,22 +122,27 @@ export class OtExtensionSender {
       });
     assertBytes(fn, 'm1', m1, m0.length);
     const blocks = Math.ceil(length / 16);
-    await this.run(fn, m0.length / length, (c) => {
-      const h0 = this.hash.hash(c.rows, c.n, c.first, blocks);
-      const h1 = this.hash.hash(c.rows, c.n, c.first, blocks, this.s);
-      const y = new Uint8Array(2 * c.n * length);
-      const half = c.n * length;
-      for (let i = 0; i < c.n; i++) {
-        const at = i * length;
-        const from = (c.offset + i) * length;
-        const hAt = i * 16 * blocks;
-        for (let b = 0; b < length; b++) {
-          y[at + b] = m0[from + b]! ^ h0[hAt + b]!;
-          y[half + at + b] = m1[from + b]! ^ h1[hAt + b]!;
+    await this.run(
+      fn,
+      m0.length / length,
+      (c) => {
+        const h0 = this.hash.hash(c.rows, c.n, c.first, blocks);
+        const h1 = this.hash.hash(c.rows, c.n, c.first, blocks, this.s);
+        const y = new Uint8Array(2 * c.n * length);
+        const half = c.n * length;
+        for (let i = 0; i < c.n; i++) {
+          const at = i * length;
+          const from = (c.offset + i) * length;
+          const hAt = i * 16 * blocks;
+          for (let b = 0; b < length; b++) {
+            y[at + b] = m0[from + b]! ^ h0[hAt + b]!;
+            y[half + at + b] = m1[from + b]! ^ h1[hAt + b]!;
+          }
         }
-      }
-      this.ch.send(`${this.tag}.y`, y);
-    });
+        this.ch.send(`${this.tag}.y`, y);
+      },
+      chosenChunk(length),
+    );
   }
 
   /**
@@ -233,15 +239,20 @@ export class OtExtensionSender {
   }
 
   /** Receives U chunk by chunk, derives the rows, hands each chunk to `each`; marks the session aborted on error. */
-  private async run(fn: string, n: number, each: (chunk: SenderChunk) => void): Promise<void> {
+  private async run(
+    fn: string,
+    n: number,
+    each: (chunk: SenderChunk) => void,
+    chunkOts = CHUNK_OTS,
+  ): Promise<void> {
     if (this.abortedBy !== undefined)
       throw new ProtocolError(`${fn}: the session with ${this.ch.peer} was aborted: ${this.abortedBy}`, {
         peer: this.ch.peer,
         stage: this.tag,
       });
     try {
-      for (let offset = 0; offset < n; offset += CHUNK_OTS) {
-        const chunk = Math.min(CHUNK_OTS, n - offset);
+      for (let offset = 0; offset < n; offset += chunkOts) {
+        const chunk = Math.min(chunkOts, n - offset);
         const words = paddedWords(chunk);
         const u = await recvExact(this.ch, `${this.tag}.u`, KAPPA * 4 * words);
         const first = this.nextIndex;

@@ -15,8 +15,16 @@ import { transposeBits } from './transpose.js';
 
 /** The computational security parameter: base OTs per session and bits per extended row. */
 export const KAPPA = 128;
-/** OTs per message of one extension (2^20: a 16 MiB U matrix); larger calls send one message per chunk. */
-export const CHUNK_OTS = 1 << 20;
+/**
+ * OTs per message of one extension (2^16: a 1 MiB U matrix, 1 MiB of correlated or 0.5 MiB of additive
+ * corrections); larger calls send one message per chunk, so every message fits the relay's limit (8 MiB).
+ */
+export const CHUNK_OTS = 1 << 16;
+
+/** OTs per chunk of chosen-message OT of `length`-byte messages: at most 2 MiB of corrections per message. */
+export function chosenChunk(length: number): number {
+  return Math.max(1, Math.min(CHUNK_OTS, Math.floor(2 ** 21 / (2 * length))));
+}
 
 /** Refuses big-endian machines: the bit matrices are read through little-endian 32-bit word views. */
 export function assertLittleEndian(fn: string): void {
