@@ -14,7 +14,7 @@ import {
   VerticalTrainSpecSchema,
 } from '../../jobs/index.js';
 import type { CommandResult, GlobalOptions, Io } from '../output.js';
-import { numberFlag as n, parseFlags, textFlag as t } from '../parse-flags.js';
+import { type FlagField, numberFlag as n, parseFlags, textFlag as t } from '../parse-flags.js';
 import { progressPrinter } from '../progress.js';
 
 /** Raw flags of `veil vertical train`. */
@@ -35,6 +35,26 @@ export interface VerticalTrainFlags {
   readonly budgetAccount?: string;
   readonly purpose?: string;
   readonly db?: string;
+}
+
+/** The training flags both commands share, bound to their spec fields. */
+function trainingFields(flags: Omit<VerticalTrainFlags, 'party'>): FlagField[] {
+  return [
+    t('--key', 'key', flags.key),
+    t('--label', 'label', flags.label),
+    t('--domain', 'domain', flags.domain),
+    t('--normalise', 'normalise', flags.normalise),
+    n('--test-from-row', 'testFromRow', flags.testFromRow),
+    n('--epochs', 'epochs', flags.epochs),
+    n('--batch-size', 'batchSize', flags.batchSize),
+    n('--lr', 'learningRate', flags.lr),
+    n('--l2', 'l2', flags.l2),
+    n('--epsilon', 'epsilon', flags.epsilon),
+    n('--delta', 'delta', flags.delta),
+    { flag: '--reveal-model', path: 'revealModel', raw: flags.revealModel, kind: 'boolean' },
+    t('--budget-account', 'account', flags.budgetAccount),
+    t('--purpose', 'purpose', flags.purpose),
+  ];
 }
 
 /** `veil vertical train`. */
@@ -62,20 +82,7 @@ export async function verticalTrain(
     VerticalTrainSpecSchema,
     [
       { flag: '--party', path: 'parties', raw: flags.party, kind: 'text', renameOnly: true },
-      t('--key', 'key', flags.key),
-      t('--label', 'label', flags.label),
-      t('--domain', 'domain', flags.domain),
-      t('--normalise', 'normalise', flags.normalise),
-      n('--test-from-row', 'testFromRow', flags.testFromRow),
-      n('--epochs', 'epochs', flags.epochs),
-      n('--batch-size', 'batchSize', flags.batchSize),
-      n('--lr', 'learningRate', flags.lr),
-      n('--l2', 'l2', flags.l2),
-      n('--epsilon', 'epsilon', flags.epsilon),
-      n('--delta', 'delta', flags.delta),
-      { flag: '--reveal-model', path: 'revealModel', raw: flags.revealModel, kind: 'boolean' },
-      t('--budget-account', 'account', flags.budgetAccount),
-      t('--purpose', 'purpose', flags.purpose),
+      ...trainingFields(flags),
     ],
     { values: { parties: issues.length > 0 ? undefined : parties }, issues },
   );
@@ -149,20 +156,7 @@ async function partyCommand(
     VerticalPartySpecSchema,
     [
       { flag: '--party', path: 'party', raw: flags.party, kind: 'text', renameOnly: true },
-      t('--key', 'key', flags.key),
-      t('--label', 'label', flags.label),
-      t('--domain', 'domain', flags.domain),
-      t('--normalise', 'normalise', flags.normalise),
-      n('--test-from-row', 'testFromRow', flags.testFromRow),
-      n('--epochs', 'epochs', flags.epochs),
-      n('--batch-size', 'batchSize', flags.batchSize),
-      n('--lr', 'learningRate', flags.lr),
-      n('--l2', 'l2', flags.l2),
-      n('--epsilon', 'epsilon', flags.epsilon),
-      n('--delta', 'delta', flags.delta),
-      { flag: '--reveal-model', path: 'revealModel', raw: flags.revealModel, kind: 'boolean' },
-      t('--budget-account', 'account', flags.budgetAccount),
-      t('--purpose', 'purpose', flags.purpose),
+      ...trainingFields(flags),
     ],
     { values: { party }, issues },
   );

@@ -17,7 +17,6 @@ import { ephemeralPki, runVeilChild } from './two-party.js';
 
 /** Runs both parties as two processes; see the file comment. */
 export async function runGcInProcesses(spec: GcRunSpec, circuit: Circuit): Promise<GcRunResult> {
-  void circuit;
   const pki = await ephemeralPki('garbler', 'evaluator');
   let child: ReturnType<typeof runVeilChild> | undefined;
   try {
@@ -52,6 +51,7 @@ export async function runGcInProcesses(spec: GcRunSpec, circuit: Circuit): Promi
         );
         child.done.catch(() => {});
       },
+      circuit,
     );
     const evaluator = await child!.done;
     if (evaluator['output'] !== garbler.output)

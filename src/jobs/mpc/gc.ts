@@ -79,30 +79,32 @@ export function loadCircuitFile(path: string, field = 'circuit'): Circuit {
   }
 }
 
-/** The two inputs' wire bits, each checked against its width. */
-export function gcInputs(spec: GcRunSpec, circuit: Circuit): [Uint8Array, Uint8Array | undefined] {
+/** A hex input value as wire bits, a wrong length refused under the spec field that holds it. */
+function inputBits(field: string, value: string, width: number, msbFirst: boolean): Uint8Array {
+  try {
+    return hexToBits(value, width, field, { msbFirst });
+  } catch (err) {
+    if (err instanceof InvalidParameterError)
+      throw new ConfigError([{ path: field, value, allowed: String(err.details.allowed) }], CONTEXT);
+    throw err;
+  }
+}
+
+/** Refuses a circuit with other than one or two input values (the CLI's parties hold one each). */
+function checkTwoInputs(circuit: Circuit, file: string): void {
   const n = circuit.inputWidths.length;
   if (n < 1 || n > 2)
     throw new ConfigError(
-      [
-        {
-          path: 'circuit',
-          value: spec.circuit,
-          allowed: `a circuit with 1 or 2 input values (this one has ${n})`,
-        },
-      ],
+      [{ path: 'circuit', value: file, allowed: `a circuit with 1 or 2 input values (this one has ${n})` }],
       CONTEXT,
     );
-  const bits = (field: 'inputA' | 'inputB', value: string, width: number) => {
-    try {
-      return hexToBits(value, width, field, { msbFirst: spec.msbFirst });
-    } catch (err) {
-      if (err instanceof InvalidParameterError)
-        throw new ConfigError([{ path: field, value, allowed: String(err.details.allowed) }], CONTEXT);
-      throw err;
-    }
-  };
-  const a = bits('inputA', spec.inputA, circuit.inputWidths[0]!);
+}
+
+/** The two inputs' wire bits, each checked against its width. */
+export function gcInputs(spec: GcRunSpec, circuit: Circuit): [Uint8Array, Uint8Array | undefined] {
+  checkTwoInputs(circuit, spec.circuit);
+  const n = circuit.inputWidths.length;
+  const a = inputBits('inputA', spec.inputA, circuit.inputWidths[0]!, spec.msbFirst);
   if (n === 1) {
     if (spec.inputB !== undefined)
       throw new ConfigError(
@@ -122,7 +124,7 @@ export function gcInputs(spec: GcRunSpec, circuit: Circuit): [Uint8Array, Uint8A
       ],
       CONTEXT,
     );
-  return [a, bits('inputB', spec.inputB, circuit.inputWidths[1]!)];
+  return [a, inputBits('inputB', spec.inputB, circuit.inputWidths[1]!, spec.msbFirst)];
 }
 
 /** The result of a run from the evaluator's outputs. */
@@ -193,32 +195,21 @@ function partyInput(spec: GcPartySpec, circuit: Circuit, value: 0 | 1): Uint8Arr
   }
   if (spec.input === undefined)
     throw new ConfigError([{ path: 'input', value: undefined, allowed: `${width} bits as hex` }], CONTEXT);
-  try {
-    return hexToBits(spec.input, width, 'input', { msbFirst: spec.msbFirst });
-  } catch (err) {
-    if (err instanceof InvalidParameterError)
-      throw new ConfigError(
-        [{ path: 'input', value: spec.input, allowed: String(err.details.allowed) }],
-        CONTEXT,
-      );
-    throw err;
-  }
+  return inputBits('input', spec.input, width, spec.msbFirst);
 }
 
 /**
  * `veil gc garble`: serves one evaluation as the garbler (input value 0) on `listen`.
  * @param listening called with the server's URL and port once it listens
+ * @param loaded the circuit when the caller has already read `spec.circuit`
  */
 export async function runGcGarblerJob(
   spec: GcPartySpec,
   listening?: (url: string, port: number) => void,
+  loaded?: Circuit,
 ): Promise<GcRunResult> {
-  const circuit = loadCircuitFile(spec.circuit);
-  if (circuit.inputWidths.length < 1 || circuit.inputWidths.length > 2)
-    throw new ConfigError(
-      [{ path: 'circuit', value: spec.circuit, allowed: 'a circuit with 1 or 2 input values' }],
-      CONTEXT,
-    );
+  const circuit = loaded ?? loadCircuitFile(spec.circuit);
+  checkTwoInputs(circuit, spec.circuit);
   const bits = partyInput(spec, circuit, 0);
   if (spec.listen === undefined)
     throw new ConfigError([{ path: 'listen', value: undefined, allowed: 'HOST:PORT to listen on' }], CONTEXT);
@@ -236,13 +227,9 @@ export async function runGcGarblerJob(
 }
 
 /** `veil gc evaluate`: joins the garbler at `connect` as the evaluator (input value 1, when the circuit has one). */
-export async function runGcEvaluatorJob(spec: GcPartySpec): Promise<GcRunResult> {
-  const circuit = loadCircuitFile(spec.circuit);
-  if (circuit.inputWidths.length < 1 || circuit.inputWidths.length > 2)
-    throw new ConfigError(
-      [{ path: 'circuit', value: spec.circuit, allowed: 'a circuit with 1 or 2 input values' }],
-      CONTEXT,
-    );
+export async function runGcEvaluatorJob(spec: GcPartySpec, loaded?: Circuit): Promise<GcRunResult> {
+  const circuit = loaded ?? loadCircuitFile(spec.circuit);
+  checkTwoInputs(circuit, spec.circuit);
   const bits = partyInput(spec, circuit, 1);
   if (spec.connect === undefined || !/^https:\/\/[^/]+$/.test(spec.connect))
     throw new ConfigError(

@@ -6,7 +6,7 @@
  * is learnt and there is nothing to write.
  */
 import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, ensureDirectory, InvalidParameterError } from '../../core/index.js';
 import { readCsvTable } from '../../ml/index.js';
@@ -238,7 +238,7 @@ export async function runPsiPartyJob(
       CONTEXT,
     );
   if (spec.out !== undefined) {
-    const dir = spec.out.includes('/') ? spec.out.slice(0, spec.out.lastIndexOf('/')) || '/' : '.';
+    const dir = dirname(spec.out);
     checkOut(dir, [basename(spec.out)], spec.force);
   }
   if ((spec.listen === undefined) === (spec.connect === undefined))

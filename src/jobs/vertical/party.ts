@@ -16,6 +16,7 @@
  */
 import { ConfigError, csprng, ProtocolError, type Rng } from '../../core/index.js';
 import type { SpendReceipt } from '../../ledger/index.js';
+import type { Domain } from '../../ml/index.js';
 import {
   ArithParty,
   accuracy,
@@ -146,9 +147,16 @@ export async function runVerticalParty(
   spec: VerticalPartySpec,
   ch: Channel,
   ctx: JobContext,
-  how: { readonly charge?: 'always' | 'label-holder' } = {},
+  how: {
+    /** `label-holder`: only the label holder charges (one ledger for both parties, in one process). */
+    readonly charge?: 'always' | 'label-holder';
+    /** This party's data when the caller has already read it (checked before connecting), else read here. */
+    readonly data?: PartyData;
+    /** The domain file's entries when the caller has already read it. */
+    readonly domain?: Domain;
+  } = {},
 ): Promise<VerticalPartyOutcome> {
-  const data = loadParty(spec.party, spec.key, spec.label, readDomain(spec.domain));
+  const data = how.data ?? loadParty(spec.party, spec.key, spec.label, how.domain ?? readDomain(spec.domain));
   if (data.ids.length === 0)
     throw new ConfigError(
       [{ path: `${data.name}.file`, value: data.file, allowed: 'at least one data row' }],
@@ -387,12 +395,13 @@ export async function runVerticalPartyOverNetwork(
       ],
       CONTEXT,
     );
-  loadParty(spec.party, spec.key, spec.label, readDomain(spec.domain)); // this party's own input errors first, before the network
+  // this party's own input errors first, before the network; read once
+  const data = loadParty(spec.party, spec.key, spec.label, readDomain(spec.domain));
   const { joinOnce, parseListen, serveOnce } = await import('../mpc/two-party.js');
   const protocol = 'veil.vertical-lr.v1';
   const timeoutMs = net.timeoutMs ?? 600_000;
   const body = (ch: Channel) =>
-    runVerticalParty(spec, ch, ctx).catch((err) => {
+    runVerticalParty(spec, ch, ctx, { data }).catch((err) => {
       ch.close('failed');
       throw err;
     });

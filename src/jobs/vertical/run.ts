@@ -50,13 +50,14 @@ export async function runVerticalTrainJob(
   ctx: JobContext,
 ): Promise<VerticalTrainResult> {
   const t0 = performance.now();
-  readDomain(spec.domain); // a bad domain file is reported once, before either party starts
+  const domain = readDomain(spec.domain); // read once, a bad file reported once, before either party starts
   const [a, b] = memoryChannelPair({ peers: [spec.parties[1]!.name, spec.parties[0]!.name] });
   const { parties, ...shared } = spec;
   // one ledger in a simulation: only the label holder's side charges it, once
   const run = (i: 0 | 1) =>
     runVerticalParty({ ...shared, party: parties[i]! }, i === 0 ? a : b, ctx, {
       charge: 'label-holder',
+      ...(domain ? { domain } : {}),
     }).catch((err) => {
       (i === 0 ? a : b).close('failed');
       throw err;
@@ -113,9 +114,5 @@ export async function runVerticalTrainJob(
 /** A party's own weights, named by its encodings (each party names only its own columns). */
 function ownWeights(o: VerticalPartyOutcome): Record<string, number> {
   if (o.model === 'secret-shared') return {};
-  return Object.fromEntries(
-    Object.entries(o.model.weights).filter(
-      ([k]) => k.startsWith(`${o.name}.`) && !k.startsWith(`${o.peer}.feature`),
-    ),
-  );
+  return Object.fromEntries(Object.entries(o.model.weights).filter(([k]) => k.startsWith(`${o.name}.`)));
 }

@@ -17,7 +17,7 @@ import { csprng, InvalidParameterError, ProtocolError, type Rng } from '../../co
 import type { Channel } from '../channel.js';
 import { OtExtensionReceiver } from '../ot/extension-receiver.js';
 import { OtExtensionSender } from '../ot/extension-sender.js';
-import { type Circuit, checkInputs, GATE } from './circuit.js';
+import { type Circuit, checkInputs } from './circuit.js';
 import {
   activeLabels,
   evaluateGarbled,
@@ -26,6 +26,7 @@ import {
   outputWireCount,
   randomDelta,
 } from './garble.js';
+import { scheduleOf } from './schedule.js';
 
 /** The OT sender's side that garbling needs: correlated OT of 16-byte labels with a global XOR offset. */
 export interface LabelOtSender {
@@ -122,10 +123,53 @@ function checkOwnInputs(
   checkInputs(fn, circuit, full as Uint8Array[]);
 }
 
-const hello = (circuit: Circuit, holders: readonly string[], revealTo: string) =>
-  Buffer.from(
+/** Sends this party's hello and refuses a peer with another circuit, other roles or another version. */
+async function exchangeHello(
+  ch: Channel,
+  circuit: Circuit,
+  holders: readonly string[],
+  revealTo: string,
+  peerRole: string,
+): Promise<void> {
+  const mine = Buffer.from(
     JSON.stringify({ version: VERSION, circuit: circuitDigest(circuit).toString('hex'), holders, revealTo }),
   );
+  ch.send('gc.hello', mine);
+  const theirs = await ch.recv('gc.hello');
+  if (!Buffer.from(theirs).equals(mine))
+    throw new ProtocolError(
+      `the ${peerRole} runs another circuit or other roles: ${Buffer.from(theirs).toString().slice(0, 300)}`,
+      {
+        peer: ch.peer,
+        stage: 'gc.hello',
+      },
+    );
+}
+
+/** A 4-byte-aligned copy of a message's bytes as 32-bit words. */
+const int32Copy = (bytes: Uint8Array) =>
+  new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+
+/** Wires in the ranges. */
+const wiresIn = (ranges: readonly [number, number][]) => ranges.reduce((s, [f, t]) => s + t - f, 0);
+
+/** Puts consecutive 4-word labels from `words` at the wires of `ranges` in `labels`. */
+function scatter(labels: Int32Array, words: Int32Array, ranges: readonly [number, number][]): void {
+  let k = 0;
+  for (const [from, to] of ranges) {
+    labels.set(words.subarray(k, k + (to - from) * 4), from * 4);
+    k += (to - from) * 4;
+  }
+}
+
+/** Refuses a message that is not `n` bytes of 0 or 1. */
+function checkBits(ch: Channel, tag: string, bytes: Uint8Array, n: number, what: string): void {
+  if (bytes.length !== n || bytes.some((b) => b > 1))
+    throw new ProtocolError(`${ch.peer} sent ${bytes.length} ${what} bytes, expected ${n} bits`, {
+      peer: ch.peer,
+      stage: tag,
+    });
+}
 
 const bytesOf = (ch: Channel, before: ReturnType<Channel['stats']>) => {
   const now = ch.stats();
@@ -152,32 +196,17 @@ export async function runGarbler(
   checkOwnInputs('runGarbler', circuit, holders, 'garbler', inputs);
   const revealTo = roles.revealTo ?? 'both';
   const before = ch.stats();
-  const mine = hello(circuit, holders, revealTo);
-  ch.send('gc.hello', mine);
-  const theirs = await ch.recv('gc.hello');
-  if (!Buffer.from(theirs).equals(mine))
-    throw new ProtocolError(
-      `the evaluator runs another circuit or other roles: ${Buffer.from(theirs).toString().slice(0, 300)}`,
-      {
-        peer: ch.peer,
-        stage: 'gc.hello',
-      },
-    );
+  await exchangeHello(ch, circuit, holders, revealTo, 'evaluator');
   const delta = randomDelta(rng);
   const nIn = inputWireCount(circuit);
   const labels = new Int32Array(nIn * 4);
   rng.fillBytes(new Uint8Array(labels.buffer));
   const evaluatorWires = ownWires(circuit, holders, 'evaluator', []);
-  const count = evaluatorWires.ranges.reduce((s, [f, t]) => s + t - f, 0);
+  const count = wiresIn(evaluatorWires.ranges);
   if (count > 0) {
     const sender = ot ?? (await OtExtensionSender.setup(ch, { rng, tag: 'gc.ot' }));
     const x0 = await sender.sendCorrelated(count, new Uint8Array(delta.buffer.slice(0)));
-    const words = new Int32Array(x0.buffer.slice(x0.byteOffset, x0.byteOffset + x0.byteLength));
-    let k = 0;
-    for (const [from, to] of evaluatorWires.ranges) {
-      labels.set(words.subarray(k, k + (to - from) * 4), from * 4);
-      k += (to - from) * 4;
-    }
+    scatter(labels, int32Copy(x0), evaluatorWires.ranges);
   }
   const g = garble(circuit, rng, { delta, inputLabels: labels });
   const own = ownWires(circuit, holders, 'garbler', inputs);
@@ -198,14 +227,7 @@ export async function runGarbler(
   let outputs: Uint8Array[] | undefined;
   if (revealTo === 'both') {
     const flat = await ch.recv('gc.output');
-    if (flat.length !== outputWireCount(circuit) || flat.some((b) => b > 1))
-      throw new ProtocolError(
-        `the evaluator sent ${flat.length} output bytes, expected ${outputWireCount(circuit)} bits`,
-        {
-          peer: ch.peer,
-          stage: 'gc.output',
-        },
-      );
+    checkBits(ch, 'gc.output', flat, outputWireCount(circuit), 'output');
     outputs = split(circuit, flat);
   }
   return { outputs, andGates: circuit.andGates, bytes: bytesOf(ch, before) };
@@ -231,54 +253,23 @@ export async function runEvaluator(
   checkOwnInputs('runEvaluator', circuit, holders, 'evaluator', inputs);
   const revealTo = roles.revealTo ?? 'both';
   const before = ch.stats();
-  const mine = hello(circuit, holders, revealTo);
-  ch.send('gc.hello', mine);
-  const theirs = await ch.recv('gc.hello');
-  if (!Buffer.from(theirs).equals(mine))
-    throw new ProtocolError(
-      `the garbler runs another circuit or other roles: ${Buffer.from(theirs).toString().slice(0, 300)}`,
-      {
-        peer: ch.peer,
-        stage: 'gc.hello',
-      },
-    );
+  await exchangeHello(ch, circuit, holders, revealTo, 'garbler');
   const nIn = inputWireCount(circuit);
   const labels = new Int32Array(nIn * 4);
   const own = ownWires(circuit, holders, 'evaluator', inputs);
   if (own.bits.length > 0) {
     const receiver = ot ?? (await OtExtensionReceiver.setup(ch, { rng, tag: 'gc.ot' }));
     const got = await receiver.receiveCorrelated(own.bits);
-    const words = new Int32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
-    let k = 0;
-    for (const [from, to] of own.ranges) {
-      labels.set(words.subarray(k, k + (to - from) * 4), from * 4);
-      k += (to - from) * 4;
-    }
+    scatter(labels, int32Copy(got), own.ranges);
   }
   const garblerWires = ownWires(circuit, holders, 'garbler', []);
-  const theirLabels = await recvWords(
-    ch,
-    'gc.inputs',
-    garblerWires.ranges.reduce((s, [f, t]) => s + t - f, 0) * 4,
-  );
-  let k = 0;
-  for (const [from, to] of garblerWires.ranges) {
-    labels.set(theirLabels.subarray(k, k + (to - from) * 4), from * 4);
-    k += (to - from) * 4;
-  }
+  scatter(labels, await recvWords(ch, 'gc.inputs', wiresIn(garblerWires.ranges) * 4), garblerWires.ranges);
   const tables = new Int32Array(circuit.andGates * 8);
   for (let at = 0; at < tables.length || at === 0; at += TABLE_CHUNK)
     tables.set(await recvWords(ch, 'gc.tables', Math.min(TABLE_CHUNK, tables.length - at)), at);
-  const constants = await recvWords(ch, 'gc.constants', circuit.op.filter((o) => o === GATE.EQ).length * 4);
+  const constants = await recvWords(ch, 'gc.constants', scheduleOf(circuit).constants * 4);
   const decode = await ch.recv('gc.decode');
-  if (decode.length !== outputWireCount(circuit) || decode.some((b) => b > 1))
-    throw new ProtocolError(
-      `the garbler sent ${decode.length} decoding bytes, expected ${outputWireCount(circuit)} bits`,
-      {
-        peer: ch.peer,
-        stage: 'gc.decode',
-      },
-    );
+  checkBits(ch, 'gc.decode', decode, outputWireCount(circuit), 'decoding');
   const flat = evaluateGarbled(circuit, { tables, constants, decode }, labels);
   if (revealTo === 'both') ch.send('gc.output', flat);
   return { outputs: split(circuit, flat), andGates: circuit.andGates, bytes: bytesOf(ch, before) };
@@ -291,7 +282,7 @@ async function recvWords(ch: Channel, tag: string, words: number): Promise<Int32
       peer: ch.peer,
       stage: tag,
     });
-  return new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return int32Copy(bytes);
 }
 
 function split(circuit: Circuit, flat: Uint8Array): Uint8Array[] {
